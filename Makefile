@@ -1,0 +1,53 @@
+# Thin wrapper around meson. `make run` and `make test` do all set-up.
+BUILD      ?= build
+ASAN_BUILD ?= build-asan
+LISTEN     ?= :9477
+APT_PKGS    = meson ninja-build pkg-config gcc libc6-dev libmicrohttpd-dev \
+              libjansson-dev libnl-3-dev libnl-genl-3-dev libnl-idiag-3-dev \
+              libpcap-dev libcmocka-dev zlib1g-dev
+TEST_PKGS   = prometheus python3-jsonschema python3-prometheus-client curl \
+              iproute2 valgrind clang libclang-rt-dev tcpdump
+
+.PHONY: all deps test-deps build run test test-unit test-asan bench fuzz clean
+
+all: build
+
+# Install what is missing, only when root and only with apt-get.
+deps:
+	@sh tools/ensure-deps.sh $(APT_PKGS)
+
+test-deps:
+	@sh tools/ensure-deps.sh $(APT_PKGS) $(TEST_PKGS)
+
+$(BUILD)/build.ninja:
+	meson setup $(BUILD)
+
+build: deps $(BUILD)/build.ninja
+	meson setup --reconfigure $(BUILD) >/dev/null
+	ninja -C $(BUILD)
+
+run: build
+	./$(BUILD)/twaudit serve --web.listen-address=$(LISTEN)
+
+test: test-deps build
+	meson test -C $(BUILD) --print-errorlogs
+	$(MAKE) test-asan
+
+test-asan: $(ASAN_BUILD)/build.ninja
+	meson setup --reconfigure $(ASAN_BUILD) >/dev/null
+	ninja -C $(ASAN_BUILD)
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	    meson test -C $(ASAN_BUILD) --print-errorlogs
+
+$(ASAN_BUILD)/build.ninja:
+	meson setup $(ASAN_BUILD) -Db_sanitize=address,undefined -Db_lundef=false
+
+bench: build
+	bash bench/run-all.sh $(BUILD)
+
+fuzz:
+	bash fuzz/run.sh
+
+clean:
+	rm -rf $(BUILD) $(ASAN_BUILD)

@@ -1,0 +1,54 @@
+/*
+ * One immutable, reference-counted view of everything collected at one
+ * moment: sources, their states, rates and the findings derived from them.
+ * Renderers only ever see a finished snapshot.
+ */
+#ifndef TWAUDIT_SNAPSHOT_H
+#define TWAUDIT_SNAPSHOT_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include "advice.h"
+#include "counters.h"
+#include "history.h"
+#include "kversion.h"
+#include "persist.h"
+#include "sockstat.h"
+#include "source.h"
+#include "sysctl.h"
+
+struct snapshot {
+	atomic_int refs;
+	double wall;			/* when collected (epoch seconds) */
+	char host[256];
+	struct kversion kv;		/* from kernel.osrelease */
+	struct sysctl_set sysctl;
+	struct persist_set persist;
+	struct counter_set counters;
+	struct sockstat sockstat;
+	struct source_status source[SRC_COUNT];
+	/* Rates per window; in `check --sample` every window holds the sample. */
+	struct rate rate[RATE_NWINDOWS][CTR_COUNT];
+	double sample_s;		/* check --sample duration, 0 otherwise */
+	struct findings findings;
+	enum audit_status status;
+};
+
+struct collect_paths {
+	const char *procfs;		/* "/proc" */
+	const char *rootfs;		/* "/" */
+};
+
+/*
+ * Collect every source into a new snapshot (refs = 1), without rates or
+ * findings. NULL only on allocation failure.
+ */
+struct snapshot *snapshot_collect(const struct collect_paths *p);
+
+/* Fill rates from H (may be NULL: none evaluated), then findings and status. */
+void snapshot_finish(struct snapshot *s, const struct history *h);
+
+struct snapshot *snapshot_ref(struct snapshot *s);
+void snapshot_unref(struct snapshot *s);
+
+#endif

@@ -1,0 +1,37 @@
+/* Small helpers shared by every module: bounded file reads, error strings. */
+#ifndef TWAUDIT_UTIL_H
+#define TWAUDIT_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Largest /proc or sysctl.d file we read: real ones are a few KiB. */
+#define READ_FILE_MAX (1024 * 1024)
+
+/*
+ * Read ROOT/REL (REL may start with '/') into a freshly allocated,
+ * NUL-terminated buffer of at most MAX bytes. Returns 0, or -errno
+ * (-EFBIG when the file is larger than MAX). The caller frees *buf.
+ */
+int read_file_at(const char *root, const char *rel, size_t max, char **buf,
+    size_t *len);
+
+/* Join ROOT and REL into OUT (size OUTLEN); -1 if it does not fit. */
+int path_join(char *out, size_t outlen, const char *root, const char *rel);
+
+/* Parse an unsigned/signed decimal with nothing after it but whitespace. */
+int parse_u64(const char *s, size_t len, uint64_t *out);
+int parse_i64(const char *s, size_t len, int64_t *out);
+
+/* snprintf into a fixed buffer, never overflowing, always terminated. */
+void set_error(char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Monotonic and wall-clock time in seconds. */
+double now_monotonic(void);
+double now_wall(void);
+
+/* Format a wall-clock time as RFC 3339 UTC ("2026-11-25T15:10:47Z"). */
+void format_rfc3339(double wall, char *out, size_t outlen);
+
+#endif
