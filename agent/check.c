@@ -1,0 +1,194 @@
+/* `twaudit check`: one audit for cron and monitoring plugins. */
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "commands.h"
+#include "render.h"
+#include "snapshot.h"
+#include "util.h"
+
+static const char check_desc[] =
+    "Run one audit and print it, then exit 0 OK, 1 WARNING, 2 CRITICAL,\n"
+    "3 UNKNOWN (Nagios convention; 3 also for usage errors, unreadable\n"
+    "input or an --output that cannot be written). Without --sample there\n"
+    "is no history and rate rules are not evaluated; --sample=30s reads the\n"
+    "counters twice, that far apart. --output is written atomically, so\n"
+    "node_exporter's textfile collector never sees half a file.";
+
+int
+write_file_atomic(const char *path, const char *buf, size_t len, char *err,
+    size_t errlen)
+{
+	char tmp[4096], dir[4096], base[4096];
+	size_t off = 0;
+	int fd;
+
+	/* The temporary file sits beside PATH so rename(2) stays atomic. */
+	snprintf(base, sizeof(base), "%s", path);
+	snprintf(dir, sizeof(dir), "%s", path);
+	if ((size_t)snprintf(tmp, sizeof(tmp), "%s/.%s.XXXXXX", dirname(dir),
+	    basename(base)) >= sizeof(tmp)) {
+		set_error(err, errlen, "%s: path too long", path);
+		return -1;
+	}
+	fd = mkstemp(tmp);
+	if (fd < 0) {
+		set_error(err, errlen, "cannot create a temporary file next to "
+		    "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	while (off < len) {
+		ssize_t n = write(fd, buf + off, len - off);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			goto fail;
+		off += (size_t)n;
+	}
+	if (fchmod(fd, 0644) < 0 || fsync(fd) < 0)
+		goto fail;
+	if (close(fd) < 0) {
+		fd = -1;
+		goto fail;
+	}
+	if (rename(tmp, path) < 0) {
+		set_error(err, errlen, "cannot rename %s to %s: %s", tmp, path,
+		    strerror(errno));
+		unlink(tmp);
+		return -1;
+	}
+	return 0;
+fail:
+	set_error(err, errlen, "cannot write %s: %s", path, strerror(errno));
+	if (fd >= 0)
+		close(fd);
+	unlink(tmp);
+	return -1;
+}
+
+static void
+sleep_seconds(double s)
+{
+	struct timespec ts = { (time_t)s, (long)((s - (double)(time_t)s) * 1e9) };
+
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
+}
+
+/* Two collections SAMPLE seconds apart; every rate window holds the sample. */
+static struct snapshot *
+collect_sampled(const struct collect_paths *p, double sample)
+{
+	struct snapshot *a, *b;
+	double ta, tb;
+
+	a = snapshot_collect(p);
+	ta = now_monotonic();
+	if (a == NULL || sample <= 0)
+		return a;
+	sleep_seconds(sample);
+	b = snapshot_collect(p);
+	tb = now_monotonic();
+	if (b != NULL) {
+		b->sample_s = tb - ta;
+		for (int w = 0; w < RATE_NWINDOWS; w++)
+			for (int c = 0; c < CTR_COUNT; c++)
+				b->rate[w][c] = rate_between(&a->counters, ta,
+				    &b->counters, tb, c);
+	}
+	snapshot_unref(a);
+	return b;
+}
+
+int
+cmd_check(int argc, char **argv)
+{
+	const char *format = "text", *output = NULL;
+	const char *procfs = "/proc", *rootfs = "/";
+	double sample = 0;
+	const struct cli_flag flags[] = {
+		{ "format", CLI_STRING, &format, "text|json|prom",
+		    "output format", "text" },
+		{ "output", CLI_STRING, &output, "FILE",
+		    "write to FILE atomically instead of stdout", NULL },
+		{ "sample", CLI_DURATION, &sample, "DURATION",
+		    "read counters twice this far apart to evaluate rates", "0" },
+		{ "path.procfs", CLI_STRING, &procfs, "PATH",
+		    "procfs mount point", "/proc" },
+		{ "path.rootfs", CLI_STRING, &rootfs, "PATH",
+		    "root of the filesystem holding /etc/sysctl.d etc.", "/" },
+		{ 0 }
+	};
+	struct collect_paths paths = { 0 };
+	struct snapshot *s;
+	struct stat st;
+	char err[512], *out = NULL;
+	size_t len = 0;
+	int rc, status;
+
+	rc = cli_parse(flags, argc, argv, NULL, err, sizeof(err));
+	if (rc == 1) {
+		cli_usage(stdout, "check", "[flags]", check_desc, flags);
+		return 0;
+	}
+	if (rc < 0) {
+		fprintf(stderr, "twaudit check: %s (see twaudit check --help)\n", err);
+		return STATUS_UNKNOWN;
+	}
+	if (strcmp(format, "text") != 0 && strcmp(format, "json") != 0 &&
+	    strcmp(format, "prom") != 0) {
+		fprintf(stderr, "twaudit check: --format: '%s' is not one of "
+		    "text, json, prom\n", format);
+		return STATUS_UNKNOWN;
+	}
+	if (stat(procfs, &st) < 0 || !S_ISDIR(st.st_mode)) {
+		fprintf(stderr, "twaudit check: cannot read --path.procfs %s: %s\n",
+		    procfs, errno ? strerror(errno) : "not a directory");
+		return STATUS_UNKNOWN;
+	}
+	paths.procfs = procfs;
+	paths.rootfs = rootfs;
+	s = collect_sampled(&paths, sample);
+	if (s == NULL) {
+		fprintf(stderr, "twaudit check: out of memory\n");
+		return STATUS_UNKNOWN;
+	}
+	snapshot_finish(s, NULL);
+	status = (int)s->status;
+	if (strcmp(format, "prom") == 0) {
+		out = render_prom(s, &len);
+	} else if (strcmp(format, "json") == 0) {
+		json_t *j = render_advice(s);
+
+		out = j ? render_json_text(j, &len) : NULL;
+		json_decref(j);
+	} else {
+		out = render_text(s, &len);
+	}
+	snapshot_unref(s);
+	if (out == NULL) {
+		fprintf(stderr, "twaudit check: out of memory\n");
+		return STATUS_UNKNOWN;
+	}
+	if (output != NULL) {
+		if (write_file_atomic(output, out, len, err, sizeof(err)) < 0) {
+			fprintf(stderr, "twaudit check: %s\n", err);
+			status = STATUS_UNKNOWN;
+		}
+	} else if (fwrite(out, 1, len, stdout) != len || fflush(stdout) != 0) {
+		fprintf(stderr, "twaudit check: cannot write to stdout: %s\n",
+		    strerror(errno));
+		status = STATUS_UNKNOWN;
+	}
+	free(out);
+	return status;
+}

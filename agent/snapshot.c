@@ -1,0 +1,164 @@
+/* Collect every source into one snapshot; derive rates and findings. */
+#include "snapshot.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "netstat.h"
+#include "util.h"
+
+/* Read PROCFS/REL and run PARSE on it, recording the source's state. */
+typedef int (*parse_fn)(const char *, size_t, void *, char *, size_t);
+
+static void
+collect_file(struct source_status *st, const char *procfs, const char *rel,
+    parse_fn parse, void *out)
+{
+	char *buf;
+	size_t len;
+	int rc;
+
+	rc = read_file_at(procfs, rel, READ_FILE_MAX, &buf, &len);
+	if (rc < 0) {
+		st->state = source_state_from_errno(rc);
+		set_error(st->error, sizeof(st->error), "%s: %s", rel,
+		    strerror(-rc));
+		return;
+	}
+	if (len == 0) {
+		st->state = SOURCE_FAILED;
+		set_error(st->error, sizeof(st->error), "%s: empty file", rel);
+	} else if (parse(buf, len, out, st->error, sizeof(st->error)) < 0) {
+		char why[SOURCE_ERR_LEN];
+
+		memcpy(why, st->error, sizeof(why));
+		st->state = SOURCE_FAILED;
+		set_error(st->error, sizeof(st->error), "%s: %s", rel, why);
+	}
+	free(buf);
+}
+
+static int
+netstat_parse_cb(const char *b, size_t l, void *o, char *e, size_t el)
+{
+	return netstat_parse(b, l, o, e, el);
+}
+
+static int
+sockstat_parse_cb(const char *b, size_t l, void *o, char *e, size_t el)
+{
+	return sockstat_parse(b, l, o, e, el);
+}
+
+static void
+collect_sockstat(struct snapshot *s, const char *procfs)
+{
+	struct source_status *st = &s->source[SRC_SOCKSTAT];
+	struct source_status st6 = { 0 };
+	char *buf;
+	size_t len;
+
+	collect_file(st, procfs, "net/sockstat", sockstat_parse_cb, &s->sockstat);
+	/* sockstat6 is missing when IPv6 is disabled: that is not a failure. */
+	if (read_file_at(procfs, "net/sockstat6", READ_FILE_MAX, &buf, &len) == 0) {
+		free(buf);
+		collect_file(&st6, procfs, "net/sockstat6", sockstat_parse_cb,
+		    &s->sockstat);
+		if (st6.state != SOURCE_OK && st->state == SOURCE_OK)
+			*st = st6;
+	}
+}
+
+static void
+read_hostname(struct snapshot *s, const char *procfs)
+{
+	char *buf;
+	size_t len;
+
+	if (read_file_at(procfs, "sys/kernel/hostname", 256, &buf, &len) == 0) {
+		while (len > 0 && (buf[len - 1] == '\n' || buf[len - 1] == ' '))
+			buf[--len] = '\0';
+		snprintf(s->host, sizeof(s->host), "%s", buf);
+		free(buf);
+	}
+	if (s->host[0] == '\0' && gethostname(s->host, sizeof(s->host) - 1) < 0)
+		snprintf(s->host, sizeof(s->host), "unknown");
+}
+
+struct snapshot *
+snapshot_collect(const struct collect_paths *p)
+{
+	struct snapshot *s;
+	struct source_status *st;
+	double t0;
+
+	s = calloc(1, sizeof(*s));
+	if (s == NULL)
+		return NULL;
+	atomic_init(&s->refs, 1);
+	s->wall = now_wall();
+	read_hostname(s, p->procfs);
+
+	st = &s->source[SRC_SYSCTL];
+	t0 = now_monotonic();
+	if (sysctl_collect(p->procfs, &s->sysctl, st->error,
+	    sizeof(st->error)) < 0)
+		st->state = SOURCE_FAILED;
+	st->duration_s = now_monotonic() - t0;
+	kversion_parse(s->sysctl.osrelease, &s->kv);
+
+	st = &s->source[SRC_NETSTAT];
+	t0 = now_monotonic();
+	collect_file(st, p->procfs, "net/netstat", netstat_parse_cb,
+	    &s->counters);
+	st->duration_s = now_monotonic() - t0;
+
+	st = &s->source[SRC_SNMP];
+	t0 = now_monotonic();
+	collect_file(st, p->procfs, "net/snmp", netstat_parse_cb, &s->counters);
+	st->duration_s = now_monotonic() - t0;
+
+	st = &s->source[SRC_SOCKSTAT];
+	t0 = now_monotonic();
+	collect_sockstat(s, p->procfs);
+	st->duration_s = now_monotonic() - t0;
+
+	st = &s->source[SRC_PERSIST];
+	t0 = now_monotonic();
+	if (persist_collect(p->rootfs, &s->persist, st->error,
+	    sizeof(st->error)) < 0)
+		st->state = SOURCE_FAILED;
+	st->duration_s = now_monotonic() - t0;
+	return s;
+}
+
+void
+snapshot_finish(struct snapshot *s, const struct history *h)
+{
+	if (h != NULL) {
+		for (int w = 0; w < RATE_NWINDOWS; w++)
+			for (int c = 0; c < CTR_COUNT; c++)
+				s->rate[w][c] = history_rate(h, c,
+				    rate_window_seconds[w]);
+	}
+	advice_evaluate(s, &s->findings);
+	s->status = advice_status(&s->findings);
+}
+
+struct snapshot *
+snapshot_ref(struct snapshot *s)
+{
+	atomic_fetch_add(&s->refs, 1);
+	return s;
+}
+
+void
+snapshot_unref(struct snapshot *s)
+{
+	if (s == NULL || atomic_fetch_sub(&s->refs, 1) != 1)
+		return;
+	findings_clear(&s->findings);
+	free(s);
+}

@@ -1,0 +1,35 @@
+/*
+ * The collection scheduler of `serve`: scrapes share one immutable snapshot
+ * (coalesced: concurrent scrapes and scrapes within min_interval of the last
+ * collection get the same one), and a background tick keeps counter history
+ * so rules can use rates over 1 m, 5 m and 1 h.
+ */
+#ifndef TWAUDIT_COLLECT_H
+#define TWAUDIT_COLLECT_H
+
+#include "snapshot.h"
+
+#define COLLECT_TICK_SECONDS 5.0
+/* One hour of ticks plus slack, so the 1 h window always has a base. */
+#define COLLECT_HISTORY_SAMPLES 760
+
+struct collector;
+
+/* PATHS must outlive the collector. NULL on allocation failure. */
+struct collector *collector_new(const struct collect_paths *paths,
+    double min_interval);
+
+/* Start the background tick thread. 0, or -1 with ERR. */
+int collector_start(struct collector *c, char *err, size_t errlen);
+
+/* A reference to a current snapshot; release it with snapshot_unref. */
+struct snapshot *collector_get(struct collector *c);
+
+/* Counter history, for charts: call FN for each sample under the lock. */
+void collector_history(struct collector *c,
+    void (*fn)(double t, const struct counter_set *cs, void *arg), void *arg);
+
+/* Stop the tick thread (if started) and free everything. */
+void collector_free(struct collector *c);
+
+#endif

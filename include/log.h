@@ -1,0 +1,28 @@
+/* logfmt logging to stderr: level=info msg="..." key=value. */
+#ifndef TWAUDIT_LOG_H
+#define TWAUDIT_LOG_H
+
+#include <stddef.h>
+
+enum log_level { LOG_DEBUG, LOG_INFO, LOG_WARN, LOG_ERROR };
+
+/* "debug", "info", "warn", "error"; -1 if unknown. */
+int log_level_parse(const char *s);
+void log_set_level(enum log_level lvl);
+
+/*
+ * MSG is quoted; FMT (may be NULL) appends raw "key=value ..." pairs,
+ * whose values the caller quotes with log_quote() when needed.
+ */
+void log_msg(enum log_level lvl, const char *msg, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+#define log_debug(m, ...) log_msg(LOG_DEBUG, m, __VA_ARGS__)
+#define log_info(m, ...) log_msg(LOG_INFO, m, __VA_ARGS__)
+#define log_warn(m, ...) log_msg(LOG_WARN, m, __VA_ARGS__)
+#define log_error(m, ...) log_msg(LOG_ERROR, m, __VA_ARGS__)
+
+/* Quote S for logfmt into OUT (always terminated). Returns OUT. */
+const char *log_quote(const char *s, char *out, size_t outlen);
+
+#endif

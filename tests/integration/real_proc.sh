@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Against this machine's real /proc and /: check runs, serve serves, promtool is silent.
+. "$(dirname "$0")/lib.sh"
+
+"$TWAUDIT" check --format=json >"$TMP/real.json" 2>"$TMP/err"; rc=$?
+check "check on real /proc exits 0-3 (got $rc)" test "$rc" -ge 0 -a "$rc" -le 3
+check "real /proc: JSON validates" validate_json "$SCHEMAS/advice.schema.json" "$TMP/real.json"
+check "real /proc: kernel release is this kernel's" \
+	test "$(json_get "$TMP/real.json" 'd["kernel_release"]')" = "$(uname -r)"
+check "real /proc: netstat source ok" test "$(json_get "$TMP/real.json" 'd["sources"]["netstat"]["state"]')" = ok
+check "real /proc: snmp source ok" test "$(json_get "$TMP/real.json" 'd["sources"]["snmp"]["state"]')" = ok
+check "real /proc: tcp_timestamps read" \
+	test "$(json_get "$TMP/real.json" 'd["sources"]["sysctl"]["keys"]["net.ipv4.tcp_timestamps"]["value"]')" = "$(cat /proc/sys/net/ipv4/tcp_timestamps)"
+
+port=$(free_port)
+start_serve "$port"
+curl -fsS "http://127.0.0.1:$port/metrics" >"$TMP/m"
+check "real /proc: promtool check metrics is silent" bash -c "[ -z \"\$(promtool check metrics < '$TMP/m' 2>&1)\" ]"
+want=$(awk '/^Tcp:/ { if (!h) { for (i = 1; i <= NF; i++) if ($i == "InSegs") c = i; h = 1 } else print $c }' /proc/net/snmp)
+got=$(sed -n 's/^twaudit_tcp_in_segs_total //p' "$TMP/m")
+check "real /proc: InSegs is read ($got >= $want)" test "${got:-0}" -ge "$want"
+# Coalescing: two scrapes inside --collect.min-interval (1s) see one snapshot.
+a=$(curl -fsS "http://127.0.0.1:$port/advice" | $PY -c 'import json,sys; print(json.load(sys.stdin)["generated_at"])')
+b=$(curl -fsS "http://127.0.0.1:$port/advice" | $PY -c 'import json,sys; print(json.load(sys.stdin)["generated_at"])')
+check "scrapes within min-interval share a snapshot ($a = $b)" test "$a" = "$b"
+stop_serve
+
+finish

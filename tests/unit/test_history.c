@@ -1,0 +1,103 @@
+/* history.c: ring, windows, resets. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include "history.h"
+
+static struct counter_set
+cs(uint64_t paws)
+{
+	struct counter_set c = { 0 };
+
+	c.value[CTR_PAWS_PASSIVE] = paws;
+	c.present[CTR_PAWS_PASSIVE] = true;
+	return c;
+}
+
+static void
+test_rate_window(void **state)
+{
+	struct history *h = history_new(100);
+	struct rate r;
+
+	(void)state;
+	/* One sample every 5 s, +10 each: 2 per second, 120 per minute. */
+	for (int i = 0; i <= 60; i++) {
+		struct counter_set c = cs((uint64_t)i * 10);
+
+		history_add(h, 1000 + i * 5.0, &c);
+	}
+	r = history_rate(h, CTR_PAWS_PASSIVE, 60);
+	assert_true(r.evaluated);
+	assert_int_equal(r.delta, 120);
+	assert_true(r.window_s == 60);
+	assert_true(r.per_min > 119.9 && r.per_min < 120.1);
+	r = history_rate(h, CTR_PAWS_PASSIVE, 300);
+	assert_true(r.evaluated);
+	assert_int_equal(r.delta, 600);
+	/* 1 h is more than the 300 s held: not evaluated. */
+	r = history_rate(h, CTR_PAWS_PASSIVE, 3600);
+	assert_false(r.evaluated);
+	/* An absent counter is never evaluated. */
+	r = history_rate(h, CTR_LISTEN_DROPS, 60);
+	assert_false(r.evaluated);
+	history_free(h);
+}
+
+static void
+test_ring_wraps(void **state)
+{
+	struct history *h = history_new(10);
+	double t;
+	const struct counter_set *c;
+
+	(void)state;
+	for (int i = 0; i < 25; i++) {
+		struct counter_set x = cs((uint64_t)i);
+
+		history_add(h, i, &x);
+	}
+	assert_int_equal(history_len(h), 10);
+	assert_true(history_get(h, 0, &t, &c));
+	assert_true(t == 15);
+	assert_int_equal(c->value[CTR_PAWS_PASSIVE], 15);
+	assert_true(history_get(h, 9, &t, &c));
+	assert_true(t == 24);
+	assert_false(history_get(h, 10, &t, &c));
+	history_free(h);
+}
+
+static void
+test_reset(void **state)
+{
+	struct history *h = history_new(10);
+	struct counter_set a = cs(1000), b = cs(1010), c = cs(5), d = cs(15);
+	struct rate r;
+
+	(void)state;
+	history_add(h, 0, &a);
+	history_add(h, 20, &b);
+	history_add(h, 40, &c);	/* reboot or module reload: counter reset */
+	history_add(h, 60, &d);
+	r = history_rate(h, CTR_PAWS_PASSIVE, 60);
+	assert_true(r.evaluated);
+	assert_int_equal(r.delta, 10 + 5 + 10);
+	r = rate_between(&b, 20, &c, 40, CTR_PAWS_PASSIVE);
+	assert_int_equal(r.delta, 5);
+	r = rate_between(&a, 0, &b, 30, CTR_PAWS_PASSIVE);
+	assert_true(r.per_min > 19.9 && r.per_min < 20.1);
+	history_free(h);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_rate_window),
+		cmocka_unit_test(test_ring_wraps),
+		cmocka_unit_test(test_reset),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,140 @@
+/* The /advice document and its helpers. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "render.h"
+#include "snapshot.h"
+#include "util.h"
+
+static json_t *
+value_json(const struct sysctl_value *v)
+{
+	json_t *a;
+
+	if (v->nvalues == 1)
+		return json_integer(v->v[0]);
+	a = json_array();
+	for (int i = 0; i < v->nvalues; i++)
+		json_array_append_new(a, json_integer(v->v[i]));
+	return a;
+}
+
+static const char *const key_state_name[] = { "present", "absent", "unavailable" };
+
+static json_t *
+persisted_json(const struct persist_key *pk)
+{
+	json_t *o, *assigns;
+
+	if (pk->effective < 0 || (unsigned)pk->effective >= pk->n)
+		return json_null();
+	const struct persist_assign *a = &pk->a[pk->effective];
+	o = json_pack("{s:s, s:s, s:i}", "value", a->value, "file", a->path,
+	    "line", (int)a->line);
+	assigns = json_array();
+	for (unsigned i = 0; i < pk->n; i++)
+		json_array_append_new(assigns, json_pack("{s:s, s:s, s:i}",
+		    "value", pk->a[i].value, "file", pk->a[i].path,
+		    "line", (int)pk->a[i].line));
+	json_object_set_new(o, "assignments", assigns);
+	if (pk->procps_effective >= 0 &&
+	    strcmp(pk->procps_value, a->value) != 0)
+		json_object_set_new(o, "sysctl_system", json_pack(
+		    "{s:s, s:s, s:i}", "value", pk->procps_value,
+		    "file", pk->procps_path, "line", (int)pk->procps_line));
+	return o;
+}
+
+/* sources.sysctl.keys: each watched key's own state, value and persistence. */
+static json_t *
+sysctl_keys_json(const struct snapshot *s)
+{
+	json_t *keys = json_object();
+
+	for (int i = 0; i < SYSCTL_COUNT; i++) {
+		const struct sysctl_value *v = &s->sysctl.key[i];
+		json_t *k = json_pack("{s:s}", "state", key_state_name[v->state]);
+
+		if (v->state == KEY_PRESENT)
+			json_object_set_new(k, "value", value_json(v));
+		else
+			json_object_set_new(k, "why", json_string(v->why));
+		json_object_set_new(k, "persisted",
+		    persisted_json(&s->persist.key[i]));
+		json_object_set_new(keys, sysctl_defs[i].name, k);
+	}
+	return keys;
+}
+
+static json_t *
+sources_json(const struct snapshot *s)
+{
+	json_t *o = json_object();
+
+	for (int i = 0; i < SRC_COUNT; i++) {
+		const struct source_status *st = &s->source[i];
+		json_t *src = json_pack("{s:s, s:o}", "state",
+		    source_state_name[st->state], "error",
+		    st->error[0] ? json_string(st->error) : json_null());
+
+		if (i == SRC_SYSCTL)
+			json_object_set_new(src, "keys", sysctl_keys_json(s));
+		json_object_set_new(o, source_name[i], src);
+	}
+	return o;
+}
+
+static json_t *
+findings_json(const struct findings *fs)
+{
+	json_t *a = json_array();
+
+	for (size_t i = 0; i < fs->n; i++) {
+		const struct finding *f = &fs->f[i];
+
+		json_t *ev = f->evidence ? json_incref(f->evidence) : json_object();
+		json_t *rem = f->remediation ? json_incref(f->remediation) :
+		    json_object();
+
+		json_array_append_new(a, json_pack("{s:s, s:s, s:s, s:s, s:o, s:o}",
+		    "id", f->id, "severity", severity_name[f->severity],
+		    "title", f->title,
+		    "explanation", f->explanation ? f->explanation : "",
+		    "evidence", ev, "remediation", rem));
+	}
+	return a;
+}
+
+json_t *
+render_advice(const struct snapshot *s)
+{
+	char when[32];
+
+	format_rfc3339(s->wall, when, sizeof(when));
+	return json_pack("{s:s, s:s, s:s, s:s, s:o, s:o}",
+	    "host", s->host,
+	    "kernel_release", s->sysctl.osrelease,
+	    "generated_at", when,
+	    "status", status_name[s->status],
+	    "findings", findings_json(&s->findings),
+	    "sources", sources_json(s));
+}
+
+char *
+render_json_text(const json_t *j, size_t *len)
+{
+	char *text = json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	char *out;
+
+	if (text == NULL)
+		return NULL;
+	*len = strlen(text);
+	out = realloc(text, *len + 2);
+	if (out == NULL) {
+		free(text);
+		return NULL;
+	}
+	out[(*len)++] = '\n';
+	out[*len] = '\0';
+	return out;
+}

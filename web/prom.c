@@ -1,0 +1,193 @@
+/* Prometheus text format 0.0.4: HELP and TYPE on every family. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "render.h"
+#include "snapshot.h"
+
+/* Label values: escape backslash, double quote and newline. */
+static void
+put_label_value(FILE *f, const char *v)
+{
+	for (; *v; v++) {
+		if (*v == '\\' || *v == '"')
+			fprintf(f, "\\%c", *v);
+		else if (*v == '\n')
+			fputs("\\n", f);
+		else
+			fputc(*v, f);
+	}
+}
+
+static void
+family(FILE *f, const char *name, const char *type, const char *help)
+{
+	fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+static void
+render_sources(FILE *f, const struct snapshot *s)
+{
+	family(f, "twaudit_collector_success", "gauge",
+	    "1 unless the collector failed (state failed).");
+	for (int i = 0; i < SRC_COUNT; i++)
+		fprintf(f, "twaudit_collector_success{collector=\"%s\"} %d\n",
+		    source_name[i], s->source[i].state != SOURCE_FAILED);
+	family(f, "twaudit_collector_state", "gauge",
+	    "1 for the current state of each collector.");
+	for (int i = 0; i < SRC_COUNT; i++)
+		for (int st = 0; st < SOURCE_NSTATES; st++)
+			fprintf(f, "twaudit_collector_state{collector=\"%s\","
+			    "state=\"%s\"} %d\n", source_name[i],
+			    source_state_name[st], s->source[i].state == (enum source_state)st);
+	family(f, "twaudit_collector_duration_seconds", "gauge",
+	    "Time the collector took in the last collection.");
+	for (int i = 0; i < SRC_COUNT; i++)
+		fprintf(f, "twaudit_collector_duration_seconds{collector=\"%s\"} "
+		    "%.6f\n", source_name[i], s->source[i].duration_s);
+}
+
+/* One sample of a possibly multi-valued sysctl (index label when > 1). */
+static void
+sysctl_sample(FILE *f, const char *metric, const char *name, int n,
+    const int64_t *v)
+{
+	for (int i = 0; i < n; i++) {
+		if (n > 1)
+			fprintf(f, "%s{name=\"%s\",index=\"%d\"} %lld\n", metric,
+			    name, i, (long long)v[i]);
+		else
+			fprintf(f, "%s{name=\"%s\"} %lld\n", metric, name,
+			    (long long)v[i]);
+	}
+}
+
+/* The effective persisted value of key I, parsed; false if unset/garbled. */
+static bool
+persisted_value(const struct snapshot *s, int i, struct sysctl_value *out)
+{
+	const struct persist_key *pk = &s->persist.key[i];
+	const char *text;
+	char err[64];
+
+	if (pk->effective < 0 || (unsigned)pk->effective >= pk->n)
+		return false;
+	text = pk->a[pk->effective].value;
+	return sysctl_parse_value(text, strlen(text), out, err, sizeof(err)) == 0;
+}
+
+static bool
+same_value(const struct sysctl_value *a, const struct sysctl_value *b)
+{
+	if (a->nvalues != b->nvalues)
+		return false;
+	for (int i = 0; i < a->nvalues; i++)
+		if (a->v[i] != b->v[i])
+			return false;
+	return true;
+}
+
+static void
+render_sysctls(FILE *f, const struct snapshot *s)
+{
+	struct sysctl_value pv;
+
+	family(f, "twaudit_sysctl", "gauge",
+	    "Runtime value of a watched sysctl (absent keys are not emitted).");
+	for (int i = 0; i < SYSCTL_COUNT; i++) {
+		const struct sysctl_value *v = &s->sysctl.key[i];
+
+		if (v->state == KEY_PRESENT)
+			sysctl_sample(f, "twaudit_sysctl", sysctl_defs[i].name,
+			    v->nvalues, v->v);
+	}
+	family(f, "twaudit_sysctl_present", "gauge",
+	    "1 when the sysctl's runtime value was read.");
+	for (int i = 0; i < SYSCTL_COUNT; i++)
+		fprintf(f, "twaudit_sysctl_present{name=\"%s\"} %d\n",
+		    sysctl_defs[i].name, s->sysctl.key[i].state == KEY_PRESENT);
+	family(f, "twaudit_sysctl_persisted", "gauge",
+	    "Value the sysctl.d files will apply at next boot.");
+	for (int i = 0; i < SYSCTL_COUNT; i++)
+		if (persisted_value(s, i, &pv))
+			sysctl_sample(f, "twaudit_sysctl_persisted",
+			    sysctl_defs[i].name, pv.nvalues, pv.v);
+	family(f, "twaudit_sysctl_drift", "gauge",
+	    "1 when the runtime value differs from the persisted one.");
+	for (int i = 0; i < SYSCTL_COUNT; i++)
+		if (s->sysctl.key[i].state == KEY_PRESENT &&
+		    persisted_value(s, i, &pv))
+			fprintf(f, "twaudit_sysctl_drift{name=\"%s\"} %d\n",
+			    sysctl_defs[i].name,
+			    !same_value(&s->sysctl.key[i], &pv));
+}
+
+static void
+render_counters(FILE *f, const struct snapshot *s)
+{
+	char name[128], help[256];
+
+	for (int i = 0; i < CTR_COUNT; i++) {
+		const struct counter_def *d = &counter_defs[i];
+		bool ext = strcmp(d->group, "TcpExt") == 0;
+
+		if (!s->counters.present[i])
+			continue;
+		snprintf(name, sizeof(name), "twaudit_%s_%s%s",
+		    ext ? "tcpext" : "tcp", d->metric, d->gauge ? "" : "_total");
+		snprintf(help, sizeof(help), "%s (%s %s).", d->help, d->group,
+		    d->kernel_name);
+		family(f, name, d->gauge ? "gauge" : "counter", help);
+		fprintf(f, "%s %llu\n", name,
+		    (unsigned long long)s->counters.value[i]);
+	}
+	for (int i = 0; i < SS_COUNT; i++) {
+		if (!s->sockstat.present[i])
+			continue;
+		snprintf(help, sizeof(help), "From /proc/net/sockstat%s.",
+		    i == SS_TCP6_INUSE ? "6" : "");
+		family(f, sockstat_metric[i], "gauge", help);
+		fprintf(f, "%s %lld\n", sockstat_metric[i],
+		    (long long)s->sockstat.v[i]);
+	}
+}
+
+static void
+render_audit(FILE *f, const struct snapshot *s)
+{
+	family(f, "twaudit_audit_status", "gauge",
+	    "Audit status: 0 ok, 1 warning, 2 critical, 3 unknown.");
+	fprintf(f, "twaudit_audit_status %d\n", (int)s->status);
+	family(f, "twaudit_finding", "gauge", "1 for each active finding.");
+	for (size_t i = 0; i < s->findings.n; i++)
+		fprintf(f, "twaudit_finding{id=\"%s\",severity=\"%s\"} 1\n",
+		    s->findings.f[i].id,
+		    severity_name[s->findings.f[i].severity]);
+}
+
+char *
+render_prom(const struct snapshot *s, size_t *len)
+{
+	char *buf = NULL;
+	FILE *f = open_memstream(&buf, len);
+
+	if (f == NULL)
+		return NULL;
+	family(f, "twaudit_build_info", "gauge",
+	    "Build and kernel version, always 1.");
+	fprintf(f, "twaudit_build_info{version=\"%s\",kernel_release=\"",
+	    TWAUDIT_VERSION);
+	put_label_value(f, s->sysctl.osrelease);
+	fputs("\"} 1\n", f);
+	render_sources(f, s);
+	render_sysctls(f, s);
+	render_counters(f, s);
+	render_audit(f, s);
+	if (fclose(f) != 0) {
+		free(buf);
+		return NULL;
+	}
+	return buf;
+}

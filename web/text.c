@@ -1,0 +1,127 @@
+/* `check --format=text`: a terminal-friendly report, status line first. */
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "render.h"
+#include "snapshot.h"
+
+static void
+upper(char *dst, const char *src, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i + 1 < n && src[i]; i++)
+		dst[i] = (char)toupper((unsigned char)src[i]);
+	dst[i] = '\0';
+}
+
+/* Print TEXT wrapped at about 76 columns, each line indented by INDENT. */
+static void
+wrap(FILE *f, const char *text, int indent)
+{
+	int col = 0;
+
+	while (*text) {
+		size_t w = strcspn(text, " \n");
+
+		if (col > 0 && col + 1 + (int)w > 76) {
+			fputc('\n', f);
+			col = 0;
+		}
+		if (col == 0) {
+			fprintf(f, "%*s", indent, "");
+			col = indent;
+		} else {
+			fputc(' ', f);
+			col++;
+		}
+		fprintf(f, "%.*s", (int)w, text);
+		col += (int)w;
+		text += w;
+		while (*text == ' ' || *text == '\n')
+			text++;
+	}
+	if (col > 0)
+		fputc('\n', f);
+}
+
+static void
+print_evidence(FILE *f, json_t *ev)
+{
+	const char *key;
+	json_t *v;
+
+	if (!json_is_object(ev) || json_object_size(ev) == 0)
+		return;
+	fprintf(f, "  evidence:\n");
+	json_object_foreach(ev, key, v) {
+		char *t = json_is_string(v) ? strdup(json_string_value(v)) :
+		    json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+
+		fprintf(f, "    %s: %s\n", key, t ? t : "?");
+		free(t);
+	}
+}
+
+static void
+print_list(FILE *f, json_t *rem, const char *key, const char *label,
+    const char *bullet)
+{
+	json_t *a = json_object_get(rem, key), *v;
+	size_t i;
+
+	if (!json_is_array(a) || json_array_size(a) == 0)
+		return;
+	fprintf(f, "  %s:\n", label);
+	json_array_foreach(a, i, v) {
+		if (json_is_string(v))
+			fprintf(f, "    %s%s\n", bullet, json_string_value(v));
+	}
+}
+
+char *
+render_text(const struct snapshot *s, size_t *len)
+{
+	char *buf = NULL, st[16], sev[16];
+	FILE *f = open_memstream(&buf, len);
+	int count[SEV_COUNT] = { 0 };
+
+	if (f == NULL)
+		return NULL;
+	for (size_t i = 0; i < s->findings.n; i++)
+		count[s->findings.f[i].severity]++;
+	upper(st, status_name[s->status], sizeof(st));
+	fprintf(f, "TWAUDIT %s - %zu finding%s (%d critical, %d warning, "
+	    "%d unknown, %d info) host=%s kernel=%s\n", st, s->findings.n,
+	    s->findings.n == 1 ? "" : "s", count[SEV_CRITICAL],
+	    count[SEV_WARNING], count[SEV_UNKNOWN], count[SEV_INFO], s->host,
+	    s->sysctl.osrelease[0] ? s->sysctl.osrelease : "unknown");
+	for (size_t i = 0; i < s->findings.n; i++) {
+		const struct finding *fd = &s->findings.f[i];
+
+		upper(sev, severity_name[fd->severity], sizeof(sev));
+		fprintf(f, "\n[%s] %s: %s\n", sev, fd->id, fd->title);
+		if (fd->explanation)
+			wrap(f, fd->explanation, 2);
+		print_evidence(f, fd->evidence);
+		print_list(f, fd->remediation, "runtime", "run now", "# ");
+		print_list(f, fd->remediation, "persist", "persist", "");
+		print_list(f, fd->remediation, "caveats", "caveats", "- ");
+	}
+	fprintf(f, "\nsources:");
+	for (int i = 0; i < SRC_COUNT; i++) {
+		fprintf(f, " %s=%s", source_name[i],
+		    source_state_name[s->source[i].state]);
+	}
+	fputc('\n', f);
+	for (int i = 0; i < SRC_COUNT; i++)
+		if (s->source[i].error[0])
+			fprintf(f, "  %s: %s\n", source_name[i], s->source[i].error);
+	if (fclose(f) != 0) {
+		free(buf);
+		return NULL;
+	}
+	return buf;
+}
