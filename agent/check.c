@@ -165,7 +165,7 @@ cmd_check(int argc, char **argv)
 	snapshot_finish(s, NULL);
 	status = (int)s->status;
 	if (strcmp(format, "prom") == 0) {
-		out = render_prom(s, &len);
+		out = render_prom(s, EXPO_PROM_004, &len);
 	} else if (strcmp(format, "json") == 0) {
 		json_t *j = render_advice(s);
 

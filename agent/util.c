@@ -188,8 +188,11 @@ void
 format_rfc3339(double wall, char *out, size_t outlen)
 {
 	time_t t = (time_t)wall;
+	int ms = (int)((wall - (double)t) * 1000);
+	char sec[24];
 	struct tm tm;
 
 	gmtime_r(&t, &tm);
-	strftime(out, outlen, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	strftime(sec, sizeof(sec), "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(out, outlen, "%s.%03dZ", sec, ms < 0 ? 0 : ms > 999 ? 999 : ms);
 }

@@ -8,16 +8,22 @@
 #include <jansson.h>
 #include <stddef.h>
 
+#include "negotiate.h"
+
 struct snapshot;
 
-/* Prometheus text exposition format 0.0.4. */
-char *render_prom(const struct snapshot *s, size_t *len);
+/* Prometheus text format 0.0.4, or OpenMetrics 1.0.0 text. */
+char *render_prom(const struct snapshot *s, enum expo_format fmt, size_t *len);
 
 /* The /advice document (docs/schema/advice.schema.json). New reference. */
 json_t *render_advice(const struct snapshot *s);
 
 /* `check --format=text`: status line, then one block per finding. */
 char *render_text(const struct snapshot *s, size_t *len);
+
+/* /api/history: per-minute rates of the charted counters over the history. */
+struct collector;
+char *render_history(struct collector *c, size_t *len);
 
 /* Compact JSON text of J plus a newline. */
 char *render_json_text(const json_t *j, size_t *len);

@@ -31,7 +31,7 @@ void set_error(char *err, size_t errlen, const char *fmt, ...)
 double now_monotonic(void);
 double now_wall(void);
 
-/* Format a wall-clock time as RFC 3339 UTC ("2026-11-25T15:10:47Z"). */
+/* Format a wall-clock time as RFC 3339 UTC, milliseconds ("2026-11-25T15:10:47.250Z"). */
 void format_rfc3339(double wall, char *out, size_t outlen);
 
 #endif

@@ -12,11 +12,11 @@
 #include "collect.h"
 #include "limits.h"
 #include "log.h"
+#include "negotiate.h"
 #include "page.h"
 #include "render.h"
 #include "util.h"
 
-#define CT_PROM "text/plain; version=0.0.4; charset=utf-8"
 #define CT_JSON "application/json"
 #define CT_TEXT "text/plain; charset=utf-8"
 #define CT_HTML "text/html; charset=utf-8"
@@ -27,13 +27,31 @@ struct http_server {
 	struct collector *collector;
 };
 
+/* Bodies larger than this are gzipped when the client accepts it. */
+#define GZIP_MIN_BYTES 512
+
 static enum MHD_Result
 send_buffer(struct MHD_Connection *conn, unsigned status, const char *type,
     char *body, size_t len)
 {
 	struct MHD_Response *r;
 	enum MHD_Result ret;
+	const char *ae;
+	bool gz = false;
 
+	ae = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+	    MHD_HTTP_HEADER_ACCEPT_ENCODING);
+	if (len >= GZIP_MIN_BYTES && negotiate_gzip(ae)) {
+		char *z;
+		size_t zlen;
+
+		if (gzip_buffer(body, len, &z, &zlen) == 0) {
+			free(body);
+			body = z;
+			len = zlen;
+			gz = true;
+		}
+	}
 	r = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
 	if (r == NULL) {
 		free(body);
@@ -41,6 +59,9 @@ send_buffer(struct MHD_Connection *conn, unsigned status, const char *type,
 	}
 	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type);
 	MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+	MHD_add_response_header(r, MHD_HTTP_HEADER_VARY, "Accept, Accept-Encoding");
+	if (gz)
+		MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_ENCODING, "gzip");
 	if (status == MHD_HTTP_METHOD_NOT_ALLOWED)
 		MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, "GET, HEAD");
 	ret = MHD_queue_response(conn, status, r);
@@ -71,8 +92,12 @@ serve_snapshot(struct MHD_Connection *conn, struct collector *c,
 		return send_text(conn, MHD_HTTP_SERVICE_UNAVAILABLE,
 		    "no data collected yet\n");
 	if (strcmp(url, "/metrics") == 0) {
-		body = render_prom(s, &len);
-		type = CT_PROM;
+		enum expo_format fmt = negotiate_format(
+		    MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+		    MHD_HTTP_HEADER_ACCEPT));
+
+		body = render_prom(s, fmt, &len);
+		type = fmt == EXPO_OPENMETRICS ? CT_OPENMETRICS : CT_PROM;
 	} else if (strcmp(url, "/advice") == 0) {
 		json_t *j = render_advice(s);
 
@@ -109,6 +134,15 @@ handle(void *cls, struct MHD_Connection *conn, const char *url,
 		    "method not allowed\n");
 	if (strcmp(url, "/healthz") == 0)
 		return send_text(conn, MHD_HTTP_OK, "ok\n");
+	if (strcmp(url, "/api/history") == 0) {
+		size_t len;
+		char *body = render_history(h->collector, &len);
+
+		if (body == NULL)
+			return send_text(conn, MHD_HTTP_INTERNAL_SERVER_ERROR,
+			    "out of memory\n");
+		return send_buffer(conn, MHD_HTTP_OK, CT_JSON, body, len);
+	}
 	if (strcmp(url, "/metrics") == 0 || strcmp(url, "/advice") == 0 ||
 	    strcmp(url, "/") == 0)
 		return serve_snapshot(conn, h->collector, url);

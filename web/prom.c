@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "config.h"
+#include "negotiate.h"
 #include "render.h"
 #include "snapshot.h"
 
@@ -21,28 +22,48 @@ put_label_value(FILE *f, const char *v)
 	}
 }
 
+/*
+ * Exposition state: OpenMetrics names a counter family without "_total",
+ * adds "# UNIT" where the name ends in a unit, and ends with "# EOF".
+ */
+struct expo {
+	FILE *f;
+	bool om;
+};
+
 static void
-family(FILE *f, const char *name, const char *type, const char *help)
+family(const struct expo *e, const char *name, const char *type,
+    const char *help)
 {
-	fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+	size_t n = strlen(name);
+	int base = (int)n;
+
+	if (e->om && strcmp(type, "counter") == 0 && n > 6 &&
+	    strcmp(name + n - 6, "_total") == 0)
+		base -= 6;
+	fprintf(e->f, "# HELP %.*s %s\n# TYPE %.*s %s\n", base, name, help,
+	    base, name, type);
+	if (e->om && n > 8 && strcmp(name + n - 8, "_seconds") == 0)
+		fprintf(e->f, "# UNIT %s seconds\n", name);
 }
 
 static void
-render_sources(FILE *f, const struct snapshot *s)
+render_sources(const struct expo *e, const struct snapshot *s)
 {
-	family(f, "twaudit_collector_success", "gauge",
+	FILE *f = e->f;
+	family(e, "twaudit_collector_success", "gauge",
 	    "1 unless the collector failed (state failed).");
 	for (int i = 0; i < SRC_COUNT; i++)
 		fprintf(f, "twaudit_collector_success{collector=\"%s\"} %d\n",
 		    source_name[i], s->source[i].state != SOURCE_FAILED);
-	family(f, "twaudit_collector_state", "gauge",
+	family(e, "twaudit_collector_state", "gauge",
 	    "1 for the current state of each collector.");
 	for (int i = 0; i < SRC_COUNT; i++)
 		for (int st = 0; st < SOURCE_NSTATES; st++)
 			fprintf(f, "twaudit_collector_state{collector=\"%s\","
 			    "state=\"%s\"} %d\n", source_name[i],
 			    source_state_name[st], s->source[i].state == (enum source_state)st);
-	family(f, "twaudit_collector_duration_seconds", "gauge",
+	family(e, "twaudit_collector_duration_seconds", "gauge",
 	    "Time the collector took in the last collection.");
 	for (int i = 0; i < SRC_COUNT; i++)
 		fprintf(f, "twaudit_collector_duration_seconds{collector=\"%s\"} "
@@ -90,11 +111,12 @@ same_value(const struct sysctl_value *a, const struct sysctl_value *b)
 }
 
 static void
-render_sysctls(FILE *f, const struct snapshot *s)
+render_sysctls(const struct expo *e, const struct snapshot *s)
 {
+	FILE *f = e->f;
 	struct sysctl_value pv;
 
-	family(f, "twaudit_sysctl", "gauge",
+	family(e, "twaudit_sysctl", "gauge",
 	    "Runtime value of a watched sysctl (absent keys are not emitted).");
 	for (int i = 0; i < SYSCTL_COUNT; i++) {
 		const struct sysctl_value *v = &s->sysctl.key[i];
@@ -103,18 +125,18 @@ render_sysctls(FILE *f, const struct snapshot *s)
 			sysctl_sample(f, "twaudit_sysctl", sysctl_defs[i].name,
 			    v->nvalues, v->v);
 	}
-	family(f, "twaudit_sysctl_present", "gauge",
+	family(e, "twaudit_sysctl_present", "gauge",
 	    "1 when the sysctl's runtime value was read.");
 	for (int i = 0; i < SYSCTL_COUNT; i++)
 		fprintf(f, "twaudit_sysctl_present{name=\"%s\"} %d\n",
 		    sysctl_defs[i].name, s->sysctl.key[i].state == KEY_PRESENT);
-	family(f, "twaudit_sysctl_persisted", "gauge",
+	family(e, "twaudit_sysctl_persisted", "gauge",
 	    "Value the sysctl.d files will apply at next boot.");
 	for (int i = 0; i < SYSCTL_COUNT; i++)
 		if (persisted_value(s, i, &pv))
 			sysctl_sample(f, "twaudit_sysctl_persisted",
 			    sysctl_defs[i].name, pv.nvalues, pv.v);
-	family(f, "twaudit_sysctl_drift", "gauge",
+	family(e, "twaudit_sysctl_drift", "gauge",
 	    "1 when the runtime value differs from the persisted one.");
 	for (int i = 0; i < SYSCTL_COUNT; i++)
 		if (s->sysctl.key[i].state == KEY_PRESENT &&
@@ -125,8 +147,9 @@ render_sysctls(FILE *f, const struct snapshot *s)
 }
 
 static void
-render_counters(FILE *f, const struct snapshot *s)
+render_counters(const struct expo *e, const struct snapshot *s)
 {
+	FILE *f = e->f;
 	char name[128], help[256];
 
 	for (int i = 0; i < CTR_COUNT; i++) {
@@ -139,7 +162,7 @@ render_counters(FILE *f, const struct snapshot *s)
 		    ext ? "tcpext" : "tcp", d->metric, d->gauge ? "" : "_total");
 		snprintf(help, sizeof(help), "%s (%s %s).", d->help, d->group,
 		    d->kernel_name);
-		family(f, name, d->gauge ? "gauge" : "counter", help);
+		family(e, name, d->gauge ? "gauge" : "counter", help);
 		fprintf(f, "%s %llu\n", name,
 		    (unsigned long long)s->counters.value[i]);
 	}
@@ -148,19 +171,20 @@ render_counters(FILE *f, const struct snapshot *s)
 			continue;
 		snprintf(help, sizeof(help), "From /proc/net/sockstat%s.",
 		    i == SS_TCP6_INUSE ? "6" : "");
-		family(f, sockstat_metric[i], "gauge", help);
+		family(e, sockstat_metric[i], "gauge", help);
 		fprintf(f, "%s %lld\n", sockstat_metric[i],
 		    (long long)s->sockstat.v[i]);
 	}
 }
 
 static void
-render_audit(FILE *f, const struct snapshot *s)
+render_audit(const struct expo *e, const struct snapshot *s)
 {
-	family(f, "twaudit_audit_status", "gauge",
+	FILE *f = e->f;
+	family(e, "twaudit_audit_status", "gauge",
 	    "Audit status: 0 ok, 1 warning, 2 critical, 3 unknown.");
 	fprintf(f, "twaudit_audit_status %d\n", (int)s->status);
-	family(f, "twaudit_finding", "gauge", "1 for each active finding.");
+	family(e, "twaudit_finding", "gauge", "1 for each active finding.");
 	for (size_t i = 0; i < s->findings.n; i++)
 		fprintf(f, "twaudit_finding{id=\"%s\",severity=\"%s\"} 1\n",
 		    s->findings.f[i].id,
@@ -168,23 +192,26 @@ render_audit(FILE *f, const struct snapshot *s)
 }
 
 char *
-render_prom(const struct snapshot *s, size_t *len)
+render_prom(const struct snapshot *s, enum expo_format fmt, size_t *len)
 {
 	char *buf = NULL;
 	FILE *f = open_memstream(&buf, len);
+	struct expo ex = { f, fmt == EXPO_OPENMETRICS }, *e = &ex;
 
 	if (f == NULL)
 		return NULL;
-	family(f, "twaudit_build_info", "gauge",
+	family(e, "twaudit_build_info", "gauge",
 	    "Build and kernel version, always 1.");
 	fprintf(f, "twaudit_build_info{version=\"%s\",kernel_release=\"",
 	    TWAUDIT_VERSION);
 	put_label_value(f, s->sysctl.osrelease);
 	fputs("\"} 1\n", f);
-	render_sources(f, s);
-	render_sysctls(f, s);
-	render_counters(f, s);
-	render_audit(f, s);
+	render_sources(e, s);
+	render_sysctls(e, s);
+	render_counters(e, s);
+	render_audit(e, s);
+	if (e->om)
+		fputs("# EOF\n", f);
 	if (fclose(f) != 0) {
 		free(buf);
 		return NULL;

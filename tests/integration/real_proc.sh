@@ -14,9 +14,11 @@ check "real /proc: tcp_timestamps read" \
 
 port=$(free_port)
 start_serve "$port"
+# Read the kernel first: the scrape must then see at least as many segments.
+want=$(awk '/^Tcp:/ { if (!h) { for (i = 1; i <= NF; i++) if ($i == "InSegs") c = i; h = 1 } else print $c }' /proc/net/snmp)
+sleep 1.1  # past --collect.min-interval, so the scrape collects afresh
 curl -fsS "http://127.0.0.1:$port/metrics" >"$TMP/m"
 check "real /proc: promtool check metrics is silent" bash -c "[ -z \"\$(promtool check metrics < '$TMP/m' 2>&1)\" ]"
-want=$(awk '/^Tcp:/ { if (!h) { for (i = 1; i <= NF; i++) if ($i == "InSegs") c = i; h = 1 } else print $c }' /proc/net/snmp)
 got=$(sed -n 's/^twaudit_tcp_in_segs_total //p' "$TMP/m")
 check "real /proc: InSegs is read ($got >= $want)" test "${got:-0}" -ge "$want"
 # Coalescing: two scrapes inside --collect.min-interval (1s) see one snapshot.

@@ -93,9 +93,9 @@ test_rfc3339(void **state)
 
 	(void)state;
 	format_rfc3339(0, out, sizeof(out));
-	assert_string_equal(out, "1970-01-01T00:00:00Z");
+	assert_string_equal(out, "1970-01-01T00:00:00.000Z");
 	format_rfc3339(1795625447.5, out, sizeof(out));
-	assert_string_equal(out, "2026-11-25T16:50:47Z");
+	assert_string_equal(out, "2026-11-25T16:50:47.500Z");
 }
 
 int
