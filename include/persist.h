@@ -12,6 +12,7 @@
 
 #define PERSIST_MAX_ASSIGN 16
 #define PERSIST_PATH_LEN 256
+#define PERSIST_MAX_FILES 1024		/* *.conf files considered per collect */
 
 struct persist_assign {
 	char path[PERSIST_PATH_LEN];	/* as on the host: "/etc/sysctl.d/x.conf" */
@@ -20,6 +21,14 @@ struct persist_assign {
 	bool ignore_failure;		/* "-" prefix */
 };
 
+/*
+ * a[] keeps the newest PERSIST_MAX_ASSIGN assignments (older ones are
+ * counted in dropped), so a[effective] is always the last one.
+ * procps_value/path/line describe where `sysctl --system` ends (path ""
+ * when it sets nothing); procps_effective is the index of that same
+ * assignment in a[], or -1 when it is not there (e.g. a line of
+ * /etc/sysctl.conf that only procps reads).
+ */
 struct persist_key {
 	unsigned n;			/* assignments in systemd application order */
 	struct persist_assign a[PERSIST_MAX_ASSIGN];
@@ -33,8 +42,11 @@ struct persist_key {
 
 struct persist_set {
 	struct persist_key key[SYSCTL_COUNT];
-	unsigned files_read;
+	unsigned files_read;		/* sysctl.d files parsed */
 };
+
+/* Empty SET: no assignments, effective and procps_effective -1. */
+void persist_init(struct persist_set *set);
 
 /*
  * Parse one sysctl.d file's text (PATH is recorded in the assignments) and
