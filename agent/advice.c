@@ -1,0 +1,1233 @@
+/*
+ * Advice rules. Every rule is one row of rules[] below: its public id, its
+ * title, the severities it can raise, and an evaluation function that looks
+ * at a finished snapshot and emits zero or more findings. Adding a rule is
+ * one function, one row and one test case (tests/unit/test_advice.c); the
+ * ids are public interface (alerts key on them), see docs/findings.md.
+ *
+ * Rules only read what the collectors marked as present: a sysctl value
+ * only when its key is KEY_PRESENT, a counter only when present[], a rate
+ * only when evaluated, a persisted assignment only through an index that
+ * is in range. Section numbers (§) refer to kernel-semantics.md.
+ */
+#include "advice.h"
+
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "snapshot.h"
+
+const char *const severity_name[SEV_COUNT] = {
+	"info", "warning", "critical", "unknown",
+};
+
+const char *const status_name[4] = {
+	"ok", "warning", "critical", "unknown",
+};
+
+/* Where a rule suggests writing a setting no file holds yet. */
+#define PERSIST_FILE "/etc/sysctl.d/90-twaudit.conf"
+
+struct rule {
+	const char *id;			/* public: finding id */
+	const char *title;		/* public: finding title */
+	enum severity sev;		/* severity when it fires */
+	enum severity sev_escalated;	/* when eval escalates; = sev if never */
+	/* Emit zero or more findings of this rule for S into OUT. */
+	void (*eval)(const struct rule *r, const struct snapshot *s,
+	    struct findings *out);
+};
+
+/* ---------------------------------------------------------------------
+ * Small helpers: strings, snapshot access.
+ */
+
+static char *
+xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static char *
+xasprintf(const char *fmt, ...)
+{
+	va_list ap;
+	char *p;
+	int n;
+
+	va_start(ap, fmt);
+	n = vasprintf(&p, fmt, ap);
+	va_end(ap);
+	return n < 0 ? NULL : p;
+}
+
+/* The first value of runtime key ID, when it was read. */
+static bool
+key_value(const struct snapshot *s, enum sysctl_id id, int64_t *v)
+{
+	const struct sysctl_value *k = &s->sysctl.key[id];
+
+	if (k->state != KEY_PRESENT || k->nvalues < 1 ||
+	    k->nvalues > SYSCTL_MAX_VALUES)
+		return false;
+	*v = k->v[0];
+	return true;
+}
+
+static bool
+key_nonzero(const struct snapshot *s, enum sysctl_id id, int64_t *v)
+{
+	return key_value(s, id, v) && *v != 0;
+}
+
+/* The 5 m rate of counter ID, when present, evaluated and rising. */
+static const struct rate *
+rising(const struct snapshot *s, enum counter_id id)
+{
+	const struct rate *r = &s->rate[RATE_5M][id];
+
+	if (!s->counters.present[id] || !r->evaluated || r->delta == 0)
+		return NULL;
+	return r;
+}
+
+/* "over the last 300 s" or "during the 30 s sample". */
+static void
+window_phrase(const struct snapshot *s, const struct rate *r, char *buf,
+    size_t len)
+{
+	if (s->sample_s > 0)
+		snprintf(buf, len, "during the %.0f s sample", r->window_s);
+	else
+		snprintf(buf, len, "over the last %.0f s", r->window_s);
+}
+
+static bool
+kernel_known(const struct snapshot *s)
+{
+	return s->kv.code != 0;
+}
+
+/* 3.17–4.11 (and RHEL 7's backport): SYNs without timestamps are dropped
+ * while a stamp is fresh (§1.4, §11.1). */
+static bool
+kernel_drops_tsless_syn(const struct snapshot *s)
+{
+	return s->kv.rhel7 ||
+	    (s->kv.code >= KV(3, 17, 0) && s->kv.code < KV(4, 12, 0));
+}
+
+/* Parse persisted text with the runtime parser. */
+static bool
+parse_persisted(const char *text, struct sysctl_value *out)
+{
+	char err[128];
+
+	memset(out, 0, sizeof(*out));
+	if (sysctl_parse_value(text, strlen(text), out, err, sizeof(err)) != 0)
+		return false;
+	return out->nvalues >= 1 && out->nvalues <= SYSCTL_MAX_VALUES;
+}
+
+/* systemd-sysctl's effective assignment of ID, or NULL. */
+static const struct persist_assign *
+persist_effective(const struct snapshot *s, enum sysctl_id id)
+{
+	const struct persist_key *pk = &s->persist.key[id];
+
+	if (pk->effective < 0 || (unsigned)pk->effective >= pk->n ||
+	    pk->effective >= PERSIST_MAX_ASSIGN)
+		return NULL;
+	return &pk->a[pk->effective];
+}
+
+/*
+ * Where `sysctl --system` ends for ID, as path/line/value, or false.
+ * procps_path is the signal: persist.c leaves procps_effective at -1 when
+ * that line is not one of a[] (/etc/sysctl.conf not linked into sysctl.d).
+ */
+static bool
+persist_procps(const struct snapshot *s, enum sysctl_id id,
+    const char **path, unsigned *line, const char **value)
+{
+	const struct persist_key *pk = &s->persist.key[id];
+
+	if (pk->procps_path[0] != '\0') {
+		*path = pk->procps_path;
+		*line = pk->procps_line;
+		*value = pk->procps_value;
+		return true;
+	}
+	if (pk->procps_effective >= 0 &&
+	    (unsigned)pk->procps_effective < pk->n &&
+	    pk->procps_effective < PERSIST_MAX_ASSIGN) {
+		const struct persist_assign *a = &pk->a[pk->procps_effective];
+
+		*path = a->path;
+		*line = a->line;
+		*value = a->value;
+		return true;
+	}
+	return false;
+}
+
+/* Does the procps result differ in place from systemd's effective one? */
+static bool
+procps_differs(const struct persist_assign *eff, const char *path,
+    unsigned line)
+{
+	return eff == NULL || eff->line != line || strcmp(eff->path, path) != 0;
+}
+
+/* ---------------------------------------------------------------------
+ * Evidence builders.
+ */
+
+static json_t *
+obj_child(json_t *parent, const char *key)
+{
+	json_t *o = json_object_get(parent, key);
+
+	if (o == NULL) {
+		o = json_object();
+		json_object_set_new(parent, key, o);
+	}
+	return o;
+}
+
+static json_t *
+values_json(const int64_t *v, int n)
+{
+	json_t *a;
+
+	if (n == 1)
+		return json_integer(v[0]);
+	a = json_array();
+	for (int i = 0; i < n; i++)
+		json_array_append_new(a, json_integer(v[i]));
+	return a;
+}
+
+/*
+ * A JSON string from collector text (a bounded buffer, maybe without NUL):
+ * bytes outside printable ASCII become '?', so a garbled /proc or sysctl.d
+ * byte can never make the whole document fail to serialise.
+ */
+static json_t *
+text_json(const char *p, size_t max)
+{
+	size_t n = strnlen(p, max);
+	char *c = malloc(n + 1);
+	json_t *j;
+
+	if (c == NULL)
+		return NULL;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char b = (unsigned char)p[i];
+
+		c[i] = (b < 0x20 && b != '\t') || b >= 0x7f ? '?' : (char)b;
+	}
+	c[n] = '\0';
+	j = json_stringn(c, n);
+	free(c);
+	return j;
+}
+
+/* evidence.sysctl[name] = {"state", "value" | "why"} */
+static json_t *
+ev_sysctl(json_t *ev, const struct snapshot *s, enum sysctl_id id)
+{
+	const struct sysctl_value *k = &s->sysctl.key[id];
+	json_t *o = json_object();
+	int64_t v;
+
+	if (key_value(s, id, &v)) {
+		json_object_set_new(o, "state", json_string("present"));
+		json_object_set_new(o, "value", values_json(k->v, k->nvalues));
+	} else {
+		json_object_set_new(o, "state", json_string(
+		    k->state == KEY_ABSENT ? "absent" : "unavailable"));
+		if (k->why[0] != '\0')
+			json_object_set_new(o, "why",
+			    text_json(k->why, sizeof(k->why)));
+	}
+	json_object_set_new(obj_child(ev, "sysctl"), sysctl_defs[id].name, o);
+	return o;
+}
+
+static json_t *
+rate_json(const struct snapshot *s, const struct rate *r)
+{
+	json_t *o = json_object();
+
+	json_object_set_new(o, "window", json_string(
+	    s->sample_s > 0 ? "sample" : rate_window_name[RATE_5M]));
+	json_object_set_new(o, "evaluated", json_boolean(r->evaluated));
+	if (r->evaluated) {
+		json_object_set_new(o, "delta", json_integer(
+		    r->delta > INT64_MAX ? INT64_MAX : (json_int_t)r->delta));
+		json_object_set_new(o, "per_min", json_real(r->per_min));
+		json_object_set_new(o, "window_s", json_real(r->window_s));
+	} else {
+		json_object_set_new(o, "note", json_string(s->sample_s > 0 ?
+		    "not evaluated" :
+		    "not evaluated: no 5 m history yet (run `twaudit serve`, "
+		    "or `twaudit check --sample=30s`)"));
+	}
+	return o;
+}
+
+/* evidence.counters[kernel name] = {"present", "total", "rate"} */
+static void
+ev_counter(json_t *ev, const struct snapshot *s, enum counter_id id)
+{
+	json_t *o = json_object();
+
+	json_object_set_new(o, "present", json_boolean(s->counters.present[id]));
+	if (s->counters.present[id]) {
+		uint64_t v = s->counters.value[id];
+
+		json_object_set_new(o, "total", json_integer(
+		    v > INT64_MAX ? INT64_MAX : (json_int_t)v));
+		json_object_set_new(o, "rate",
+		    rate_json(s, &s->rate[RATE_5M][id]));
+	}
+	json_object_set_new(obj_child(ev, "counters"),
+	    counter_defs[id].kernel_name, o);
+}
+
+static json_t *
+assign_json(const char *path, unsigned line, const char *value)
+{
+	json_t *o = json_object();
+
+	json_object_set_new(o, "file", text_json(path, PERSIST_PATH_LEN));
+	json_object_set_new(o, "line", json_integer(line));
+	json_object_set_new(o, "value", text_json(value, 64));
+	return o;
+}
+
+/*
+ * evidence.persisted[name] = {"file", "line", "value"} of systemd-sysctl's
+ * effective assignment (null when no file sets it), plus "sysctl_system"
+ * when `sysctl --system` would end elsewhere.
+ */
+static void
+ev_persist(json_t *ev, const struct snapshot *s, enum sysctl_id id)
+{
+	const struct persist_assign *eff = persist_effective(s, id);
+	const char *path, *value;
+	unsigned line;
+	json_t *o;
+
+	o = eff != NULL ? assign_json(eff->path, eff->line, eff->value) :
+	    json_object();
+	if (eff == NULL)
+		json_object_set_new(o, "file", json_null());
+	if (persist_procps(s, id, &path, &line, &value) &&
+	    procps_differs(eff, path, line))
+		json_object_set_new(o, "sysctl_system",
+		    assign_json(path, line, value));
+	json_object_set_new(obj_child(ev, "persisted"), sysctl_defs[id].name,
+	    o);
+}
+
+static void
+ev_kernel(json_t *ev, const struct snapshot *s)
+{
+	json_object_set_new(ev, "kernel_release", text_json(s->sysctl.osrelease,
+	    sizeof(s->sysctl.osrelease)));
+}
+
+/* ---------------------------------------------------------------------
+ * Remediation builders: {"runtime": [], "persist": [], "caveats": []}.
+ */
+
+static json_t *
+rem_new(void)
+{
+	json_t *r = json_object();
+
+	json_object_set_new(r, "runtime", json_array());
+	json_object_set_new(r, "persist", json_array());
+	json_object_set_new(r, "caveats", json_array());
+	return r;
+}
+
+static void
+rem_add(json_t *rem, const char *list, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void
+rem_add(json_t *rem, const char *list, const char *fmt, ...)
+{
+	va_list ap;
+	char *p;
+	int n;
+
+	va_start(ap, fmt);
+	n = vasprintf(&p, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	json_array_append_new(json_object_get(rem, list),
+	    text_json(p, (size_t)n));
+	free(p);
+}
+
+static bool
+persisted_is(const char *text, int64_t want)
+{
+	struct sysctl_value v;
+
+	return parse_persisted(text, &v) && v.nvalues == 1 && v.v[0] == want;
+}
+
+/*
+ * Add to REM what makes key ID come up as WANT at the next boot and on
+ * `sysctl --system`: change the effective line(s), or write a new one.
+ * With HAS_DEFAULT, WANT is the kernel default and an unset key needs no
+ * line (the boot applies the default).
+ */
+static void
+rem_persist_value(json_t *rem, const struct snapshot *s, enum sysctl_id id,
+    int64_t want, bool has_default)
+{
+	const char *name = sysctl_defs[id].name;
+	const struct persist_assign *eff = persist_effective(s, id);
+	const char *path, *value;
+	unsigned line;
+	bool procps = persist_procps(s, id, &path, &line, &value);
+
+	if (eff != NULL && !persisted_is(eff->value, want))
+		rem_add(rem, "persist", "change %s:%u to '%s = %" PRId64 "'",
+		    eff->path, eff->line, name, want);
+	if (procps && procps_differs(eff, path, line) &&
+	    !persisted_is(value, want))
+		rem_add(rem, "persist",
+		    "change %s:%u to '%s = %" PRId64 "' (`sysctl --system` "
+		    "applies it last)", path, line, name, want);
+	if (eff != NULL || procps)
+		return;
+	if (s->source[SRC_PERSIST].state != SOURCE_OK) {
+		rem_add(rem, "persist", "write '%s = %" PRId64 "' to %s",
+		    name, want, PERSIST_FILE);
+		rem_add(rem, "caveats", "The persisted settings could not be "
+		    "read (%s source %s): check /etc/sysctl.conf and the "
+		    "sysctl.d directories for %s yourself.",
+		    source_name[SRC_PERSIST],
+		    s->source[SRC_PERSIST].state < SOURCE_NSTATES ?
+		    source_state_name[s->source[SRC_PERSIST].state] : "?",
+		    name);
+	} else if (has_default) {
+		rem_add(rem, "caveats", "No sysctl.d file or /etc/sysctl.conf "
+		    "sets %s, so the kernel default (%" PRId64 ") returns at "
+		    "boot. Something set it at runtime (a script, tuned, "
+		    "configuration management): find it, for example with "
+		    "`grep -rn %s /etc`, or it will set it again.", name, want,
+		    strrchr(name, '.') != NULL ? strrchr(name, '.') + 1 : name);
+	} else {
+		rem_add(rem, "persist", "write '%s = %" PRId64 "' to %s",
+		    name, want, PERSIST_FILE);
+	}
+}
+
+/* ---------------------------------------------------------------------
+ * Emitting findings.
+ */
+
+/*
+ * Append a finding for rule R to OUT, taking ownership of EXPL, EV and
+ * REM. When anything is missing (allocation failure) or OUT is full the
+ * finding is dropped and everything freed.
+ */
+static void
+emit(struct findings *out, const struct rule *r, bool escalated, char *expl,
+    json_t *ev, json_t *rem)
+{
+	struct finding *f;
+
+	if (expl == NULL || ev == NULL || rem == NULL ||
+	    out->n >= ADVICE_MAX_FINDINGS) {
+		free(expl);
+		json_decref(ev);
+		json_decref(rem);
+		return;
+	}
+	/* Our texts are ASCII; collector text inside them is made so too. */
+	for (char *p = expl; *p != '\0'; p++)
+		if (((unsigned char)*p < 0x20 && *p != '\t') ||
+		    (unsigned char)*p >= 0x7f)
+			*p = '?';
+	f = &out->f[out->n++];
+	f->id = r->id;
+	f->severity = escalated ? r->sev_escalated : r->sev;
+	f->title = r->title;
+	f->explanation = expl;
+	f->evidence = ev;
+	f->remediation = rem;
+}
+
+/* ---------------------------------------------------------------------
+ * The rules.
+ */
+
+/* The tcp_timestamps alternative, its costs and its trap (§1.4, §11.1). */
+static void
+caveat_timestamps_off(json_t *rem, const struct snapshot *s)
+{
+	rem_add(rem, "caveats", "Alternative, not recommended: "
+	    "net.ipv4.tcp_timestamps=0 also stops these drops, but it "
+	    "removes PAWS protection against old duplicate segments and "
+	    "makes RTT estimates coarser, for every connection.");
+	rem_add(rem, "caveats", "Trap on kernels 3.17 to 4.11%s: switching "
+	    "tcp_timestamps off while tcp_tw_recycle is on and peer stamps "
+	    "are fresh makes the server drop every SYN from those peers for "
+	    "up to 60 s (their SYNs then count as SYNs without timestamps). "
+	    "Disable tcp_tw_recycle first; only then, if at all, touch "
+	    "tcp_timestamps.",
+	    kernel_drops_tsless_syn(s) ? ", which includes this kernel" : "");
+}
+
+/* tcp_tw_recycle != 0 with timestamps on (§1, §5, §11.1, §11.2). */
+static void
+rule_tw_recycle_nat_drops(const struct rule *r, const struct snapshot *s,
+    struct findings *out)
+{
+	int64_t recycle, ts;
+	bool ts_known;
+	json_t *ev, *rem, *tso;
+	char *expl;
+
+	if (!key_nonzero(s, SYSCTL_TCP_TW_RECYCLE, &recycle))
+		return;
+	ts_known = key_value(s, SYSCTL_TCP_TIMESTAMPS, &ts);
+	if (ts_known && ts == 0)
+		return;
+
+	ev = json_object();
+	ev_kernel(ev, s);
+	ev_sysctl(ev, s, SYSCTL_TCP_TW_RECYCLE);
+	tso = ev_sysctl(ev, s, SYSCTL_TCP_TIMESTAMPS);
+	if (!ts_known) {
+		json_object_set_new(tso, "assumed", json_integer(1));
+		json_object_set_new(tso, "note", json_string("not readable "
+		    "here; treated as on (the kernel default)"));
+	}
+	ev_counter(ev, s, CTR_PAWS_PASSIVE);
+	ev_counter(ev, s, CTR_LISTEN_DROPS);
+	ev_persist(ev, s, SYSCTL_TCP_TW_RECYCLE);
+
+	expl = xasprintf("net.ipv4.tcp_tw_recycle is %" PRId64 " and TCP "
+	    "timestamps are %s. For 60 s after this server closes a "
+	    "connection first, it silently drops any SYN from the same "
+	    "client address whose timestamp is lower than the last one it "
+	    "saw. Clients behind a NAT share one address but not one "
+	    "timestamp clock, so some of them lose their SYNs and wait up to "
+	    "a minute to connect. Clients whose kernel gives each connection "
+	    "its own random timestamp offset (Linux 4.10, and current stable "
+	    "kernels again since 2026) lose about half their SYNs with no NAT "
+	    "at all. The drops show only as PAWSPassive (and ListenDrops from "
+	    "3.8) rising. Turn tcp_tw_recycle off: Linux itself removed it in "
+	    "4.12.", recycle,
+	    ts_known ? "on" : "assumed on (tcp_timestamps is not readable "
+	    "here, and on is the default)");
+
+	rem = rem_new();
+	rem_add(rem, "runtime", "sysctl -w %s=0",
+	    sysctl_defs[SYSCTL_TCP_TW_RECYCLE].name);
+	rem_persist_value(rem, s, SYSCTL_TCP_TW_RECYCLE, 0, true);
+	rem_add(rem, "caveats", "Turning tcp_tw_recycle off takes effect "
+	    "for the next SYN; nothing needs to be restarted.");
+	if (s->kv.code >= KV(4, 11, 0))
+		rem_add(rem, "caveats", "On 4.11 tcp_tw_recycle is per network "
+		    "namespace: run the command in every namespace (container) "
+		    "where it is on.");
+	else if (kernel_known(s))
+		rem_add(rem, "caveats", "Before 4.11 tcp_tw_recycle is one "
+		    "host-wide value: it also applies to every container.");
+	caveat_timestamps_off(rem, s);
+	rem_add(rem, "caveats", "If tcp_tw_recycle was meant to keep the "
+	    "number of TIME-WAIT sockets down: they cost little memory, and "
+	    "for connections this host opens tcp_tw_reuse (client side only) "
+	    "and a wider net.ipv4.ip_local_port_range are the safe tools.");
+	emit(out, r, false, expl, ev, rem);
+}
+
+/* PAWSPassive rising over 5 m (§1, §7.3). */
+static void
+rule_paws_passive_rising(const struct rule *r, const struct snapshot *s,
+    struct findings *out)
+{
+	const struct rate *rt = rising(s, CTR_PAWS_PASSIVE);
+	char when[64];
+	int64_t recycle;
+	json_t *ev, *rem;
+	char *expl;
+
+	if (rt == NULL)
+		return;
+	window_phrase(s, rt, when, sizeof(when));
+	ev = json_object();
+	ev_counter(ev, s, CTR_PAWS_PASSIVE);
+	ev_counter(ev, s, CTR_LISTEN_DROPS);
+	ev_sysctl(ev, s, SYSCTL_TCP_TW_RECYCLE);
+	ev_sysctl(ev, s, SYSCTL_TCP_TIMESTAMPS);
+	json_object_set_new(ev, "syns_dropped_per_min", json_real(rt->per_min));
+
+	expl = xasprintf("PAWSPassive rose by %" PRIu64 " %s (%.1f SYNs "
+	    "dropped per minute): the tcp_tw_recycle check silently dropped "
+	    "SYNs from clients whose timestamp looked older than the last one "
+	    "seen from their address. Each dropped SYN costs the client a "
+	    "retransmission (after 1 s, then 3, 7, 15, 31 s): connects hang "
+	    "for seconds, up to about a minute.", rt->delta, when,
+	    rt->per_min);
+
+	rem = rem_new();
+	if (key_nonzero(s, SYSCTL_TCP_TW_RECYCLE, &recycle)) {
+		rem_add(rem, "runtime", "sysctl -w %s=0",
+		    sysctl_defs[SYSCTL_TCP_TW_RECYCLE].name);
+		rem_persist_value(rem, s, SYSCTL_TCP_TW_RECYCLE, 0, true);
+	} else {
+		rem_add(rem, "caveats", "tcp_tw_recycle is not on now (or not "
+		    "readable here); if it was just turned off, this finding "
+		    "clears once the window no longer covers the drops.");
+	}
+	caveat_timestamps_off(rem, s);
+	emit(out, r, false, expl, ev, rem);
+}
+
+/* Persisted text that parses and sets a non-zero first value. */
+static bool
+persisted_nonzero(const char *text)
+{
+	struct sysctl_value v;
+
+	return parse_persisted(text, &v) && v.v[0] != 0;
+}
+
+/*
+ * A sysctl file sets tcp_tw_recycle != 0 (§1.6). Every non-zero line is
+ * named, not only the effective one: removing the effective line would
+ * promote an earlier one.
+ */
+static void
+rule_tw_recycle_persisted(const struct rule *r, const struct snapshot *s,
+    struct findings *out)
+{
+	const enum sysctl_id id = SYSCTL_TCP_TW_RECYCLE;
+	const char *name = sysctl_defs[id].name;
+	const struct persist_key *pk = &s->persist.key[id];
+	const struct persist_assign *eff = persist_effective(s, id);
+	const char *ppath = NULL, *pvalue = NULL, *fpath, *fvalue;
+	unsigned pline = 0, fline, n;
+	bool sd_on, pp_on, removed;
+	int64_t recycle;
+	json_t *ev, *lines, *rem;
+	char *expl;
+
+	sd_on = eff != NULL && persisted_nonzero(eff->value);
+	pp_on = persist_procps(s, id, &ppath, &pline, &pvalue) &&
+	    persisted_nonzero(pvalue);
+	if (!sd_on && !pp_on)
+		return;
+	if (kernel_known(s))
+		removed = s->kv.code >= KV(4, 12, 0);
+	else
+		removed = s->sysctl.key[id].state == KEY_ABSENT;
+
+	/* The line to name first: what the boot applies, else procps's. */
+	if (sd_on) {
+		fpath = eff->path;
+		fline = eff->line;
+		fvalue = eff->value;
+	} else {
+		fpath = ppath;
+		fline = pline;
+		fvalue = pvalue;
+	}
+
+	ev = json_object();
+	ev_kernel(ev, s);
+	ev_sysctl(ev, s, id);
+	ev_persist(ev, s, id);
+	json_object_set_new(ev, "file", text_json(fpath, PERSIST_PATH_LEN));
+	json_object_set_new(ev, "line", json_integer(fline));
+	json_object_set_new(ev, "value", text_json(fvalue, 64));
+	json_object_set_new(ev, "applied_at_boot", json_boolean(sd_on));
+	json_object_set_new(ev, "key_removed_in_kernel", json_boolean(removed));
+
+	rem = rem_new();
+	lines = json_array();
+	n = pk->n < PERSIST_MAX_ASSIGN ? pk->n : PERSIST_MAX_ASSIGN;
+	for (unsigned i = 0; i < n; i++) {
+		const struct persist_assign *a = &pk->a[i];
+
+		if (!persisted_nonzero(a->value))
+			continue;
+		json_array_append_new(lines,
+		    assign_json(a->path, a->line, a->value));
+		if (removed)
+			rem_add(rem, "persist", "remove %s:%u ('%s = %s'): "
+			    "this kernel has no such key", a->path, a->line,
+			    name, a->value);
+		else
+			rem_add(rem, "persist", "change %s:%u to '%s = 0' "
+			    "(or remove the line: 0 is the default)", a->path,
+			    a->line, name);
+	}
+	if (pp_on && procps_differs(eff, ppath, pline)) {
+		json_array_append_new(lines, assign_json(ppath, pline, pvalue));
+		if (removed)
+			rem_add(rem, "persist", "remove %s:%u ('%s = %s'): "
+			    "this kernel has no such key", ppath, pline, name,
+			    pvalue);
+		else
+			rem_add(rem, "persist", "change %s:%u to '%s = 0' "
+			    "(`sysctl --system` applies it last)", ppath, pline,
+			    name);
+	}
+	json_object_set_new(ev, "assignments", lines);
+	if (pk->dropped > 0)
+		rem_add(rem, "caveats", "%u more assignments of %s were not "
+		    "recorded: check them with `grep -rn tcp_tw_recycle "
+		    "/etc/sysctl.conf /etc/sysctl.d /run/sysctl.d "
+		    "/usr/lib/sysctl.d`.", pk->dropped, name);
+
+	if (removed) {
+		expl = xasprintf("%s:%u sets %s = %s, a key this kernel (%s) "
+		    "does not have: tcp_tw_recycle was removed in Linux 4.12. "
+		    "The line does nothing here, but it makes `sysctl --system` "
+		    "report an error at every run and it turns tcp_tw_recycle "
+		    "back on if this configuration meets an older kernel (a "
+		    "rollback, or the same file deployed to an older host), "
+		    "where it makes NATed clients lose SYNs.", fpath, fline,
+		    name, fvalue, s->sysctl.osrelease[0] != '\0' ?
+		    s->sysctl.osrelease : "4.12 or later");
+		rem_add(rem, "caveats", "Nothing to change at runtime: the key "
+		    "does not exist on this kernel.");
+	} else {
+		bool on_now = key_nonzero(s, id, &recycle);
+
+		expl = xasprintf("%s:%u sets %s = %s. This kernel (%s) still "
+		    "has tcp_tw_recycle, so %s turns it on again%s; with TCP "
+		    "timestamps on, clients behind a NAT and clients with "
+		    "per-connection timestamp offsets then lose SYNs.", fpath,
+		    fline, name, fvalue, s->sysctl.osrelease[0] != '\0' ?
+		    s->sysctl.osrelease : "before 4.12",
+		    sd_on ? "every boot (and every `sysctl --system`)" :
+		    "every `sysctl --system`",
+		    on_now ? "" : ", even though it is off now");
+		if (on_now)
+			rem_add(rem, "runtime", "sysctl -w %s=0", name);
+	}
+	emit(out, r, !removed, expl, ev, rem);
+}
+
+/* Values another rule warns about: drift advice must not propose them. */
+static bool
+discouraged(enum sysctl_id id, const struct sysctl_value *v)
+{
+	switch (id) {
+	case SYSCTL_TCP_TW_RECYCLE:
+	case SYSCTL_TCP_RFC1337:
+		return v->nvalues >= 1 && v->v[0] != 0;
+	default:
+		return false;
+	}
+}
+
+static bool
+values_equal(const struct sysctl_value *a, const struct sysctl_value *b)
+{
+	if (a->nvalues != b->nvalues)
+		return false;
+	for (int i = 0; i < a->nvalues; i++)
+		if (a->v[i] != b->v[i])
+			return false;
+	return true;
+}
+
+/* "1" or "32768 60999" */
+static void
+values_text(const struct sysctl_value *v, char *buf, size_t len)
+{
+	size_t off = 0;
+
+	buf[0] = '\0';
+	for (int i = 0; i < v->nvalues && off < len; i++) {
+		int n = snprintf(buf + off, len - off, "%s%" PRId64,
+		    i ? " " : "", v->v[i]);
+
+		if (n < 0)
+			break;
+		off += (size_t)n;
+	}
+}
+
+/* `sysctl -w name=1` or `sysctl -w name="32768 60999"` */
+static void
+rem_sysctl_w(json_t *rem, enum sysctl_id id, const struct sysctl_value *v)
+{
+	char text[96];
+
+	values_text(v, text, sizeof(text));
+	if (v->nvalues > 1)
+		rem_add(rem, "runtime", "sysctl -w %s=\"%s\"",
+		    sysctl_defs[id].name, text);
+	else
+		rem_add(rem, "runtime", "sysctl -w %s=%s",
+		    sysctl_defs[id].name, text);
+}
+
+/*
+ * Runtime differs from systemd-sysctl's effective persisted value (what
+ * the next boot applies). One finding for all keys; see docs/findings.md.
+ */
+static void
+rule_sysctl_drift(const struct rule *r, const struct snapshot *s,
+    struct findings *out)
+{
+	json_t *ev = NULL, *keys = NULL, *rem = NULL;
+	char *names = NULL, *expl = NULL;
+	size_t names_len = 0, ndrift = 0;
+	FILE *nf = NULL;
+
+	for (int id = 0; id < SYSCTL_COUNT; id++) {
+		const struct sysctl_value *rt = &s->sysctl.key[id];
+		const struct persist_assign *eff;
+		struct sysctl_value pv;
+		char rtext[96], ptext[96];
+		int64_t dummy;
+		json_t *k;
+
+		if (!key_value(s, (enum sysctl_id)id, &dummy))
+			continue;
+		if ((eff = persist_effective(s, (enum sysctl_id)id)) == NULL)
+			continue;
+		if (!parse_persisted(eff->value, &pv) || values_equal(rt, &pv))
+			continue;
+		if (ev == NULL) {
+			ev = json_object();
+			keys = json_array();
+			json_object_set_new(ev, "keys", keys);
+			rem = rem_new();
+			if ((nf = open_memstream(&names, &names_len)) == NULL)
+				break;
+		}
+		values_text(rt, rtext, sizeof(rtext));
+		values_text(&pv, ptext, sizeof(ptext));
+		k = json_object();
+		json_object_set_new(k, "name", json_string(sysctl_defs[id].name));
+		json_object_set_new(k, "runtime",
+		    values_json(rt->v, rt->nvalues));
+		json_object_set_new(k, "persisted",
+		    values_json(pv.v, pv.nvalues));
+		json_object_set_new(k, "file",
+		    text_json(eff->path, sizeof(eff->path)));
+		json_object_set_new(k, "line", json_integer(eff->line));
+		json_array_append_new(keys, k);
+		fprintf(nf, "%s%s (running %s, %s:%u sets %s)",
+		    ndrift ? "; " : "", sysctl_defs[id].name, rtext,
+		    eff->path, eff->line, ptext);
+		ndrift++;
+
+		/*
+		 * Default direction: keep what runs now (usually a forgotten
+		 * `sysctl -w`). When the running value is one we warn about,
+		 * go back to the file's value instead.
+		 */
+		if (discouraged((enum sysctl_id)id, rt) &&
+		    discouraged((enum sysctl_id)id, &pv)) {
+			rem_add(rem, "caveats", "Neither value of %s is one to "
+			    "keep: see the finding about it for the value to "
+			    "set at runtime and in %s:%u.",
+			    sysctl_defs[id].name, eff->path, eff->line);
+		} else if (discouraged((enum sysctl_id)id, rt)) {
+			rem_sysctl_w(rem, (enum sysctl_id)id, &pv);
+		} else {
+			rem_add(rem, "persist", "change %s:%u to '%s = %s'",
+			    eff->path, eff->line, sysctl_defs[id].name, rtext);
+			if (!discouraged((enum sysctl_id)id, &pv))
+				rem_add(rem, "caveats", "If %s:%u holds the "
+				    "intended value of %s instead, apply it "
+				    "now: sysctl -w %s=%s%s%s", eff->path,
+				    eff->line, sysctl_defs[id].name,
+				    sysctl_defs[id].name,
+				    pv.nvalues > 1 ? "\"" : "", ptext,
+				    pv.nvalues > 1 ? "\"" : "");
+		}
+	}
+	if (ev == NULL)
+		return;
+	if (nf == NULL || fclose(nf) != 0) {
+		free(names);
+		json_decref(ev);
+		json_decref(rem);
+		return;
+	}
+	expl = xasprintf("%zu watched setting%s differ%s between the running "
+	    "kernel and the persisted configuration: %s. The next boot "
+	    "applies the persisted value%s, so what runs now is not what you "
+	    "get after a reboot.", ndrift, ndrift == 1 ? "" : "s",
+	    ndrift == 1 ? "s" : "", names, ndrift == 1 ? "" : "s");
+	free(names);
+	rem_add(rem, "caveats", "Runtime and persisted values are compared "
+	    "as systemd-sysctl applies the files at boot; `sysctl --system` "
+	    "may end differently when /etc/sysctl.conf is not linked into "
+	    "/etc/sysctl.d.");
+	emit(out, r, false, expl, ev, rem);
+}
+
+/* tcp_timestamps = 0 (§5, §11.3). */
+static void
+rule_timestamps_disabled(const struct rule *r, const struct snapshot *s,
+    struct findings *out)
+{
+	int64_t ts, recycle;
+	bool recycle_on;
+	json_t *ev, *rem;
+	char *expl;
+
+	if (!key_value(s, SYSCTL_TCP_TIMESTAMPS, &ts) || ts != 0)
+		return;
+	recycle_on = key_nonzero(s, SYSCTL_TCP_TW_RECYCLE, &recycle);
+
+	ev = json_object();
+	ev_sysctl(ev, s, SYSCTL_TCP_TIMESTAMPS);
+	ev_sysctl(ev, s, SYSCTL_TCP_TW_RECYCLE);
+	ev_persist(ev, s, SYSCTL_TCP_TIMESTAMPS);
+
+	expl = xasprintf("net.ipv4.tcp_timestamps is 0, so new connections "
+	    "carry no TCP timestamps. That costs PAWS protection against old "
+	    "duplicate segments (on fast or long-lived connections whose "
+	    "sequence numbers wrap) and gives coarser RTT estimates (fewer "
+	    "samples, none from retransmitted segments). It does not stop "
+	    "TIME-WAIT sockets from refusing SYNs when NATed clients reuse a "
+	    "port within 60 s: on current kernels those refusals still "
+	    "happen, they just no longer show in PAWSEstab or PAWSTimewait.%s",
+	    recycle_on ? " tcp_tw_recycle is on: turning timestamps back on "
+	    "re-arms its SYN drops, so turn tcp_tw_recycle off first." : "");
+
+	rem = rem_new();
+	if (recycle_on) {
+		rem_add(rem, "runtime", "sysctl -w %s=0",
+		    sysctl_defs[SYSCTL_TCP_TW_RECYCLE].name);
+		rem_persist_value(rem, s, SYSCTL_TCP_TW_RECYCLE, 0, true);
+	}
+	rem_add(rem, "runtime", "sysctl -w %s=1",
+	    sysctl_defs[SYSCTL_TCP_TIMESTAMPS].name);
+	rem_persist_value(rem, s, SYSCTL_TCP_TIMESTAMPS, 1, true);
+	rem_add(rem, "caveats", "Informational: timestamps off is a "
+	    "legitimate choice; the commands restore the default.");
+	if (recycle_on)
+		rem_add(rem, "caveats", "Keep the order: tcp_tw_recycle=0 "
+		    "first, then tcp_timestamps=1.");
+	if (!kernel_known(s) || s->kv.code >= KV(4, 10, 0))
+		rem_add(rem, "caveats", "From 4.10, tcp_timestamps=2 turns "
+		    "timestamps on without the random per-connection offset.");
+	emit(out, r, false, expl, ev, rem);
+}
+
+/* Advice shared by the TIME-WAIT rules (§7, §11.3). */
+static void
+caveats_timewait_nat(json_t *rem)
+{
+	rem_add(rem, "caveats", "The cause is a NAT giving the same public "
+	    "port to another host within 60 s of this server closing a "
+	    "connection on it. On a Linux NAT, a longer "
+	    "net.netfilter.nf_conntrack_tcp_timeout_time_wait (default 120) "
+	    "keeps it from reusing ports that fast.");
+	rem_add(rem, "caveats", "When clients close first (HTTP keep-alive, "
+	    "no server-side close), the TIME-WAIT socket stays on the client "
+	    "and the server never refuses these SYNs.");
+	rem_add(rem, "caveats", "Do not turn tcp_timestamps off to make the "
+	    "counter stop: the refusals continue, only uncounted.");
+	rem_add(rem, "caveats", "tcp_tw_reuse does not help: it only affects "
+	    "connections this host opens.");
+}
+
+/* PAWSTimewait rising (6.16+, §7, §11.3). */
+static void
+rule_timewait_paws_rejects(const struct rule *r, const struct snapshot *s,
+    struct findings *out)
+{
+	const struct rate *rt = rising(s, CTR_PAWS_TIMEWAIT);
+	int64_t rfc1337;
+	bool rfc_on;
+	char when[64];
+	json_t *ev, *rem;
+	char *expl;
+
+	if (rt == NULL)
+		return;
+	rfc_on = key_nonzero(s, SYSCTL_TCP_RFC1337, &rfc1337);
+	window_phrase(s, rt, when, sizeof(when));
+
+	ev = json_object();
+	ev_counter(ev, s, CTR_PAWS_TIMEWAIT);
+	ev_counter(ev, s, CTR_ACK_SKIPPED_TIMEWAIT);
+	ev_counter(ev, s, CTR_TW);
+	ev_sysctl(ev, s, SYSCTL_TCP_RFC1337);
+	ev_sysctl(ev, s, SYSCTL_TCP_TIMESTAMPS);
+	if (s->sockstat.present[SS_TCP_TW])
+		json_object_set_new(ev, "timewait_sockets",
+		    json_integer(s->sockstat.v[SS_TCP_TW]));
+
+	expl = xasprintf("PAWSTimewait rose by %" PRIu64 " %s (%.1f per "
+	    "minute): SYNs arrived for a client address and port that still "
+	    "had a TIME-WAIT socket here (this server closed that connection "
+	    "first, less than 60 s before) and carried an older timestamp, so "
+	    "the TIME-WAIT socket refused them. This is what happens when a "
+	    "NAT hands the same public port to another host behind it. %s",
+	    rt->delta, when, rt->per_min, rfc_on ?
+	    "Because tcp_rfc1337 is on, the client's RST cannot clear the "
+	    "TIME-WAIT socket and these connections fail." :
+	    "The client answers with a RST that clears the TIME-WAIT socket "
+	    "and retries: about 10 ms lost per refusal, a full second when "
+	    "the reply was rate-limited (TCPACKSkippedTimeWait).");
+
+	rem = rem_new();
+	if (rfc_on) {
+		rem_add(rem, "runtime", "sysctl -w %s=0",
+		    sysctl_defs[SYSCTL_TCP_RFC1337].name);
+		rem_persist_value(rem, s, SYSCTL_TCP_RFC1337, 0, true);
+	}
+	caveats_timewait_nat(rem);
+	emit(out, r, false, expl, ev, rem);
+}
+
+/* tcp_rfc1337 != 0 (§7.1, §11.3). */
+static void
+rule_rfc1337_timewait_nat(const struct rule *r, const struct snapshot *s,
+    struct findings *out)
+{
+	const struct rate *rt = NULL;
+	enum counter_id cid;
+	int64_t rfc1337;
+	char when[64];
+	json_t *ev, *rem;
+	char *expl, *now = NULL;
+
+	if (!key_nonzero(s, SYSCTL_TCP_RFC1337, &rfc1337))
+		return;
+	/* PAWSEstab counted TIME-WAIT refusals before PAWSTimewait (6.16). */
+	cid = s->counters.present[CTR_PAWS_TIMEWAIT] ? CTR_PAWS_TIMEWAIT :
+	    CTR_PAWS_ESTAB;
+	rt = rising(s, cid);
+
+	ev = json_object();
+	ev_kernel(ev, s);
+	ev_sysctl(ev, s, SYSCTL_TCP_RFC1337);
+	ev_counter(ev, s, cid);
+	json_object_set_new(ev, "counter_used",
+	    json_string(counter_defs[cid].kernel_name));
+
+	if (rt != NULL) {
+		window_phrase(s, rt, when, sizeof(when));
+		now = xasprintf(" %s rose by %" PRIu64 " %s (%.1f per minute)"
+		    "%s, so SYNs are being refused now.",
+		    counter_defs[cid].kernel_name, rt->delta, when, rt->per_min,
+		    cid == CTR_PAWS_ESTAB ? " (on this kernel it also counts "
+		    "established connections)" : "");
+	}
+	expl = xasprintf("net.ipv4.tcp_rfc1337 is %" PRId64 ", so TIME-WAIT "
+	    "sockets ignore RSTs. When a client's SYN meets one of this "
+	    "server's TIME-WAIT sockets (same client address and port less "
+	    "than 60 s after the server closed that connection, as when a NAT "
+	    "reuses a public port for another host) and is refused, the "
+	    "client's RST can no longer clear it: every retry is refused and "
+	    "re-arms the 60 s timer, so the connection fails instead of "
+	    "costing about 10 ms.%s", rfc1337, now != NULL ? now : "");
+	free(now);
+
+	rem = rem_new();
+	rem_add(rem, "runtime", "sysctl -w %s=0",
+	    sysctl_defs[SYSCTL_TCP_RFC1337].name);
+	rem_persist_value(rem, s, SYSCTL_TCP_RFC1337, 0, true);
+	rem_add(rem, "caveats", "Some hardening guides recommend "
+	    "tcp_rfc1337=1; on a server reached through NAT it costs more "
+	    "than the rare old RST it protects against. Record the "
+	    "exception where the guide is enforced.");
+	if (cid == CTR_PAWS_ESTAB)
+		rem_add(rem, "caveats", "Before 6.16 TIME-WAIT refusals are "
+		    "counted in PAWSEstab together with PAWS rejects on "
+		    "established connections, so its rise is a strong hint, "
+		    "not proof.");
+	emit(out, r, rt != NULL, expl, ev, rem);
+}
+
+/* TCPTimeWaitOverflow rising (§3.3). */
+static void
+rule_tw_buckets_overflow(const struct rule *r, const struct snapshot *s,
+    struct findings *out)
+{
+	const struct rate *rt = rising(s, CTR_TIMEWAIT_OVERFLOW);
+	int64_t max = 0, want;
+	bool max_known;
+	char when[64], maxtext[32];
+	json_t *ev, *rem;
+	char *expl;
+
+	if (rt == NULL)
+		return;
+	max_known = key_value(s, SYSCTL_TCP_MAX_TW_BUCKETS, &max);
+	window_phrase(s, rt, when, sizeof(when));
+	if (max_known)
+		snprintf(maxtext, sizeof(maxtext), "%" PRId64, max);
+	else
+		snprintf(maxtext, sizeof(maxtext), "not readable here");
+
+	ev = json_object();
+	ev_counter(ev, s, CTR_TIMEWAIT_OVERFLOW);
+	ev_sysctl(ev, s, SYSCTL_TCP_MAX_TW_BUCKETS);
+	if (s->sockstat.present[SS_TCP_TW])
+		json_object_set_new(ev, "timewait_sockets",
+		    json_integer(s->sockstat.v[SS_TCP_TW]));
+
+	expl = xasprintf("TCPTimeWaitOverflow rose by %" PRIu64 " %s (%.1f "
+	    "per minute): the number of TIME-WAIT sockets reached "
+	    "net.ipv4.tcp_max_tw_buckets (%s), so the kernel closed "
+	    "connections without keeping a TIME-WAIT socket (the kernel log "
+	    "says \"time wait bucket table overflow\"). Those connections lose "
+	    "TIME-WAIT's protection: a delayed segment of an old connection "
+	    "can be taken for part of a new one with the same ports, and a "
+	    "lost last ACK leaves the peer's FIN answered by a RST.",
+	    rt->delta, when, rt->per_min, maxtext);
+
+	rem = rem_new();
+	if (max_known) {
+		want = max > 0 && max < INT64_MAX / 2 ? max * 2 : 262144;
+		rem_add(rem, "runtime", "sysctl -w %s=%" PRId64,
+		    sysctl_defs[SYSCTL_TCP_MAX_TW_BUCKETS].name, want);
+		rem_persist_value(rem, s, SYSCTL_TCP_MAX_TW_BUCKETS, want,
+		    false);
+	} else {
+		rem_add(rem, "caveats", "tcp_max_tw_buckets is not readable "
+		    "here (before 4.11 it is host-wide): raise it on the host.");
+	}
+	rem_add(rem, "caveats", "A TIME-WAIT socket is small (a few hundred "
+	    "bytes), so a larger limit costs little memory.");
+	rem_add(rem, "caveats", "Do not turn tcp_tw_recycle on to reduce "
+	    "TIME-WAIT sockets: it drops SYNs from NATed clients.");
+	emit(out, r, false, expl, ev, rem);
+}
+
+/* One finding per failed source (never hides the others). */
+static void
+rule_source_failed(const struct rule *r, const struct snapshot *s,
+    struct findings *out)
+{
+	static const char none[] = "no error recorded";
+
+	for (int i = 0; i < SRC_COUNT; i++) {
+		const struct source_status *st = &s->source[i];
+		size_t elen = strnlen(st->error, sizeof(st->error));
+		json_t *ev, *rem;
+		char *expl;
+
+		if (st->state != SOURCE_FAILED)
+			continue;
+		ev = json_object();
+		json_object_set_new(ev, "source", json_string(source_name[i]));
+		json_object_set_new(ev, "error",
+		    text_json(st->error, sizeof(st->error)));
+		expl = xasprintf("The %s collector failed: %.*s. Findings "
+		    "that depend on it could not be evaluated, so this audit "
+		    "is incomplete; the other findings are still reported.",
+		    source_name[i], elen ? (int)elen : (int)strlen(none),
+		    elen ? st->error : none);
+		rem = rem_new();
+		rem_add(rem, "caveats", "Check that twaudit can read the %s "
+		    "files under --path.procfs / --path.rootfs and that they "
+		    "are not truncated or garbled.", source_name[i]);
+		emit(out, r, false, expl, ev, rem);
+	}
+}
+
+/*
+ * The rule table. Order is the order of findings in the output: the
+ * tw_recycle rules first (they cost the most), source failures last.
+ */
+static const struct rule rules[] = {
+	{ "tw_recycle_nat_drops",
+	  "tcp_tw_recycle is on: SYNs from NATed clients and clients with "
+	  "per-connection timestamp offsets are dropped",
+	  SEV_CRITICAL, SEV_CRITICAL, rule_tw_recycle_nat_drops },
+	{ "paws_passive_rising",
+	  "SYNs are being dropped by the tcp_tw_recycle timestamp check",
+	  SEV_CRITICAL, SEV_CRITICAL, rule_paws_passive_rising },
+	{ "tw_recycle_persisted",
+	  "A sysctl file sets tcp_tw_recycle",
+	  SEV_WARNING, SEV_CRITICAL, rule_tw_recycle_persisted },
+	{ "rfc1337_timewait_nat",
+	  "tcp_rfc1337=1 turns TIME-WAIT port reuse into failed connections",
+	  SEV_WARNING, SEV_CRITICAL, rule_rfc1337_timewait_nat },
+	{ "timewait_paws_rejects",
+	  "TIME-WAIT sockets refuse SYNs from reused client ports",
+	  SEV_WARNING, SEV_WARNING, rule_timewait_paws_rejects },
+	{ "tw_buckets_overflow",
+	  "TIME-WAIT table full: connections closed without TIME-WAIT",
+	  SEV_WARNING, SEV_WARNING, rule_tw_buckets_overflow },
+	{ "sysctl_drift",
+	  "Running sysctl values differ from the persisted configuration",
+	  SEV_WARNING, SEV_WARNING, rule_sysctl_drift },
+	{ "timestamps_disabled",
+	  "TCP timestamps are disabled",
+	  SEV_INFO, SEV_INFO, rule_timestamps_disabled },
+	{ "source_failed",
+	  "A collector failed: the audit is incomplete",
+	  SEV_UNKNOWN, SEV_UNKNOWN, rule_source_failed },
+};
+
+void
+advice_evaluate(const struct snapshot *s, struct findings *out)
+{
+	if (out->n != 0)
+		findings_clear(out);
+	if (s == NULL)
+		return;
+	for (size_t i = 0; i < sizeof(rules) / sizeof(rules[0]); i++)
+		rules[i].eval(&rules[i], s, out);
+}
+
+void
+findings_clear(struct findings *out)
+{
+	size_t n = out->n < ADVICE_MAX_FINDINGS ? out->n : ADVICE_MAX_FINDINGS;
+
+	for (size_t i = 0; i < n; i++) {
+		struct finding *f = &out->f[i];
+
+		free(f->explanation);
+		json_decref(f->evidence);
+		json_decref(f->remediation);
+		memset(f, 0, sizeof(*f));
+	}
+	out->n = 0;
+}
+
+enum audit_status
+advice_status(const struct findings *f)
+{
+	bool warning = false, unknown = false;
+
+	for (size_t i = 0; i < f->n && i < ADVICE_MAX_FINDINGS; i++) {
+		switch (f->f[i].severity) {
+		case SEV_CRITICAL:
+			return STATUS_CRITICAL;
+		case SEV_WARNING:
+			warning = true;
+			break;
+		case SEV_UNKNOWN:
+			unknown = true;
+			break;
+		default:
+			break;
+		}
+	}
+	if (warning)
+		return STATUS_WARNING;
+	return unknown ? STATUS_UNKNOWN : STATUS_OK;
+}
