@@ -1,0 +1,1079 @@
+/*
+ * The peer-table model (kernel-semantics.md §1, §2, §7, §9; docs/model.md).
+ *
+ * Three preallocated tables, each an intrusive chained hash over an entry
+ * array with a free list and an LRU list threaded through u32 indices:
+ *   peers        the per-peer (ts, stamp) store of the inet_peer /
+ *                tcp_metrics era; tcp_metrics profiles group entries in
+ *                buckets of at most 6 and reclaim the oldest of a full
+ *                bucket, as __tcp_get_metrics/tcpm_new do;
+ *   connections  per 4-tuple: the simulated connection (accepted,
+ *                refused, closing) and its TIME-WAIT, plus the observed
+ *                SYN/SYN-ACK bookkeeping;
+ *   sources      per client address (natclust.c).
+ * Nothing is allocated after model_new().
+ */
+#include "model.h"
+
+#include <assert.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util.h"
+
+#define USEC			1000000ull
+#define TCP_PAWS_MSL		60u		/* seconds */
+#define TCP_PAWS_WINDOW		1		/* passive check only */
+#define TW_LEN_US		(60ull * USEC)	/* TCP_TIMEWAIT_LEN */
+#define OOW_RATELIMIT_US	500000ull	/* tcp_invalid_ratelimit HZ/2 */
+#define TCPM_RECLAIM_DEPTH	5
+#define WARMUP_US		(60ull * USEC)
+#define UNANSWERED_GRACE_US	USEC		/* SYN-ACK can still come */
+#define NIL			UINT32_MAX
+
+/* One per-peer stamp: ts = the peer's TSval, stamp = local seconds. */
+struct peer {
+	uint8_t client[16];
+	uint8_t server[16];	/* zero unless key-server-addr */
+	uint32_t ts;
+	uint32_t stamp;
+	uint32_t used;		/* second of last use: LRU / tcpm_stamp */
+	uint32_t next;		/* hash chain */
+	uint32_t prev_lru, next_lru;
+	uint8_t family;
+	uint8_t in_use;
+};
+static_assert(sizeof(struct peer) <= 64, "a peer entry must fit 64 bytes");
+
+enum cstate { C_FREE = 0, C_ALIVE, C_REJECTED, C_CLOSED };
+
+enum cflag {
+	F_ATTEMPT = 0x01,	/* isn holds the current attempt's ISN */
+	F_TS_OK = 0x02,		/* timestamps in use on the connection */
+	F_SERVER_FIN = 0x04,	/* server closed first */
+	F_CLIENT_FIN = 0x08,	/* client closed first */
+	F_TW = 0x10,		/* a server TIME-WAIT exists */
+	F_TW_ACKED = 0x20,	/* tw_last_ack_us valid */
+	F_OBS_PENDING = 0x40,	/* a SYN still waits for a SYN-ACK */
+};
+
+struct conn {
+	uint8_t client[16];
+	uint8_t server[16];
+	uint16_t cport, sport;
+	uint8_t family;
+	uint8_t state;		/* enum cstate */
+	uint8_t flags;		/* enum cflag */
+	uint8_t pad;
+	uint32_t isn;
+	uint32_t ts_recent, ts_recent_stamp;	/* stamp 0: no TS */
+	uint32_t tw_ts_recent, tw_ts_recent_stamp;
+	uint32_t tw_rcv_nxt;
+	uint32_t next, prev_lru, next_lru;
+	uint64_t tw_expiry_us;
+	uint64_t tw_last_ack_us;
+	uint64_t obs_syn_us;
+};
+
+struct key {
+	uint8_t family;
+	uint8_t client[16], server[16];
+	uint16_t cport, sport;
+};
+
+struct model {
+	struct model_config cfg;
+	bool b[MODEL_NBEHAVIOURS];
+	int32_t setting[MODEL_NSETTINGS];
+	unsigned next_change;
+	bool started;
+	uint64_t t0_us, last_us;
+	uint64_t recycle_len_us;
+
+	struct peer *peers;
+	uint32_t *pbucket;
+	uint32_t pcap, pbmask, pfree, phead, ptail, pused;
+
+	struct conn *conns;
+	uint32_t *cbucket;
+	uint32_t ccap, cbmask, cfree, chead, ctail, cused;
+
+	struct srctab *src;
+	struct model_stats st;
+};
+
+/* ------------------------------------------------------------------ */
+
+static inline uint64_t
+mix64(uint64_t x)
+{
+	x ^= x >> 33;
+	x *= 0xff51afd7ed558ccdULL;
+	x ^= x >> 33;
+	x *= 0xc4ceb9fe1a85ec53ULL;
+	x ^= x >> 33;
+	return x;
+}
+
+static inline uint64_t
+addr_mix(uint8_t family, const uint8_t a[16], uint64_t seed)
+{
+	uint64_t w0, w1;
+
+	memcpy(&w0, a, 8);
+	memcpy(&w1, a + 8, 8);
+	return mix64(w0 ^ mix64(w1 ^ seed ^ family));
+}
+
+static inline bool
+seq_after(uint32_t a, uint32_t b)
+{
+	return (int32_t)(b - a) < 0;
+}
+
+static uint32_t
+pow2_ceil(uint32_t v)
+{
+	uint32_t p = 1;
+
+	while (p < v && p < (1u << 31))
+		p <<= 1;
+	return p;
+}
+
+static uint32_t
+pow2_floor(uint32_t v)
+{
+	uint32_t p = 1;
+
+	while (p * 2 <= v && p < (1u << 31))
+		p <<= 1;
+	return p;
+}
+
+static uint32_t
+peer_buckets(const struct model_config *cfg)
+{
+	if (model_config_behaviour(cfg, MB_TCP_METRICS))
+		return pow2_floor(cfg->max_peers / (TCPM_RECLAIM_DEPTH + 1) ?
+		    cfg->max_peers / (TCPM_RECLAIM_DEPTH + 1) : 1);
+	return pow2_ceil(cfg->max_peers);
+}
+
+/* ------------------------------------------------------------------
+ * LRU lists: most recent at head. Written for both entry types.
+ */
+#define LRU_FUNCS(NAME, TYPE, ARR, HEAD, TAIL)				\
+static void								\
+NAME##_unlink(struct model *m, uint32_t i)				\
+{									\
+	TYPE *e = &m->ARR[i];						\
+	if (e->prev_lru != NIL)						\
+		m->ARR[e->prev_lru].next_lru = e->next_lru;		\
+	else								\
+		m->HEAD = e->next_lru;					\
+	if (e->next_lru != NIL)						\
+		m->ARR[e->next_lru].prev_lru = e->prev_lru;		\
+	else								\
+		m->TAIL = e->prev_lru;					\
+	e->prev_lru = e->next_lru = NIL;				\
+}									\
+static void								\
+NAME##_push(struct model *m, uint32_t i)				\
+{									\
+	TYPE *e = &m->ARR[i];						\
+	e->prev_lru = NIL;						\
+	e->next_lru = m->HEAD;						\
+	if (m->HEAD != NIL)						\
+		m->ARR[m->HEAD].prev_lru = i;				\
+	else								\
+		m->TAIL = i;						\
+	m->HEAD = i;							\
+}									\
+static void								\
+NAME##_touch(struct model *m, uint32_t i)				\
+{									\
+	if (m->HEAD == i)						\
+		return;							\
+	NAME##_unlink(m, i);						\
+	NAME##_push(m, i);						\
+}
+
+LRU_FUNCS(plru, struct peer, peers, phead, ptail)
+LRU_FUNCS(clru, struct conn, conns, chead, ctail)
+
+/* ------------------------------------------------------------------
+ * Peer table
+ */
+
+static void
+peer_key(const struct model *m, const struct key *k, struct peer *out)
+{
+	out->family = k->family;
+	memcpy(out->client, k->client, 16);
+	if (m->b[MB_KEY_SERVER_ADDR])
+		memcpy(out->server, k->server, 16);
+	else
+		memset(out->server, 0, 16);
+}
+
+static uint32_t
+peer_bucket(const struct model *m, const struct peer *pk)
+{
+	/* tcp_metrics hashes the remote address only, even when the key
+	 * also holds the local one. */
+	uint64_t h = addr_mix(pk->family, pk->client, 0x7c3a9f1e);
+
+	if (!m->b[MB_TCP_METRICS])
+		h ^= addr_mix(pk->family, pk->server, 0x15b2d4c7);
+	return (uint32_t)h & m->pbmask;
+}
+
+static bool
+peer_eq(const struct peer *a, const struct peer *b)
+{
+	return a->family == b->family &&
+	    memcmp(a->client, b->client, 16) == 0 &&
+	    memcmp(a->server, b->server, 16) == 0;
+}
+
+/* Index of the entry for PK, or NIL; *depth = chain entries walked. */
+static uint32_t
+peer_find(const struct model *m, const struct peer *pk, uint32_t bucket,
+    unsigned *depth)
+{
+	unsigned d = 0;
+
+	for (uint32_t i = m->pbucket[bucket]; i != NIL; i = m->peers[i].next) {
+		if (peer_eq(&m->peers[i], pk)) {
+			*depth = d;
+			return i;
+		}
+		d++;
+	}
+	*depth = d;
+	return NIL;
+}
+
+static void
+peer_unhash(struct model *m, uint32_t i)
+{
+	uint32_t b = peer_bucket(m, &m->peers[i]);
+	uint32_t *pp = &m->pbucket[b];
+
+	while (*pp != i)
+		pp = &m->peers[*pp].next;
+	*pp = m->peers[i].next;
+}
+
+/* Find or create the entry for PK (tcp_get_metrics(..., create=true)). */
+static struct peer *
+peer_get(struct model *m, const struct peer *pk, uint32_t now_s)
+{
+	uint32_t b = peer_bucket(m, pk);
+	unsigned depth;
+	uint32_t i = peer_find(m, pk, b, &depth);
+	struct peer *p;
+
+	if (i != NIL) {
+		p = &m->peers[i];
+		p->used = now_s;
+		plru_touch(m, i);
+		return p;
+	}
+	if (m->b[MB_TCP_METRICS] && depth > TCPM_RECLAIM_DEPTH) {
+		/* tcpm_new(reclaim): reuse the bucket's oldest entry in place,
+		 * re-keyed and with its TS pair zeroed (tcpm_suck_dst). */
+		uint32_t old = m->pbucket[b];
+		for (uint32_t j = m->peers[old].next; j != NIL;
+		    j = m->peers[j].next)
+			if ((int32_t)(m->peers[j].used - m->peers[old].used) < 0)
+				old = j;
+		p = &m->peers[old];
+		memcpy(p->client, pk->client, 16);
+		memcpy(p->server, pk->server, 16);
+		p->family = pk->family;
+		p->ts = p->stamp = 0;
+		p->used = now_s;
+		plru_touch(m, old);
+		m->st.evictions[MODEL_T_PEERS]++;
+		return p;
+	}
+	if (m->pfree == NIL) {
+		/* inet_peer: a full pool frees unused entries at once (3.1+
+		 * TTL 0 at the threshold); LRU stands in for the TTL scan. */
+		i = m->ptail;
+		peer_unhash(m, i);
+		plru_unlink(m, i);
+		m->st.evictions[MODEL_T_PEERS]++;
+	} else {
+		i = m->pfree;
+		m->pfree = m->peers[i].next;
+		m->pused++;
+	}
+	p = &m->peers[i];
+	memcpy(p->client, pk->client, 16);
+	memcpy(p->server, pk->server, 16);
+	p->family = pk->family;
+	p->in_use = 1;
+	p->ts = p->stamp = 0;
+	p->used = now_s;
+	p->next = m->pbucket[b];
+	m->pbucket[b] = i;
+	plru_push(m, i);
+	return p;
+}
+
+static const struct peer *
+peer_lookup(struct model *m, const struct peer *pk)
+{
+	unsigned depth;
+	uint32_t i = peer_find(m, pk, peer_bucket(m, pk), &depth);
+
+	if (i == NIL)
+		return NULL;
+	if (!m->b[MB_TCP_METRICS])
+		plru_touch(m, i);	/* inet_getpeer takes a reference */
+	return &m->peers[i];
+}
+
+/* ------------------------------------------------------------------
+ * Connection table
+ */
+
+static uint32_t
+conn_hash(const struct model *m, const struct key *k)
+{
+	uint64_t h = addr_mix(k->family, k->client, 0x2545f491) ^
+	    addr_mix(k->family, k->server, ((uint64_t)k->cport << 16) |
+	    k->sport);
+	return (uint32_t)mix64(h) & m->cbmask;
+}
+
+static bool
+conn_eq(const struct conn *c, const struct key *k)
+{
+	return c->cport == k->cport && c->sport == k->sport &&
+	    c->family == k->family && memcmp(c->client, k->client, 16) == 0 &&
+	    memcmp(c->server, k->server, 16) == 0;
+}
+
+static uint32_t
+conn_find(const struct model *m, const struct key *k)
+{
+	for (uint32_t i = m->cbucket[conn_hash(m, k)]; i != NIL;
+	    i = m->conns[i].next)
+		if (conn_eq(&m->conns[i], k))
+			return i;
+	return NIL;
+}
+
+static void
+conn_unhash(struct model *m, uint32_t i)
+{
+	struct conn *c = &m->conns[i];
+	struct key k;
+	uint32_t *pp;
+
+	k.family = c->family;
+	memcpy(k.client, c->client, 16);
+	memcpy(k.server, c->server, 16);
+	k.cport = c->cport;
+	k.sport = c->sport;
+	pp = &m->cbucket[conn_hash(m, &k)];
+	while (*pp != i)
+		pp = &m->conns[*pp].next;
+	*pp = c->next;
+}
+
+static void
+tw_expire(struct conn *c, uint64_t now)
+{
+	if ((c->flags & F_TW) && now >= c->tw_expiry_us)
+		c->flags &= (uint8_t)~(F_TW | F_TW_ACKED);
+}
+
+/* A SYN still pending is settled: unanswered unless too recent to tell. */
+static void
+obs_settle(struct model *m, struct conn *c, uint64_t now, bool force)
+{
+	if (!(c->flags & F_OBS_PENDING))
+		return;
+	c->flags &= (uint8_t)~F_OBS_PENDING;
+	if (force || now - c->obs_syn_us >= UNANSWERED_GRACE_US)
+		m->st.observed_unanswered_syns++;
+}
+
+static void
+conn_release(struct model *m, uint32_t i)
+{
+	conn_unhash(m, i);
+	clru_unlink(m, i);
+	m->conns[i].state = C_FREE;
+	m->conns[i].next = m->cfree;
+	m->cfree = i;
+	m->cused--;
+}
+
+/* Free the entry once nothing in it can matter any more. */
+static void
+conn_maybe_free(struct model *m, uint32_t i)
+{
+	struct conn *c = &m->conns[i];
+
+	if (c->state == C_ALIVE || c->state == C_REJECTED ||
+	    (c->flags & (F_TW | F_OBS_PENDING)))
+		return;
+	conn_release(m, i);
+}
+
+static uint32_t
+conn_new(struct model *m, const struct key *k, uint64_t now)
+{
+	uint32_t i;
+	struct conn *c;
+
+	if (m->cfree == NIL) {
+		i = m->ctail;
+		c = &m->conns[i];
+		tw_expire(c, now);
+		/* Only state that could still change a verdict counts. */
+		if (c->state == C_ALIVE || (c->flags & F_TW))
+			m->st.evictions[MODEL_T_CONNECTIONS]++;
+		obs_settle(m, c, now, false);
+		conn_release(m, i);
+	}
+	i = m->cfree;
+	c = &m->conns[i];
+	m->cfree = c->next;
+	m->cused++;
+	memset(c, 0, sizeof(*c));
+	c->family = k->family;
+	memcpy(c->client, k->client, 16);
+	memcpy(c->server, k->server, 16);
+	c->cport = k->cport;
+	c->sport = k->sport;
+	c->state = C_CLOSED;
+	c->next = m->cbucket[conn_hash(m, k)];
+	m->cbucket[conn_hash(m, k)] = i;
+	clru_push(m, i);
+	return i;
+}
+
+/* ------------------------------------------------------------------ */
+
+static size_t
+srctab_bytes(const struct model_config *cfg)
+{
+	return srctab_memory(cfg->max_sources);
+}
+
+size_t model_peer_entry_size(void) { return sizeof(struct peer); }
+size_t model_conn_entry_size(void) { return sizeof(struct conn); }
+size_t model_source_entry_size(void) { return srctab_entry_size(); }
+
+size_t
+model_memory_bound(const struct model_config *cfg)
+{
+	size_t n = sizeof(struct model);
+
+	n += (size_t)cfg->max_peers * sizeof(struct peer);
+	n += (size_t)peer_buckets(cfg) * sizeof(uint32_t);
+	n += (size_t)cfg->max_connections * sizeof(struct conn);
+	n += (size_t)pow2_ceil(cfg->max_connections) * sizeof(uint32_t);
+	n += srctab_bytes(cfg);
+	return n;
+}
+
+struct model *
+model_new(const struct model_config *cfg, char *err, size_t errlen)
+{
+	struct model *m;
+
+	if ((unsigned)cfg->profile >= MODEL_NPROFILES) {
+		set_error(err, errlen, "bad profile %d", (int)cfg->profile);
+		return NULL;
+	}
+	if (cfg->max_peers == 0 || cfg->max_connections == 0 ||
+	    cfg->max_sources == 0 || cfg->max_peers > MODEL_CAP_LIMIT ||
+	    cfg->max_connections > MODEL_CAP_LIMIT ||
+	    cfg->max_sources > MODEL_CAP_LIMIT) {
+		set_error(err, errlen, "table caps must be in 1..%u",
+		    MODEL_CAP_LIMIT);
+		return NULL;
+	}
+	if (cfg->nchanges > MODEL_MAX_CHANGES || cfg->server_rto_ms == 0) {
+		set_error(err, errlen, "bad scheduled changes or RTO");
+		return NULL;
+	}
+	if ((m = calloc(1, sizeof(*m))) == NULL) {
+		set_error(err, errlen, "out of memory");
+		return NULL;
+	}
+	m->cfg = *cfg;
+	for (unsigned i = 0; i < MODEL_NBEHAVIOURS; i++)
+		m->b[i] = model_config_behaviour(cfg, (enum model_behaviour)i);
+	memcpy(m->setting, cfg->setting, sizeof(m->setting));
+	/* tcp_time_wait: rto = (icsk_rto << 2) - (icsk_rto >> 1). */
+	m->recycle_len_us = ((uint64_t)cfg->server_rto_ms * 4 -
+	    cfg->server_rto_ms / 2) * 1000;
+
+	m->pcap = cfg->max_peers;
+	uint32_t nb = peer_buckets(cfg);
+	m->pbmask = nb - 1;
+	m->peers = calloc(m->pcap, sizeof(*m->peers));
+	m->pbucket = malloc((size_t)nb * sizeof(uint32_t));
+	m->ccap = cfg->max_connections;
+	uint32_t cb = pow2_ceil(cfg->max_connections);
+	m->cbmask = cb - 1;
+	m->conns = calloc(m->ccap, sizeof(*m->conns));
+	m->cbucket = malloc((size_t)cb * sizeof(uint32_t));
+	m->src = srctab_new(cfg->max_sources);
+	if (m->peers == NULL || m->pbucket == NULL || m->conns == NULL ||
+	    m->cbucket == NULL || m->src == NULL) {
+		model_free(m);
+		set_error(err, errlen, "out of memory for the model tables "
+		    "(%zu bytes)", model_memory_bound(cfg));
+		return NULL;
+	}
+	memset(m->pbucket, 0xff, (size_t)nb * sizeof(uint32_t));
+	memset(m->cbucket, 0xff, (size_t)cb * sizeof(uint32_t));
+	for (uint32_t i = 0; i < m->pcap; i++) {
+		m->peers[i].next = i + 1 < m->pcap ? i + 1 : NIL;
+		m->peers[i].prev_lru = m->peers[i].next_lru = NIL;
+	}
+	for (uint32_t i = 0; i < m->ccap; i++) {
+		m->conns[i].next = i + 1 < m->ccap ? i + 1 : NIL;
+		m->conns[i].prev_lru = m->conns[i].next_lru = NIL;
+	}
+	m->pfree = 0;
+	m->cfree = 0;
+	m->phead = m->ptail = m->chead = m->ctail = NIL;
+	return m;
+}
+
+void
+model_free(struct model *m)
+{
+	if (m == NULL)
+		return;
+	free(m->peers);
+	free(m->pbucket);
+	free(m->conns);
+	free(m->cbucket);
+	srctab_free(m->src);
+	free(m);
+}
+
+/* ------------------------------------------------------------------
+ * Event processing
+ */
+
+static void
+apply_changes(struct model *m, uint64_t now)
+{
+	while (m->next_change < m->cfg.nchanges) {
+		const struct model_change *ch = &m->cfg.change[m->next_change];
+		if (now < m->t0_us || now - m->t0_us < ch->at_us)
+			break;
+		m->setting[ch->setting] = ch->value;
+		m->next_change++;
+	}
+}
+
+static inline void
+count(struct model *m, struct model_verdict *v, enum model_counter c)
+{
+	m->st.counters[c]++;
+	v->counters |= (uint16_t)(1u << c);
+}
+
+/* The ACK a TIME-WAIT socket sends to an out-of-window segment. */
+static void
+tw_ack(struct model *m, struct conn *c, uint64_t now, bool limitable,
+    struct model_verdict *v)
+{
+	if (m->b[MB_TW_ACK_RATELIMIT] && limitable && (c->flags & F_TW_ACKED)) {
+		int64_t elapsed = (int64_t)(now - c->tw_last_ack_us);
+		if (elapsed >= 0 && (uint64_t)elapsed < OOW_RATELIMIT_US) {
+			count(m, v, MC_ACK_SKIPPED_TW);
+			v->tw_ack = MODEL_TWACK_RATELIMITED;
+			return;
+		}
+	}
+	c->tw_last_ack_us = now;
+	c->flags |= F_TW_ACKED;
+	v->tw_ack = MODEL_TWACK_SENT;
+	m->st.tw_acks++;
+}
+
+static void
+tw_paws_count(struct model *m, struct model_verdict *v)
+{
+	count(m, v, m->b[MB_PAWS_TW_COUNTER] ? MC_PAWS_TIMEWAIT :
+	    MC_PAWS_ESTAB);
+}
+
+/* PAWS on a TIME-WAIT (tcp_paws_reject with the TW's ts_recent). */
+static bool
+tw_paws_reject(const struct model *m, const struct conn *c, bool ts_cmp,
+    uint32_t tsval, bool rst, uint32_t now_s)
+{
+	if (!ts_cmp || (int32_t)(c->tw_ts_recent - tsval) <= 0)
+		return false;
+	if (m->b[MB_PAWS_ZERO_TS_OK] && c->tw_ts_recent == 0)
+		return false;
+	if (rst && (uint32_t)(now_s - c->tw_ts_recent_stamp) >= TCP_PAWS_MSL)
+		return false;
+	return true;
+}
+
+static bool
+tw_syn(struct model *m, struct conn *c, const struct tcp_event *ev,
+    bool saw_ts, uint64_t now, uint32_t now_s, struct model_verdict *v)
+{
+	/* The TS option is parsed only when the old connection used TS. */
+	bool ts_cmp = saw_ts && c->tw_ts_recent_stamp != 0;
+	bool paws = tw_paws_reject(m, c, ts_cmp, ev->tsval, false, now_s);
+
+	v->path = MODEL_PATH_TIMEWAIT;
+	if (!paws && (seq_after(ev->seq, c->tw_rcv_nxt) ||
+	    (ts_cmp && (int32_t)(c->tw_ts_recent - ev->tsval) < 0))) {
+		c->flags &= (uint8_t)~(F_TW | F_TW_ACKED);
+		return true;
+	}
+	if (paws) {
+		v->reason = MODEL_R_TIMEWAIT_PAWS;
+		tw_paws_count(m, v);
+		c->tw_expiry_us = now + TW_LEN_US;
+	} else {
+		/* Maybe a new SYN with a random ISN below rcv_nxt: no re-arm. */
+		v->reason = MODEL_R_TIMEWAIT_SEQ;
+	}
+	tw_ack(m, c, now, true, v);
+	return false;
+}
+
+static bool
+passive_check(struct model *m, const struct key *k, const struct tcp_event *ev,
+    bool saw_ts, uint32_t now_s, struct model_verdict *v)
+{
+	struct peer pk;
+	const struct peer *p;
+
+	v->path = MODEL_PATH_LISTENER;
+	if (!m->b[MB_PASSIVE_CHECK] || !m->setting[MS_TW_RECYCLE])
+		return true;
+	if (k->family == 6 && !m->b[MB_IPV6_CHECK])
+		return true;
+	if (!saw_ts && !m->b[MB_NO_TS_DROP])
+		return true;	/* saw_tstamp precondition before 3.17 */
+	peer_key(m, k, &pk);
+	if ((p = peer_lookup(m, &pk)) == NULL)
+		return true;
+	if ((uint32_t)(now_s - p->stamp) >= TCP_PAWS_MSL)
+		return true;	/* not fresh */
+	if (saw_ts && (int32_t)(p->ts - ev->tsval) <= TCP_PAWS_WINDOW)
+		return true;
+	v->reason = MODEL_R_PASSIVE_PAWS;
+	count(m, v, MC_PAWS_PASSIVE);
+	if (m->b[MB_LISTEN_DROPS])
+		count(m, v, MC_LISTEN_DROPS);
+	return false;
+}
+
+static uint32_t
+conn_id(uint16_t cport, uint32_t isn)
+{
+	return (uint32_t)mix64(((uint64_t)cport << 32) | isn);
+}
+
+static void
+on_syn(struct model *m, const struct key *k, const struct tcp_event *ev,
+    uint64_t now, uint32_t now_s, struct model_verdict *v)
+{
+	bool saw_ts = ev->has_ts && m->setting[MS_TIMESTAMPS] != 0;
+	bool created, accept;
+	uint32_t ci, si;
+	struct conn *c;
+
+	m->st.syns++;
+	si = srctab_get(m->src, k->family, k->client, now, &created);
+	if ((ci = conn_find(m, k)) == NIL)
+		ci = conn_new(m, k, now);
+	c = &m->conns[ci];
+	clru_touch(m, ci);
+	obs_settle(m, c, now, true);
+	c->flags |= F_OBS_PENDING;
+	c->obs_syn_us = now;
+	tw_expire(c, now);
+	v->timestamps = saw_ts;
+	if (ev->has_ts)
+		srctab_point(m->src, si, now, ev->tsval,
+		    conn_id(k->cport, ev->seq));
+
+	if ((c->flags & F_ATTEMPT) && c->isn == ev->seq) {
+		if (c->state == C_ALIVE) {
+			/* Meets the request or child socket: no check. */
+			v->decision = MODEL_ACCEPT;
+			v->path = MODEL_PATH_EXISTING;
+			srctab_count(m->src, si, 1, 0);
+			return;
+		}
+	} else {
+		m->st.connections++;
+		c->isn = ev->seq;
+		c->flags |= F_ATTEMPT;
+	}
+
+	if (c->flags & F_TW)
+		accept = tw_syn(m, c, ev, saw_ts, now, now_s, v);
+	else
+		accept = passive_check(m, k, ev, saw_ts, now_s, v);
+
+	if (accept) {
+		v->decision = MODEL_ACCEPT;
+		c->state = C_ALIVE;
+		c->flags &= (uint8_t)~(F_SERVER_FIN | F_CLIENT_FIN | F_TS_OK);
+		c->ts_recent = ev->tsval;
+		c->ts_recent_stamp = 0;
+		if (saw_ts) {
+			c->flags |= F_TS_OK;
+			c->ts_recent_stamp = now_s;
+		}
+		srctab_count(m->src, si, 1, 0);
+		return;
+	}
+	v->decision = MODEL_REJECT;
+	c->state = C_REJECTED;
+	m->st.predicted_rejections++;
+	m->st.by_reason[v->reason]++;
+	if (now - srctab_first_seen(m->src, si) < WARMUP_US) {
+		v->warmup = 1;
+		m->st.warmup++;
+	}
+	srctab_count(m->src, si, 1, 1);
+}
+
+/* Server as active closer: the client's FIN puts it in TIME-WAIT. */
+static void
+enter_timewait(struct model *m, const struct key *k, struct conn *c,
+    const struct tcp_event *ev, uint64_t now, uint32_t now_s,
+    struct model_verdict *v)
+{
+	bool recycle_ok = false;
+
+	if (m->b[MB_PASSIVE_CHECK] && m->setting[MS_TW_RECYCLE] &&
+	    c->ts_recent_stamp != 0 && (k->family == 4 || m->b[MB_IPV6_CHECK])) {
+		struct peer pk;
+		struct peer *p;
+
+		peer_key(m, k, &pk);
+		p = peer_get(m, &pk, now_s);
+		/* The §2.2 update rule (tcp_remember_stamp). */
+		if ((int32_t)(p->ts - c->ts_recent) <= 0 ||
+		    ((uint32_t)(now_s - p->stamp) > TCP_PAWS_MSL &&
+		    p->stamp <= c->ts_recent_stamp)) {
+			p->ts = c->ts_recent;
+			p->stamp = c->ts_recent_stamp;
+			m->st.stamps_written++;
+		}
+		recycle_ok = true;
+	}
+	c->state = C_CLOSED;
+	c->flags |= F_TW;
+	c->flags &= (uint8_t)~F_TW_ACKED;
+	c->tw_ts_recent = c->ts_recent;
+	c->tw_ts_recent_stamp = c->ts_recent_stamp;
+	c->tw_rcv_nxt = ev->seq + ev->payload_len + 1;
+	c->tw_expiry_us = now + (recycle_ok ? m->recycle_len_us : TW_LEN_US);
+	count(m, v, MC_TW);
+}
+
+/* A non-SYN client segment meeting a TIME-WAIT (§7; RST: §7.1). */
+static void
+tw_segment(struct model *m, uint32_t ci, const struct tcp_event *ev,
+    uint64_t now, uint32_t now_s, struct model_verdict *v)
+{
+	struct conn *c = &m->conns[ci];
+	bool rst = (ev->flags & TCPF_RST) != 0;
+	bool saw_ts = ev->has_ts && m->setting[MS_TIMESTAMPS] != 0;
+	bool ts_cmp = saw_ts && c->tw_ts_recent_stamp != 0;
+	bool paws = tw_paws_reject(m, c, ts_cmp, ev->tsval, rst, now_s);
+	uint32_t end = ev->seq + ev->payload_len +
+	    ((ev->flags & TCPF_FIN) ? 1 : 0);
+
+	if (!paws && ev->seq == c->tw_rcv_nxt && (end == ev->seq || rst)) {
+		if (rst) {
+			if (m->setting[MS_RFC1337] == 0) {
+				/* TIME-WAIT assassination. */
+				c->flags &= (uint8_t)~(F_TW | F_TW_ACKED);
+				m->st.tw_killed++;
+				conn_maybe_free(m, ci);
+				return;
+			}
+			if (m->b[MB_RFC1337_RST_REARM])
+				c->tw_expiry_us = now + TW_LEN_US;
+		} else {
+			c->tw_expiry_us = now + TW_LEN_US;
+		}
+		if (ts_cmp) {
+			c->tw_ts_recent = ev->tsval;
+			c->tw_ts_recent_stamp = now_s;
+		}
+		return;
+	}
+	if (paws)
+		tw_paws_count(m, v);
+	if (rst)
+		return;
+	if (paws || (ev->flags & TCPF_ACK))
+		c->tw_expiry_us = now + TW_LEN_US;
+	/* Data and FIN segments are not rate limited (tcp_oow_rate_limited). */
+	tw_ack(m, c, now, end == ev->seq, v);
+}
+
+/*
+ * The entry for a non-SYN segment. A closed 4-tuple without TIME-WAIT is
+ * the same as an unknown one: a FIN there belongs to a connection older
+ * than the capture (or evicted), adopted as open; anything else is
+ * ignored (NIL).
+ */
+static uint32_t
+conn_adopt(struct model *m, const struct key *k, const struct tcp_event *ev,
+    uint32_t ci, uint64_t now)
+{
+	struct conn *c;
+
+	if (ci != NIL) {
+		c = &m->conns[ci];
+		clru_touch(m, ci);
+		tw_expire(c, now);
+		if (c->state != C_CLOSED || (c->flags & F_TW))
+			return ci;
+	}
+	if (!(ev->flags & TCPF_FIN) || (ev->flags & TCPF_RST))
+		return NIL;
+	if (ci == NIL)
+		ci = conn_new(m, k, now);
+	c = &m->conns[ci];
+	c->state = C_ALIVE;
+	c->flags &= F_OBS_PENDING;
+	c->isn = 0;
+	c->ts_recent = c->ts_recent_stamp = 0;
+	/* Either side's TS option says TS were negotiated. */
+	if (ev->has_ts && m->setting[MS_TIMESTAMPS] != 0)
+		c->flags |= F_TS_OK;
+	return ci;
+}
+
+static void
+on_client(struct model *m, const struct key *k, const struct tcp_event *ev,
+    uint64_t now, uint32_t now_s, struct model_verdict *v)
+{
+	uint32_t ci = conn_find(m, k);
+	struct conn *c;
+
+	if ((ci = conn_adopt(m, k, ev, ci, now)) == NIL)
+		return;
+	c = &m->conns[ci];
+	if (c->flags & F_TW) {
+		tw_segment(m, ci, ev, now, now_s, v);
+		return;
+	}
+	if (c->state != C_ALIVE)
+		return;		/* refused in the simulated world */
+	/* tcp_replace_ts_recent: window 0, equal refreshes the stamp. */
+	if ((c->flags & F_TS_OK) && ev->has_ts &&
+	    (c->ts_recent_stamp == 0 ||
+	    (int32_t)(c->ts_recent - ev->tsval) <= 0)) {
+		c->ts_recent = ev->tsval;
+		c->ts_recent_stamp = now_s;
+	}
+	if (ev->flags & TCPF_RST) {
+		c->state = C_CLOSED;
+		conn_maybe_free(m, ci);
+		return;
+	}
+	if (!(ev->flags & TCPF_FIN) || (c->flags & F_CLIENT_FIN))
+		return;
+	if (ev->has_ts) {
+		uint32_t si = srctab_find(m->src, k->family, k->client);
+		if (si != UINT32_MAX)
+			srctab_point(m->src, si, now, ev->tsval,
+			    conn_id(k->cport, c->isn));
+	}
+	if (c->flags & F_SERVER_FIN)
+		enter_timewait(m, k, c, ev, now, now_s, v);
+	else
+		c->flags |= F_CLIENT_FIN;
+}
+
+static void
+on_server(struct model *m, const struct key *k, const struct tcp_event *ev,
+    uint64_t now)
+{
+	uint32_t ci = conn_find(m, k);
+	struct conn *c;
+
+	if ((ev->flags & (TCPF_SYN | TCPF_ACK)) == (TCPF_SYN | TCPF_ACK)) {
+		if (ci != NIL)
+			m->conns[ci].flags &= (uint8_t)~F_OBS_PENDING;
+		return;
+	}
+	if ((ci = conn_adopt(m, k, ev, ci, now)) == NIL)
+		return;
+	c = &m->conns[ci];
+	if ((c->flags & F_TW) || c->state != C_ALIVE)
+		return;
+	if (ev->flags & TCPF_RST) {
+		c->state = C_CLOSED;
+		conn_maybe_free(m, ci);
+		return;
+	}
+	if (!(ev->flags & TCPF_FIN))
+		return;
+	if (c->flags & F_CLIENT_FIN) {
+		/* Passive close: LAST-ACK writes no stamp (§2.1). */
+		c->state = C_CLOSED;
+		conn_maybe_free(m, ci);
+	} else {
+		c->flags |= F_SERVER_FIN;
+	}
+}
+
+void
+model_feed(struct model *m, const struct tcp_event *ev,
+    struct model_verdict *out)
+{
+	struct model_verdict v;
+	struct key k;
+	uint64_t now = ev->time_us;
+	uint32_t now_s = (uint32_t)(now / USEC);
+	size_t alen;
+
+	memset(&v, 0, sizeof(v));
+	m->st.packets++;
+	if (!m->started) {
+		m->started = true;
+		m->t0_us = now;
+	}
+	if (now > m->last_us)
+		m->last_us = now;
+	apply_changes(m, now);
+	if (ev->family != 4 && ev->family != 6)
+		goto done;
+
+	alen = ev->family == 4 ? 4 : 16;
+	memset(&k, 0, sizeof(k));
+	k.family = ev->family;
+	if (ev->to_server) {
+		memcpy(k.client, ev->src, alen);
+		memcpy(k.server, ev->dst, alen);
+		k.cport = ev->sport;
+		k.sport = ev->dport;
+		if ((ev->flags & (TCPF_SYN | TCPF_ACK | TCPF_RST)) == TCPF_SYN)
+			on_syn(m, &k, ev, now, now_s, &v);
+		else
+			on_client(m, &k, ev, now, now_s, &v);
+	} else {
+		memcpy(k.client, ev->dst, alen);
+		memcpy(k.server, ev->src, alen);
+		k.cport = ev->dport;
+		k.sport = ev->sport;
+		on_server(m, &k, ev, now);
+	}
+done:
+	if (out != NULL)
+		*out = v;
+}
+
+void
+model_finish(struct model *m)
+{
+	for (uint32_t i = m->chead; i != NIL;) {
+		uint32_t next = m->conns[i].next_lru;
+		obs_settle(m, &m->conns[i], m->last_us, false);
+		i = next;
+	}
+}
+
+void
+model_stats(const struct model *m, struct model_stats *out)
+{
+	*out = m->st;
+	out->evictions[MODEL_T_SOURCES] = srctab_evictions(m->src);
+	out->peers = m->pused;
+	out->tracked_connections = m->cused;
+	out->sources = srctab_used(m->src);
+}
+
+static bool
+src_better(const struct model_source *a, const struct model_source *b)
+{
+	if (a->predicted_rejections != b->predicted_rejections)
+		return a->predicted_rejections > b->predicted_rejections;
+	return a->syns > b->syns;
+}
+
+size_t
+model_top_sources(const struct model *m, struct model_source *out, size_t n)
+{
+	size_t have = 0;
+	uint32_t cap = srctab_capacity(m->src);
+
+	if (n == 0)
+		return 0;
+	for (uint32_t i = 0; i < cap; i++) {
+		struct model_source s;
+
+		if (!srctab_in_use(m->src, i))
+			continue;
+		srctab_result(m->src, i, &s);
+		if (have == n && !src_better(&s, &out[n - 1]))
+			continue;
+		size_t j = have < n ? have++ : n - 1;
+		while (j > 0 && src_better(&s, &out[j - 1])) {
+			out[j] = out[j - 1];
+			j--;
+		}
+		out[j] = s;
+	}
+	return have;
+}
+
+int
+model_peer_get(const struct model *m, uint8_t family, const uint8_t server[16],
+    const uint8_t client[16], uint32_t *ts, uint32_t *stamp)
+{
+	struct key k;
+	struct peer pk;
+	unsigned depth;
+	uint32_t i;
+	size_t alen = family == 4 ? 4 : 16;
+
+	memset(&k, 0, sizeof(k));
+	k.family = family;
+	memcpy(k.client, client, alen);
+	memcpy(k.server, server, alen);
+	peer_key(m, &k, &pk);
+	if ((i = peer_find(m, &pk, peer_bucket(m, &pk), &depth)) == NIL)
+		return -1;
+	*ts = m->peers[i].ts;
+	*stamp = m->peers[i].stamp;
+	return 0;
+}
+
+int
+model_source_get(const struct model *m, uint8_t family,
+    const uint8_t addr[16], struct model_source *out)
+{
+	uint8_t a[16] = { 0 };
+	uint32_t i;
+
+	memcpy(a, addr, family == 4 ? 4 : 16);
+	if ((i = srctab_find(m->src, family, a)) == UINT32_MAX)
+		return -1;
+	srctab_result(m->src, i, out);
+	return 0;
+}

@@ -1,0 +1,332 @@
+/*
+ * The peer-table model: an embedded copy of the kernel's per-peer
+ * timestamp check (tw_recycle "passive" PAWS) and of the TIME-WAIT SYN
+ * path, run over the SYN/FIN/RST traffic seen at a server. For every SYN
+ * to the server it says whether the selected kernel profile, with the
+ * selected settings, would accept or refuse it, and which counters move.
+ *
+ * Specification: ../shared/docs/kernel-semantics.md; semantics and
+ * approximations per profile: docs/model.md.
+ *
+ * No I/O, no globals. All tables are preallocated by model_new(); feeding
+ * an event never allocates. Not thread-safe: one model per thread.
+ */
+#ifndef TWAUDIT_MODEL_H
+#define TWAUDIT_MODEL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "tcp_event.h"
+
+/* ---------------------------------------------------------------------
+ * Kernel profiles (agent/profile.c)
+ */
+
+/* Named everywhere by their range strings (model_profile_name()). */
+enum model_profile {
+	MODEL_P_2_6_32,		/* "2.6.32-3.0"  inet_peer, IPv4 only, key = client */
+	MODEL_P_3_1,		/* "3.1-3.5"     + IPv6 */
+	MODEL_P_3_6,		/* "3.6-3.7"     tcp_metrics */
+	MODEL_P_3_8,		/* "3.8-3.12"    + ListenDrops */
+	MODEL_P_3_13,		/* "3.13-3.16"   key = (server, client) */
+	MODEL_P_3_17,		/* "3.17-4.0"    + SYN without TS dropped */
+	MODEL_P_4_1,		/* "4.1-4.11"    TIME-WAIT ACK rate limit */
+	MODEL_P_4_12,		/* "4.12-6.15"   no tw_recycle; PAWSEstab */
+	MODEL_P_6_16,		/* "6.16+"       PAWSTimewait */
+	MODEL_NPROFILES
+};
+
+/*
+ * Each behaviour that differs between profiles; any can be forced with
+ * an override ("kernel.no-timestamp-drop=true") for backporting
+ * distribution kernels. Names: model_behaviour_name().
+ */
+enum model_behaviour {
+	MB_PASSIVE_CHECK,	/* "passive-check": tw_recycle and the per-peer
+				   store exist (<= 4.11) */
+	MB_IPV6_CHECK,		/* "ipv6-check": IPv6 stamps and check (>= 3.1) */
+	MB_TCP_METRICS,		/* "tcp-metrics": tcp_metrics bucket reclaim
+				   (>= 3.6); else inet_peer LRU */
+	MB_LISTEN_DROPS,	/* "listen-drops": a passive drop also counts
+				   ListenDrops (>= 3.8) */
+	MB_KEY_SERVER_ADDR,	/* "key-server-addr": peer key is (server,
+				   client) (>= 3.13); else client alone */
+	MB_NO_TS_DROP,		/* "no-timestamp-drop": a SYN without TS is
+				   dropped while a fresh stamp exists (>= 3.17,
+				   RHEL 7) */
+	MB_TW_ACK_RATELIMIT,	/* "tw-ack-ratelimit": one TIME-WAIT ACK per
+				   500 ms per socket (>= 4.1) */
+	MB_PAWS_TW_COUNTER,	/* "paws-timewait-counter": TIME-WAIT PAWS
+				   refusals count PAWSTimewait (>= 6.16), else
+				   PAWSEstab */
+	MB_PAWS_ZERO_TS_OK,	/* "paws-zero-ts-ok": a TIME-WAIT whose
+				   ts_recent is 0 never PAWS-rejects
+				   (tcp_paws_check clause; not in 2.6.32) */
+	MB_RFC1337_RST_REARM,	/* "rfc1337-rst-rearm": with tcp_rfc1337=1 an
+				   in-window RST re-arms the 60 s timer
+				   (4.x source; not in 6.x) */
+	MODEL_NBEHAVIOURS
+};
+
+/* Sysctl settings the model takes as inputs. */
+enum model_setting {
+	MS_TW_RECYCLE,		/* net.ipv4.tcp_tw_recycle */
+	MS_TIMESTAMPS,		/* net.ipv4.tcp_timestamps (0 off, 1/2 on) */
+	MS_RFC1337,		/* net.ipv4.tcp_rfc1337 */
+	MODEL_NSETTINGS
+};
+
+#define MODEL_MAX_CHANGES	16	/* scheduled "NAME=VALUE@SECONDS" */
+
+struct model_change {
+	uint64_t at_us;		/* relative to the first event */
+	int32_t value;
+	uint8_t setting;	/* enum model_setting */
+};
+
+struct model_config {
+	enum model_profile profile;
+	/* -1: profile default; 0/1 forced. version_fix is set by
+	 * model_profile_from_version() (e.g. RHEL 7), override by the user;
+	 * override wins over version_fix, which wins over the profile. */
+	int8_t version_fix[MODEL_NBEHAVIOURS];
+	int8_t override[MODEL_NBEHAVIOURS];
+	int32_t setting[MODEL_NSETTINGS];	/* values at the first event */
+	struct model_change change[MODEL_MAX_CHANGES];
+	unsigned nchanges;
+	uint32_t server_rto_ms;	/* RTO assumed for the 3.5 x RTO recycle
+				   TIME-WAIT (default 200, the minimum) */
+	uint32_t max_peers;	/* peer-table entries */
+	uint32_t max_connections;	/* tracked 4-tuples (incl. TIME-WAIT) */
+	uint32_t max_sources;	/* client addresses with NAT clustering */
+};
+
+#define MODEL_DEFAULT_MAX_PEERS		65536
+#define MODEL_DEFAULT_MAX_CONNECTIONS	262144
+#define MODEL_DEFAULT_MAX_SOURCES	65536
+#define MODEL_CAP_LIMIT			(1u << 26)	/* per table */
+
+/*
+ * Defaults: profile 6.16+, tw_recycle 0, timestamps 1, rfc1337 0, RTO
+ * 200 ms, default caps, no overrides.
+ */
+struct model_config model_config_default(void);
+
+/*
+ * Apply one "--set" string: "net.ipv4.tcp_tw_recycle=1" (initial value),
+ * "net.ipv4.tcp_timestamps=0@30" (changes 30 s after the first event;
+ * fractions allowed), the "net.ipv4." prefix being optional;
+ * "kernel.no-timestamp-drop=true" (a behaviour override, '-' or '_');
+ * "model.max-peers=N", "model.max-connections=N", "model.max-sources=N",
+ * "model.server-rto-ms=N". Returns 0, or -1 with a message in ERR.
+ */
+int model_config_set(struct model_config *cfg, const char *assignment,
+    char *err, size_t errlen);
+
+/* Force behaviour B on or off (-1 restores the profile default). */
+void model_config_override(struct model_config *cfg, enum model_behaviour b,
+    int value);
+
+/*
+ * Select the profile for a kernel release string ("3.4.4", "4.9.229",
+ * "6.18", "3.10.0-1160.el7.x86_64") or a profile name ("3.17-4.0"), and
+ * the version-specific fixes (RHEL 7 3.10.0-*.el7*: no-timestamp drop).
+ * Overrides are kept. Returns 0, or -1 (unparseable, or older than
+ * 2.6.32) with a message in ERR.
+ */
+int model_profile_from_version(const char *release, struct model_config *cfg,
+    char *err, size_t errlen);
+
+/* "2.6.32-3.0" ... "6.16+"; NULL when out of range. */
+const char *model_profile_name(enum model_profile p);
+/* Profile by its exact name; -1 when unknown. */
+int model_profile_by_name(const char *name, enum model_profile *out);
+/* Profiles for the what-if table: MODEL_NPROFILES of them, in order. */
+static inline unsigned model_profile_count(void) { return MODEL_NPROFILES; }
+
+/* "passive-check", "no-timestamp-drop", ...; NULL when out of range. */
+const char *model_behaviour_name(enum model_behaviour b);
+int model_behaviour_by_name(const char *name, enum model_behaviour *out);
+/* The default of behaviour B in profile P. */
+bool model_profile_default(enum model_profile p, enum model_behaviour b);
+/* The effective value of B under CFG (profile, version fix, override). */
+bool model_config_behaviour(const struct model_config *cfg,
+    enum model_behaviour b);
+/* "net.ipv4.tcp_tw_recycle" ... */
+const char *model_setting_name(enum model_setting s);
+
+/* ---------------------------------------------------------------------
+ * The model (agent/model.c)
+ */
+
+enum model_decision {
+	MODEL_NONE = 0,		/* not a SYN to the server: nothing decided */
+	MODEL_ACCEPT,
+	MODEL_REJECT
+};
+
+enum model_reason {
+	MODEL_R_NONE = 0,
+	MODEL_R_PASSIVE_PAWS,	/* PAWSPassive: tw_recycle per-peer check */
+	MODEL_R_TIMEWAIT_PAWS,	/* PAWSEstab (<= 6.15) / PAWSTimewait */
+	MODEL_R_TIMEWAIT_SEQ,	/* TIME-WAIT refusal without a counter */
+	MODEL_NREASONS
+};
+
+/* Which code path judged the SYN. */
+enum model_path {
+	MODEL_PATH_NONE = 0,
+	MODEL_PATH_LISTENER,	/* no TIME-WAIT: listener (+ passive check) */
+	MODEL_PATH_TIMEWAIT,	/* a live TIME-WAIT for the 4-tuple */
+	MODEL_PATH_EXISTING,	/* retransmission of an accepted SYN: it
+				   meets the request/child socket, no check */
+};
+
+enum model_tw_ack {
+	MODEL_TWACK_NONE = 0,
+	MODEL_TWACK_SENT,	/* bare ACK from the TIME-WAIT socket */
+	MODEL_TWACK_RATELIMITED	/* suppressed: TCPACKSkippedTimeWait */
+};
+
+/* Kernel counters the simulated kernel moves (TcpExt names). */
+enum model_counter {
+	MC_PAWS_PASSIVE,	/* PAWSPassive */
+	MC_LISTEN_DROPS,	/* ListenDrops (only the passive-drop share) */
+	MC_PAWS_ESTAB,		/* PAWSEstab (TIME-WAIT share) */
+	MC_PAWS_TIMEWAIT,	/* PAWSTimewait */
+	MC_ACK_SKIPPED_TW,	/* TCPACKSkippedTimeWait */
+	MC_TW,			/* TW: sockets entering TIME-WAIT */
+	MODEL_NCOUNTERS
+};
+
+struct model_verdict {
+	uint8_t decision;	/* enum model_decision */
+	uint8_t reason;		/* enum model_reason */
+	uint8_t path;		/* enum model_path */
+	uint8_t tw_ack;		/* enum model_tw_ack */
+	uint8_t warmup;		/* rejected within 60 s of the source's first
+				   appearance */
+	uint8_t timestamps;	/* the SYN's TS option was seen (server
+				   timestamps on and option present) */
+	uint16_t counters;	/* bit (1 << enum model_counter): moved by 1 */
+};
+
+enum model_table { MODEL_T_PEERS, MODEL_T_CONNECTIONS, MODEL_T_SOURCES,
+	MODEL_NTABLES };
+
+struct model_stats {
+	uint64_t packets;		/* events fed */
+	uint64_t syns;			/* SYNs to the server (incl. retries) */
+	uint64_t connections;		/* connection attempts (distinct ISN
+					   per 4-tuple) */
+	uint64_t predicted_rejections;	/* SYN packets refused */
+	uint64_t by_reason[MODEL_NREASONS];
+	uint64_t warmup;		/* refused SYNs < 60 s after their
+					   source first appeared */
+	uint64_t observed_unanswered_syns;
+	uint64_t evictions[MODEL_NTABLES];
+	uint64_t counters[MODEL_NCOUNTERS];
+	uint64_t tw_acks;		/* TIME-WAIT ACKs sent for SYNs */
+	uint64_t tw_killed;		/* TIME-WAITs destroyed by a client RST */
+	uint64_t stamps_written;	/* update-rule overwrites */
+	uint64_t peers, tracked_connections, sources;	/* in use now */
+};
+
+struct model;
+
+/* NULL with a message in ERR on bad config or allocation failure. */
+struct model *model_new(const struct model_config *cfg, char *err,
+    size_t errlen);
+void model_free(struct model *m);
+
+/*
+ * Feed one event (events must come in capture order). OUT (may be NULL)
+ * gets the decision for a SYN to the server, MODEL_NONE otherwise.
+ */
+void model_feed(struct model *m, const struct tcp_event *ev,
+    struct model_verdict *out);
+
+/* End of capture: pending SYNs are settled (see observed_unanswered). */
+void model_finish(struct model *m);
+
+void model_stats(const struct model *m, struct model_stats *out);
+
+/* NAT clustering result for one source address. */
+enum model_nat_class {
+	MODEL_NAT_UNKNOWN = 0,	/* too few timestamped SYNs */
+	MODEL_NAT_HOSTS,	/* estimated_hosts clocks seen */
+	MODEL_NAT_PER_CONN	/* one unrelated clock per connection: random
+				   per-connection offsets (4.10, 2026 stable);
+				   no host count, at risk */
+};
+
+struct model_source {
+	uint8_t family;
+	uint8_t addr[16];
+	uint64_t syns;
+	uint64_t predicted_rejections;
+	uint8_t nat_class;		/* enum model_nat_class */
+	uint32_t estimated_hosts;	/* MODEL_NAT_HOSTS only (capped at
+					   NATCLUST_LINES) */
+	double confidence;		/* 0..1 */
+};
+
+/* Top N sources by predicted rejections (then SYNs); returns how many. */
+size_t model_top_sources(const struct model *m, struct model_source *out,
+    size_t n);
+/* One source; -1 when not tracked. */
+int model_source_get(const struct model *m, uint8_t family,
+    const uint8_t addr[16], struct model_source *out);
+
+/*
+ * The stored (ts, stamp) pair for CLIENT (and SERVER where the profile
+ * keys by the pair; ignored otherwise); -1 when no entry. For tests and
+ * diagnostics.
+ */
+int model_peer_get(const struct model *m, uint8_t family,
+    const uint8_t server[16], const uint8_t client[16], uint32_t *ts,
+    uint32_t *stamp);
+
+/* The documented memory bound of a model built from CFG, in bytes. */
+size_t model_memory_bound(const struct model_config *cfg);
+
+/* Entry sizes used by the bound (docs/model.md). */
+size_t model_peer_entry_size(void);
+size_t model_conn_entry_size(void);
+size_t model_source_entry_size(void);
+
+/* ---------------------------------------------------------------------
+ * Source table with NAT clock clustering (agent/natclust.c); internal to
+ * the model library, exposed for the model and its tests.
+ */
+
+#define NATCLUST_LINES	8	/* clock lines kept per source */
+
+struct srctab;
+
+struct srctab *srctab_new(uint32_t max_sources);
+void srctab_free(struct srctab *t);
+/* Index of the source (created, evicting the least recently used one,
+ * when missing); *created set when new. */
+uint32_t srctab_get(struct srctab *t, uint8_t family, const uint8_t addr[16],
+    uint64_t now_us, bool *created);
+/* Lookup only; UINT32_MAX when missing. */
+uint32_t srctab_find(const struct srctab *t, uint8_t family,
+    const uint8_t addr[16]);
+uint64_t srctab_first_seen(const struct srctab *t, uint32_t i);
+void srctab_count(struct srctab *t, uint32_t i, uint32_t syns,
+    uint32_t rejections);
+/* A timestamp sample of connection CONN (any stable per-connection id). */
+void srctab_point(struct srctab *t, uint32_t i, uint64_t t_us, uint32_t tsval,
+    uint32_t conn);
+void srctab_result(const struct srctab *t, uint32_t i, struct model_source *out);
+uint64_t srctab_evictions(const struct srctab *t);
+uint32_t srctab_used(const struct srctab *t);
+bool srctab_in_use(const struct srctab *t, uint32_t i);
+uint32_t srctab_capacity(const struct srctab *t);
+size_t srctab_entry_size(void);
+size_t srctab_memory(uint32_t max_sources);
+
+#endif
