@@ -150,9 +150,16 @@ cmd_check(int argc, char **argv)
 		    "text, json, prom\n", format);
 		return STATUS_UNKNOWN;
 	}
+	errno = 0;
 	if (stat(procfs, &st) < 0 || !S_ISDIR(st.st_mode)) {
 		fprintf(stderr, "twaudit check: cannot read --path.procfs %s: %s\n",
 		    procfs, errno ? strerror(errno) : "not a directory");
+		return STATUS_UNKNOWN;
+	}
+	errno = 0;
+	if (stat(rootfs, &st) < 0 || !S_ISDIR(st.st_mode)) {
+		fprintf(stderr, "twaudit check: cannot read --path.rootfs %s: %s\n",
+		    rootfs, errno ? strerror(errno) : "not a directory");
 		return STATUS_UNKNOWN;
 	}
 	paths.procfs = procfs;

@@ -66,6 +66,11 @@ cmd_serve(int argc, char **argv)
 		    "directory\n", procfs);
 		return EXIT_INPUT;
 	}
+	if (stat(rootfs, &st) < 0 || !S_ISDIR(st.st_mode)) {
+		fprintf(stderr, "twaudit serve: --path.rootfs %s is not a "
+		    "directory\n", rootfs);
+		return EXIT_INPUT;
+	}
 
 	/* Signals are taken synchronously by this thread alone. */
 	sigemptyset(&set);

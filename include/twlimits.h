@@ -1,6 +1,6 @@
 /* Resource limits of the HTTP endpoint, in one place. */
-#ifndef TWAUDIT_LIMITS_H
-#define TWAUDIT_LIMITS_H
+#ifndef TWAUDIT_TWLIMITS_H
+#define TWAUDIT_TWLIMITS_H
 
 #define HTTP_MAX_LISTEN 8		/* --web.listen-address given at most */
 #define HTTP_MAX_CONNECTIONS 1024	/* all clients together */

@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "collect.h"
-#include "limits.h"
+#include "twlimits.h"
 #include "log.h"
 #include "negotiate.h"
 #include "page.h"
@@ -215,12 +215,12 @@ start_one(struct http_server *h, const char *addr, char *err, size_t errlen)
 	if (http_split_address(addr, host, sizeof(host), &port, err, errlen) < 0)
 		return NULL;
 #define OPTS \
+	MHD_OPTION_EXTERNAL_LOGGER, mhd_logger, NULL, \
 	MHD_OPTION_CONNECTION_LIMIT, (unsigned)HTTP_MAX_CONNECTIONS, \
 	MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)HTTP_MAX_PER_CLIENT, \
 	MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)HTTP_TIMEOUT_SECONDS, \
 	MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)HTTP_CONNECTION_MEMORY, \
-	MHD_OPTION_THREAD_POOL_SIZE, (unsigned)HTTP_THREADS, \
-	MHD_OPTION_EXTERNAL_LOGGER, mhd_logger, NULL
+	MHD_OPTION_THREAD_POOL_SIZE, (unsigned)HTTP_THREADS
 	if (host[0] == '\0') {
 		/* ":PORT": every address, IPv6 and IPv4, IPv4 only if no IPv6. */
 		d = MHD_start_daemon(flags | MHD_USE_DUAL_STACK, (uint16_t)port,
