@@ -115,6 +115,7 @@ cmd_check(int argc, char **argv)
 	const char *format = "text", *output = NULL;
 	const char *procfs = "/proc", *rootfs = "/";
 	double sample = 0;
+	bool sock_diag = true, tcp_metrics = true;
 	const struct cli_flag flags[] = {
 		{ "format", CLI_STRING, &format, "text|json|prom",
 		    "output format", "text" },
@@ -126,6 +127,10 @@ cmd_check(int argc, char **argv)
 		    "procfs mount point", "/proc" },
 		{ "path.rootfs", CLI_STRING, &rootfs, "PATH",
 		    "root of the filesystem holding /etc/sysctl.d etc.", "/" },
+		{ "collector.sock_diag", CLI_BOOL, &sock_diag, NULL,
+		    "count sockets per state over netlink (sock_diag)", "true" },
+		{ "collector.tcp_metrics", CLI_BOOL, &tcp_metrics, NULL,
+		    "dump the kernel's tcp_metrics peer table", "true" },
 		{ 0 }
 	};
 	struct collect_paths paths = { 0 };
@@ -164,6 +169,8 @@ cmd_check(int argc, char **argv)
 	}
 	paths.procfs = procfs;
 	paths.rootfs = rootfs;
+	paths.no_sock_diag = !sock_diag;
+	paths.no_tcp_metrics = !tcp_metrics;
 	s = collect_sampled(&paths, sample);
 	if (s == NULL) {
 		fprintf(stderr, "twaudit check: out of memory\n");

@@ -23,6 +23,7 @@ cmd_serve(int argc, char **argv)
 	struct cli_list listen = { 0 };
 	const char *procfs = "/proc", *rootfs = "/", *level = "info";
 	double min_interval = 1.0;
+	bool sock_diag = true, tcp_metrics = true;
 	const struct cli_flag flags[] = {
 		{ "web.listen-address", CLI_LIST, &listen, "ADDR:PORT",
 		    "address to listen on", ":9477" },
@@ -30,13 +31,17 @@ cmd_serve(int argc, char **argv)
 		    "procfs mount point", "/proc" },
 		{ "path.rootfs", CLI_STRING, &rootfs, "PATH",
 		    "root of the filesystem holding /etc/sysctl.d etc.", "/" },
+		{ "collector.sock_diag", CLI_BOOL, &sock_diag, NULL,
+		    "count sockets per state over netlink (sock_diag)", "true" },
+		{ "collector.tcp_metrics", CLI_BOOL, &tcp_metrics, NULL,
+		    "dump the kernel's tcp_metrics peer table", "true" },
 		{ "collect.min-interval", CLI_DURATION, &min_interval, "DURATION",
 		    "scrapes within this long of a collection reuse it", "1s" },
 		{ "log.level", CLI_STRING, &level, "LEVEL",
 		    "debug, info, warn or error", "info" },
 		{ 0 }
 	};
-	struct collect_paths paths;
+	struct collect_paths paths = { 0 };
 	struct collector *c;
 	struct http_server *h;
 	struct stat st;
@@ -82,6 +87,8 @@ cmd_serve(int argc, char **argv)
 
 	paths.procfs = procfs;
 	paths.rootfs = rootfs;
+	paths.no_sock_diag = !sock_diag;
+	paths.no_tcp_metrics = !tcp_metrics;
 	c = collector_new(&paths, min_interval);
 	if (c == NULL || collector_start(c, err, sizeof(err)) < 0) {
 		fprintf(stderr, "twaudit serve: %s\n", c ? err : "out of memory");

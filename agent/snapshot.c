@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/utsname.h>
 #include <unistd.h>
 
 #include "netstat.h"
@@ -87,6 +88,45 @@ read_hostname(struct snapshot *s, const char *procfs)
 		snprintf(s->host, sizeof(s->host), "unknown");
 }
 
+/*
+ * Netlink sources talk to the running kernel whatever --path.procfs says;
+ * a disabled one is reported as unavailable, with the flag that did it.
+ */
+static void
+collect_netlink(struct snapshot *s, const struct collect_paths *p)
+{
+	struct source_status *st;
+	struct utsname u;
+	double t0;
+
+	if (uname(&u) == 0)
+		kversion_parse(u.release, &s->running_kv);
+
+	st = &s->source[SRC_SOCK_DIAG];
+	t0 = now_monotonic();
+	if (p->no_sock_diag) {
+		st->state = SOURCE_UNAVAILABLE;
+		set_error(st->error, sizeof(st->error),
+		    "disabled by --collector.sock_diag=false");
+	} else {
+		st->state = sock_diag_collect(&s->sockdiag, NULL, st->error,
+		    sizeof(st->error));
+	}
+	st->duration_s = now_monotonic() - t0;
+
+	st = &s->source[SRC_TCP_METRICS];
+	t0 = now_monotonic();
+	if (p->no_tcp_metrics) {
+		st->state = SOURCE_UNAVAILABLE;
+		set_error(st->error, sizeof(st->error),
+		    "disabled by --collector.tcp_metrics=false");
+	} else {
+		st->state = tcp_metrics_collect(&s->tcpm, NULL, st->error,
+		    sizeof(st->error));
+	}
+	st->duration_s = now_monotonic() - t0;
+}
+
 struct snapshot *
 snapshot_collect(const struct collect_paths *p)
 {
@@ -131,6 +171,8 @@ snapshot_collect(const struct collect_paths *p)
 	    sizeof(st->error)) < 0)
 		st->state = SOURCE_FAILED;
 	st->duration_s = now_monotonic() - t0;
+
+	collect_netlink(s, p);
 	return s;
 }
 

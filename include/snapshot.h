@@ -13,9 +13,11 @@
 #include "history.h"
 #include "kversion.h"
 #include "persist.h"
+#include "sock_diag.h"
 #include "sockstat.h"
 #include "source.h"
 #include "sysctl.h"
+#include "tcp_metrics.h"
 
 struct snapshot {
 	atomic_int refs;
@@ -26,6 +28,9 @@ struct snapshot {
 	struct persist_set persist;
 	struct counter_set counters;
 	struct sockstat sockstat;
+	struct sock_diag_stats sockdiag;	/* netlink: the running kernel */
+	struct tcp_metrics_stats tcpm;
+	struct kversion running_kv;		/* uname(2): what netlink talks to */
 	struct source_status source[SRC_COUNT];
 	/* Rates per window; in `check --sample` every window holds the sample. */
 	struct rate rate[RATE_NWINDOWS][CTR_COUNT];
@@ -37,6 +42,8 @@ struct snapshot {
 struct collect_paths {
 	const char *procfs;		/* "/proc" */
 	const char *rootfs;		/* "/" */
+	bool no_sock_diag;		/* --collector.sock_diag=false */
+	bool no_tcp_metrics;		/* --collector.tcp_metrics=false */
 };
 
 /*

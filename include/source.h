@@ -9,7 +9,9 @@
 	X(NETSTAT, "netstat") \
 	X(SNMP, "snmp") \
 	X(SOCKSTAT, "sockstat") \
-	X(PERSIST, "persist")
+	X(PERSIST, "persist") \
+	X(SOCK_DIAG, "sock_diag") \
+	X(TCP_METRICS, "tcp_metrics")
 
 enum source_id {
 #define X(id, name) SRC_##id,

@@ -67,6 +67,61 @@ sysctl_keys_json(const struct snapshot *s)
 }
 
 static json_t *
+addr_json(const struct sock_diag_addr *a)
+{
+	char buf[64];
+
+	sock_diag_addr_format(a, buf, sizeof(buf));
+	return json_string(buf);
+}
+
+/* sources.sock_diag.details: counts, and top lists that never become labels. */
+static json_t *
+sock_diag_json(const struct sock_diag_stats *d)
+{
+	json_t *states = json_object(), *ports = json_array(),
+	    *remotes = json_array(), *o;
+
+	for (int st = 1; st < SD_NSTATES; st++)
+		json_object_set_new(states, sock_diag_state_name[st],
+		    json_integer((json_int_t)d->state[st]));
+	for (size_t i = 0; i < d->ntop_ports; i++)
+		json_array_append_new(ports, json_pack("{s:i, s:I}", "port",
+		    (int)d->top_ports[i].port,
+		    "timewait", (json_int_t)d->top_ports[i].count));
+	for (size_t i = 0; i < d->ntop_remotes; i++)
+		json_array_append_new(remotes, json_pack("{s:o, s:I}",
+		    "address", addr_json(&d->top_remotes[i].addr),
+		    "timewait", (json_int_t)d->top_remotes[i].count));
+	o = json_pack("{s:o, s:o, s:o, s:b}", "states", states,
+	    "timewait_top_ports", ports, "timewait_top_remotes", remotes,
+	    "truncated", d->truncated);
+	json_object_set_new(o, "timestamps_negotiated_ratio",
+	    sock_diag_has_ts_ratio(d) ? json_real(sock_diag_ts_ratio(d)) :
+	    json_null());
+	return o;
+}
+
+/* sources.tcp_metrics.details: the kernel's own tw_recycle peer state. */
+static json_t *
+tcp_metrics_json(const struct snapshot *s)
+{
+	const struct tcp_metrics_stats *t = &s->tcpm;
+	json_t *recent = json_array();
+
+	for (size_t i = 0; i < t->nrecent; i++)
+		json_array_append_new(recent, json_pack("{s:o, s:o, s:I, s:i}",
+		    "address", addr_json(&t->recent[i].addr),
+		    "server_address", addr_json(&t->recent[i].saddr),
+		    "tsval", (json_int_t)t->recent[i].tsval,
+		    "stamp_age_seconds", (int)t->recent[i].stamp_age_s));
+	return json_pack("{s:I, s:b, s:I, s:o, s:b}",
+	    "peers", (json_int_t)t->peers, "has_tw_attrs", t->has_tw_attrs,
+	    "recent_stamps", (json_int_t)t->recent_stamps,
+	    "recent", recent, "truncated", t->truncated);
+}
+
+static json_t *
 sources_json(const struct snapshot *s)
 {
 	json_t *o = json_object();
@@ -79,6 +134,11 @@ sources_json(const struct snapshot *s)
 
 		if (i == SRC_SYSCTL)
 			json_object_set_new(src, "keys", sysctl_keys_json(s));
+		if (i == SRC_SOCK_DIAG && st->state == SOURCE_OK)
+			json_object_set_new(src, "details",
+			    sock_diag_json(&s->sockdiag));
+		if (i == SRC_TCP_METRICS && st->state == SOURCE_OK)
+			json_object_set_new(src, "details", tcp_metrics_json(s));
 		json_object_set_new(o, source_name[i], src);
 	}
 	return o;

@@ -160,8 +160,9 @@ render_counters(const struct expo *e, const struct snapshot *s)
 			continue;
 		snprintf(name, sizeof(name), "twaudit_%s_%s%s",
 		    ext ? "tcpext" : "tcp", d->metric, d->gauge ? "" : "_total");
-		snprintf(help, sizeof(help), "%s (%s %s).", d->help, d->group,
-		    d->kernel_name);
+		/* "<help without its final period> (TcpExt Name)." */
+		snprintf(help, sizeof(help), "%.*s (%s %s).",
+		    (int)strlen(d->help) - 1, d->help, d->group, d->kernel_name);
 		family(e, name, d->gauge ? "gauge" : "counter", help);
 		fprintf(f, "%s %llu\n", name,
 		    (unsigned long long)s->counters.value[i]);
@@ -174,6 +175,58 @@ render_counters(const struct expo *e, const struct snapshot *s)
 		family(e, sockstat_metric[i], "gauge", help);
 		fprintf(f, "%s %lld\n", sockstat_metric[i],
 		    (long long)s->sockstat.v[i]);
+	}
+}
+
+/* tcp_metrics' TW attributes exist on 3.7-4.11; emit the stamp count only there. */
+static bool
+tcpm_has_stamps(const struct snapshot *s)
+{
+	return s->tcpm.has_tw_attrs ||
+	    (s->running_kv.code != 0 && s->running_kv.code < KV(4, 12, 0));
+}
+
+static void
+render_netlink(const struct expo *e, const struct snapshot *s)
+{
+	FILE *f = e->f;
+
+	if (s->source[SRC_SOCK_DIAG].state == SOURCE_OK) {
+		const struct sock_diag_stats *d = &s->sockdiag;
+
+		family(e, "twaudit_tcp_sockets", "gauge",
+		    "TCP sockets per state (sock_diag, IPv4 and IPv6).");
+		for (int st = 1; st < SD_NSTATES; st++)
+			fprintf(f, "twaudit_tcp_sockets{state=\"%s\"} %llu\n",
+			    sock_diag_state_name[st],
+			    (unsigned long long)d->state[st]);
+		if (sock_diag_has_ts_ratio(d)) {
+			family(e, "twaudit_tcp_timestamps_negotiated_ratio",
+			    "gauge", "Share of ESTABLISHED sockets that "
+			    "negotiated TCP timestamps.");
+			fprintf(f, "twaudit_tcp_timestamps_negotiated_ratio %.6f\n",
+			    sock_diag_ts_ratio(d));
+		}
+		family(e, "twaudit_sock_diag_truncated", "gauge",
+		    "1 when the socket dump stopped at its entry limit.");
+		fprintf(f, "twaudit_sock_diag_truncated %d\n", d->truncated);
+	}
+	if (s->source[SRC_TCP_METRICS].state == SOURCE_OK) {
+		family(e, "twaudit_tcp_metrics_peers", "gauge",
+		    "Entries in the kernel's tcp_metrics peer table.");
+		fprintf(f, "twaudit_tcp_metrics_peers %llu\n",
+		    (unsigned long long)s->tcpm.peers);
+		if (tcpm_has_stamps(s)) {
+			family(e, "twaudit_tcp_metrics_recent_stamps", "gauge",
+			    "Peers with a tw_recycle timestamp stamp younger "
+			    "than 60 s (3.7-4.11).");
+			fprintf(f, "twaudit_tcp_metrics_recent_stamps %llu\n",
+			    (unsigned long long)s->tcpm.recent_stamps);
+		}
+		family(e, "twaudit_tcp_metrics_truncated", "gauge",
+		    "1 when the tcp_metrics dump stopped at its entry limit.");
+		fprintf(f, "twaudit_tcp_metrics_truncated %d\n",
+		    s->tcpm.truncated);
 	}
 }
 
@@ -209,6 +262,7 @@ render_prom(const struct snapshot *s, enum expo_format fmt, size_t *len)
 	render_sources(e, s);
 	render_sysctls(e, s);
 	render_counters(e, s);
+	render_netlink(e, s);
 	render_audit(e, s);
 	if (e->om)
 		fputs("# EOF\n", f);

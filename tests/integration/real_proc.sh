@@ -25,6 +25,17 @@ check "real /proc: InSegs is read ($got >= $want)" test "${got:-0}" -ge "$want"
 a=$(curl -fsS "http://127.0.0.1:$port/advice" | $PY -c 'import json,sys; print(json.load(sys.stdin)["generated_at"])')
 b=$(curl -fsS "http://127.0.0.1:$port/advice" | $PY -c 'import json,sys; print(json.load(sys.stdin)["generated_at"])')
 check "scrapes within min-interval share a snapshot ($a = $b)" test "$a" = "$b"
+check "real kernel: sock_diag source ok" grep -q '^twaudit_collector_state{collector="sock_diag",state="ok"} 1$' "$TMP/m"
+check "real kernel: sockets per state" grep -q '^twaudit_tcp_sockets{state="listen"} [0-9]' "$TMP/m"
+check "real kernel: tcp_metrics ok" grep -q '^twaudit_collector_state{collector="tcp_metrics",state="ok"} 1$' "$TMP/m"
+check "6.18: no recent_stamps (no TW attributes after 4.12)" bash -c "! grep -q '^twaudit_tcp_metrics_recent_stamps' '$TMP/m'"
 stop_serve
+
+"$TWAUDIT" check --format=json --no-collector.sock_diag --collector.tcp_metrics=false >"$TMP/off.json" 2>/dev/null
+check "disabled sock_diag is unavailable, saying which flag" \
+	test "$(json_get "$TMP/off.json" 'd["sources"]["sock_diag"]["error"]')" = "disabled by --collector.sock_diag=false"
+check "disabled tcp_metrics is unavailable" \
+	test "$(json_get "$TMP/off.json" 'd["sources"]["tcp_metrics"]["state"]')" = unavailable
+check "disabled collectors do not change the status" bash -c "'$TWAUDIT' check --no-collector.sock_diag >/dev/null 2>&1; test \$? -eq 0"
 
 finish
