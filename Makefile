@@ -8,7 +8,8 @@ APT_PKGS    = meson ninja-build pkg-config gcc libc6-dev libmicrohttpd-dev \
 TEST_PKGS   = prometheus python3-jsonschema python3-prometheus-client curl \
               iproute2 valgrind clang libclang-rt-dev tcpdump
 
-.PHONY: all deps test-deps build run test test-unit test-asan bench fuzz clean
+.PHONY: all deps test-deps build run test test-unit test-asan bench fuzz clean \
+        test-fuzz
 
 all: build
 
@@ -46,8 +47,15 @@ $(ASAN_BUILD)/build.ninja:
 bench: build
 	bash bench/run-all.sh $(BUILD)
 
-fuzz:
-	bash fuzz/run.sh
+# libFuzzer campaign: FUZZ_SECONDS per target (build-fuzz, clang). See
+# fuzz/run.sh and docs/reliability.md.
+FUZZ_SECONDS ?= 600
+fuzz: test-deps
+	bash fuzz/run.sh $(FUZZ_SECONDS)
+
+# Fuzz regression: each target over its committed corpus, then 10 s each.
+test-fuzz: test-deps
+	bash fuzz/regress.sh
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD)

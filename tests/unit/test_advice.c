@@ -1218,7 +1218,8 @@ setup_everything(struct snapshot *s)
 	set_rate(s, CTR_TIMEWAIT_OVERFLOW, 6, 300);
 	persist_add(s, SYSCTL_TCP_TW_RECYCLE, "/etc/sysctl.conf", 1, "1", true);
 	persist_add(s, SYSCTL_TCP_TW_REUSE, "/etc/sysctl.conf", 2, "1", true);
-	for (int i = 0; i < SRC_COUNT; i++)
+	/* The five /proc and sysctl.d sources; later sources add none here. */
+	for (int i = SRC_SYSCTL; i <= SRC_PERSIST; i++)
 		set_source(s, (enum source_id)i, SOURCE_FAILED, "broken");
 }
 
