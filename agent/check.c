@@ -91,12 +91,12 @@ collect_sampled(const struct collect_paths *p, double sample)
 	struct snapshot *a, *b;
 	double ta, tb;
 
-	a = snapshot_collect(p);
+	a = snapshot_collect(p, NULL);
 	ta = now_monotonic();
 	if (a == NULL || sample <= 0)
 		return a;
 	sleep_seconds(sample);
-	b = snapshot_collect(p);
+	b = snapshot_collect(p, a);
 	tb = now_monotonic();
 	if (b != NULL) {
 		b->sample_s = tb - ta;

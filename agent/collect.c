@@ -59,12 +59,16 @@ collector_new(const struct collect_paths *paths, double min_interval)
 static struct snapshot *
 refresh_locked(struct collector *c, bool record)
 {
-	struct snapshot *s, *old;
+	struct snapshot *s, *old, *reuse;
 	double t;
 
+	/* Scrapes reuse the tick's slow sources; the tick collects all. */
+	reuse = (!record && c->current != NULL) ? snapshot_ref(c->current) : NULL;
 	c->collecting = true;
 	pthread_mutex_unlock(&c->lock);
-	s = snapshot_collect(c->paths);
+	s = snapshot_collect(c->paths, reuse);
+	if (reuse != NULL)
+		snapshot_unref(reuse);
 	t = now_monotonic();
 	pthread_mutex_lock(&c->lock);
 	c->collecting = false;

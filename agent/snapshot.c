@@ -10,10 +10,13 @@
 #include "netstat.h"
 #include "util.h"
 
-/* Read PROCFS/REL and run PARSE on it, recording the source's state. */
+/*
+ * Read PROCFS/REL and run PARSE on it, recording the source's state.
+ * Returns the read error (-errno) or 0.
+ */
 typedef int (*parse_fn)(const char *, size_t, void *, char *, size_t);
 
-static void
+static int
 collect_file(struct source_status *st, const char *procfs, const char *rel,
     parse_fn parse, void *out)
 {
@@ -26,7 +29,7 @@ collect_file(struct source_status *st, const char *procfs, const char *rel,
 		st->state = source_state_from_errno(rc);
 		set_error(st->error, sizeof(st->error), "%s: %s", rel,
 		    strerror(-rc));
-		return;
+		return rc;
 	}
 	if (len == 0) {
 		st->state = SOURCE_FAILED;
@@ -39,6 +42,7 @@ collect_file(struct source_status *st, const char *procfs, const char *rel,
 		set_error(st->error, sizeof(st->error), "%s: %s", rel, why);
 	}
 	free(buf);
+	return 0;
 }
 
 static int
@@ -58,18 +62,13 @@ collect_sockstat(struct snapshot *s, const char *procfs)
 {
 	struct source_status *st = &s->source[SRC_SOCKSTAT];
 	struct source_status st6 = { 0 };
-	char *buf;
-	size_t len;
 
 	collect_file(st, procfs, "net/sockstat", sockstat_parse_cb, &s->sockstat);
 	/* sockstat6 is missing when IPv6 is disabled: that is not a failure. */
-	if (read_file_at(procfs, "net/sockstat6", READ_FILE_MAX, &buf, &len) == 0) {
-		free(buf);
-		collect_file(&st6, procfs, "net/sockstat6", sockstat_parse_cb,
-		    &s->sockstat);
-		if (st6.state != SOURCE_OK && st->state == SOURCE_OK)
-			*st = st6;
-	}
+	if (collect_file(&st6, procfs, "net/sockstat6", sockstat_parse_cb,
+	    &s->sockstat) != -ENOENT && st6.state != SOURCE_OK &&
+	    st->state == SOURCE_OK)
+		*st = st6;
 }
 
 static void
@@ -127,8 +126,23 @@ collect_netlink(struct snapshot *s, const struct collect_paths *p)
 	st->duration_s = now_monotonic() - t0;
 }
 
+static void
+copy_slow_sources(struct snapshot *s, const struct snapshot *from)
+{
+	static const enum source_id slow[] = {
+		SRC_PERSIST, SRC_SOCK_DIAG, SRC_TCP_METRICS,
+	};
+
+	s->persist = from->persist;
+	s->sockdiag = from->sockdiag;
+	s->tcpm = from->tcpm;
+	s->running_kv = from->running_kv;
+	for (size_t i = 0; i < sizeof(slow) / sizeof(slow[0]); i++)
+		s->source[slow[i]] = from->source[slow[i]];
+}
+
 struct snapshot *
-snapshot_collect(const struct collect_paths *p)
+snapshot_collect(const struct collect_paths *p, const struct snapshot *reuse)
 {
 	struct snapshot *s;
 	struct source_status *st;
@@ -165,6 +179,10 @@ snapshot_collect(const struct collect_paths *p)
 	collect_sockstat(s, p->procfs);
 	st->duration_s = now_monotonic() - t0;
 
+	if (reuse != NULL) {
+		copy_slow_sources(s, reuse);
+		return s;
+	}
 	st = &s->source[SRC_PERSIST];
 	t0 = now_monotonic();
 	if (persist_collect(p->rootfs, &s->persist, st->error,

@@ -43,12 +43,16 @@ read_file_at(const char *root, const char *rel, size_t max, char **buf,
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	if (fd < 0)
 		return -errno;
-	/* /proc files report size 0, so grow as we read. */
+	/*
+	 * /proc files report size 0, so grow as we read. Start small: a
+	 * /proc/sys handler allocates and zeroes a kernel buffer as large as
+	 * each read(2), and most files we read are a few bytes.
+	 */
 	for (;;) {
 		ssize_t n;
 
-		if (cap - used < 4096) {
-			size_t ncap = cap ? cap * 2 : 8192;
+		if (cap - used < 512) {
+			size_t ncap = cap ? cap * 2 : 1024;
 			char *p;
 
 			if (ncap > max + 1)

@@ -49,8 +49,15 @@ struct collect_paths {
 /*
  * Collect every source into a new snapshot (refs = 1), without rates or
  * findings. NULL only on allocation failure.
+ *
+ * With REUSE, the slow sources (the sysctl.d files and the netlink dumps,
+ * which cost milliseconds on a host with many sockets and change slowly)
+ * are copied from it instead of collected again: scrapes reuse what the
+ * background tick collected at most COLLECT_TICK_SECONDS ago, and only the
+ * cheap /proc files are read at scrape time.
  */
-struct snapshot *snapshot_collect(const struct collect_paths *p);
+struct snapshot *snapshot_collect(const struct collect_paths *p,
+    const struct snapshot *reuse);
 
 /* Fill rates from H (may be NULL: none evaluated), then findings and status. */
 void snapshot_finish(struct snapshot *s, const struct history *h);
