@@ -132,14 +132,9 @@ parse_persisted(const char *text, struct sysctl_value *out)
 
 /* systemd-sysctl's effective assignment of ID, or NULL. */
 static const struct persist_assign *
-persist_effective(const struct snapshot *s, enum sysctl_id id)
+effective(const struct snapshot *s, enum sysctl_id id)
 {
-	const struct persist_key *pk = &s->persist.key[id];
-
-	if (pk->effective < 0 || (unsigned)pk->effective >= pk->n ||
-	    pk->effective >= PERSIST_MAX_ASSIGN)
-		return NULL;
-	return &pk->a[pk->effective];
+	return persist_effective(&s->persist.key[id]);
 }
 
 /*
@@ -316,7 +311,7 @@ assign_json(const char *path, unsigned line, const char *value)
 static void
 ev_persist(json_t *ev, const struct snapshot *s, enum sysctl_id id)
 {
-	const struct persist_assign *eff = persist_effective(s, id);
+	const struct persist_assign *eff = effective(s, id);
 	const char *path, *value;
 	unsigned line;
 	json_t *o;
@@ -395,7 +390,7 @@ rem_persist_value(json_t *rem, const struct snapshot *s, enum sysctl_id id,
     int64_t want, bool has_default)
 {
 	const char *name = sysctl_defs[id].name;
-	const struct persist_assign *eff = persist_effective(s, id);
+	const struct persist_assign *eff = effective(s, id);
 	const char *path, *value;
 	unsigned line;
 	bool procps = persist_procps(s, id, &path, &line, &value);
@@ -619,7 +614,7 @@ rule_tw_recycle_persisted(const struct rule *r, const struct snapshot *s,
 	const enum sysctl_id id = SYSCTL_TCP_TW_RECYCLE;
 	const char *name = sysctl_defs[id].name;
 	const struct persist_key *pk = &s->persist.key[id];
-	const struct persist_assign *eff = persist_effective(s, id);
+	const struct persist_assign *eff = effective(s, id);
 	const char *ppath = NULL, *pvalue = NULL, *fpath, *fvalue;
 	unsigned pline = 0, fline, n;
 	bool sd_on, pp_on, removed;
@@ -738,17 +733,6 @@ discouraged(enum sysctl_id id, const struct sysctl_value *v)
 	}
 }
 
-static bool
-values_equal(const struct sysctl_value *a, const struct sysctl_value *b)
-{
-	if (a->nvalues != b->nvalues)
-		return false;
-	for (int i = 0; i < a->nvalues; i++)
-		if (a->v[i] != b->v[i])
-			return false;
-	return true;
-}
-
 /* "1" or "32768 60999" */
 static void
 values_text(const struct sysctl_value *v, char *buf, size_t len)
@@ -804,9 +788,9 @@ rule_sysctl_drift(const struct rule *r, const struct snapshot *s,
 
 		if (!key_value(s, (enum sysctl_id)id, &dummy))
 			continue;
-		if ((eff = persist_effective(s, (enum sysctl_id)id)) == NULL)
+		if ((eff = effective(s, (enum sysctl_id)id)) == NULL)
 			continue;
-		if (!parse_persisted(eff->value, &pv) || values_equal(rt, &pv))
+		if (!parse_persisted(eff->value, &pv) || sysctl_value_equal(rt, &pv))
 			continue;
 		if (ev == NULL) {
 			ev = json_object();

@@ -200,3 +200,23 @@ format_rfc3339(double wall, char *out, size_t outlen)
 	strftime(sec, sizeof(sec), "%Y-%m-%dT%H:%M:%S", &tm);
 	snprintf(out, outlen, "%s.%03dZ", sec, ms < 0 ? 0 : ms > 999 ? 999 : ms);
 }
+
+bool
+text_next_token(const char *p, size_t n, size_t *pos, const char **tok,
+    size_t *toklen)
+{
+	size_t i = *pos, start;
+
+	while (i < n && text_is_blank(p[i]))
+		i++;
+	*pos = i;
+	if (i == n)
+		return false;
+	start = i;
+	while (i < n && !text_is_blank(p[i]))
+		i++;
+	*tok = p + start;
+	*toklen = i - start;
+	*pos = i;
+	return true;
+}

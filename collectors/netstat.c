@@ -28,12 +28,6 @@ struct line {
 	unsigned no;		/* 1-based line number, for messages */
 };
 
-static bool
-is_blank(char c)
-{
-	return c == ' ' || c == '\t' || c == '\r';
-}
-
 /* The next line at *POS (without its '\n'); false at the end of input. */
 static bool
 next_line(const char *buf, size_t len, size_t *pos, unsigned *lineno,
@@ -55,32 +49,11 @@ static bool
 line_is_blank(const struct line *l)
 {
 	for (size_t i = 0; i < l->len; i++)
-		if (!is_blank(l->p[i]))
+		if (!text_is_blank(l->p[i]))
 			return false;
 	return true;
 }
 
-/* The token at or after *POS in P[0..N); false when none is left. */
-static bool
-next_token(const char *p, size_t n, size_t *pos, const char **tok,
-    size_t *toklen)
-{
-	size_t i = *pos, start;
-
-	while (i < n && is_blank(p[i]))
-		i++;
-	if (i == n) {
-		*pos = i;
-		return false;
-	}
-	start = i;
-	while (i < n && !is_blank(p[i]))
-		i++;
-	*tok = p + start;
-	*toklen = i - start;
-	*pos = i;
-	return true;
-}
 
 static size_t
 count_tokens(const char *p, size_t n)
@@ -88,7 +61,7 @@ count_tokens(const char *p, size_t n)
 	const char *tok;
 	size_t pos = 0, toklen, count = 0;
 
-	while (next_token(p, n, &pos, &tok, &toklen))
+	while (text_next_token(p, n, &pos, &tok, &toklen))
 		count++;
 	return count;
 }
@@ -152,8 +125,8 @@ parse_pair(const struct line *hdr, const struct line *val,
 		    quote_len(glen), hdr->p, val->no, nnames, nvalues);
 		return -1;
 	}
-	while (next_token(hrest, hlen, &hpos, &name, &nlen) &&
-	    next_token(vrest, vlen, &vpos, &v, &vtlen)) {
+	while (text_next_token(hrest, hlen, &hpos, &name, &nlen) &&
+	    text_next_token(vrest, vlen, &vpos, &v, &vtlen)) {
 		int id = counter_lookup(hdr->p, glen, name, nlen);
 		uint64_t u;
 

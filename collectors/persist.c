@@ -514,3 +514,24 @@ persist_collect(const char *rootfs, struct persist_set *out, char *err,
 	}
 	return rc;
 }
+
+const struct persist_assign *
+persist_effective(const struct persist_key *pk)
+{
+	if (pk->effective < 0 || (unsigned)pk->effective >= pk->n ||
+	    pk->effective >= PERSIST_MAX_ASSIGN)
+		return NULL;
+	return &pk->a[pk->effective];
+}
+
+bool
+persist_effective_value(const struct persist_key *pk, struct sysctl_value *out)
+{
+	const struct persist_assign *a = persist_effective(pk);
+	char err[128];
+
+	memset(out, 0, sizeof(*out));
+	return a != NULL &&
+	    sysctl_parse_value(a->value, strlen(a->value), out, err,
+	    sizeof(err)) == 0;
+}

@@ -39,32 +39,6 @@ static const struct {
 
 #define NKEYS (sizeof(sockstat_keys) / sizeof(sockstat_keys[0]))
 
-static bool
-is_blank(char c)
-{
-	return c == ' ' || c == '\t' || c == '\r';
-}
-
-static bool
-next_token(const char *p, size_t n, size_t *pos, const char **tok,
-    size_t *toklen)
-{
-	size_t i = *pos, start;
-
-	while (i < n && is_blank(p[i]))
-		i++;
-	if (i == n) {
-		*pos = i;
-		return false;
-	}
-	start = i;
-	while (i < n && !is_blank(p[i]))
-		i++;
-	*tok = p + start;
-	*toklen = i - start;
-	*pos = i;
-	return true;
-}
 
 static bool
 span_eq(const char *p, size_t n, const char *s)
@@ -104,10 +78,10 @@ parse_line(const char *p, size_t n, unsigned lineno, struct sockstat *out,
 		return 0;
 	rest = colon + 1;
 	rlen = n - llen - 1;
-	while (next_token(rest, rlen, &pos, &key, &klen)) {
+	while (text_next_token(rest, rlen, &pos, &key, &klen)) {
 		int64_t v;
 
-		if (!next_token(rest, rlen, &pos, &val, &vlen)) {
+		if (!text_next_token(rest, rlen, &pos, &val, &vlen)) {
 			set_error(err, errlen, "%.*s: line %u: %.*s has no value",
 			    quote_len(llen), p, lineno, quote_len(klen), key);
 			return -1;
@@ -147,7 +121,7 @@ sockstat_parse(const char *buf, size_t len, struct sockstat *out, char *err,
 		pos += n + (nl != NULL ? 1 : 0);
 		lineno++;
 		for (size_t i = 0; i < n && blank; i++)
-			blank = is_blank(p[i]);
+			blank = text_is_blank(p[i]);
 		if (blank)
 			continue;
 		if (parse_line(p, n, lineno, out, err, errlen) < 0)

@@ -228,3 +228,14 @@ sysctl_collect(const char *procfs, struct sysctl_set *out, char *err,
 	}
 	return rc;
 }
+
+bool
+sysctl_value_equal(const struct sysctl_value *a, const struct sysctl_value *b)
+{
+	if (a->nvalues != b->nvalues)
+		return false;
+	for (int i = 0; i < a->nvalues && i < SYSCTL_MAX_VALUES; i++)
+		if (a->v[i] != b->v[i])
+			return false;
+	return true;
+}

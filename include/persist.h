@@ -57,6 +57,13 @@ void persist_init(struct persist_set *set);
 int persist_parse(const char *buf, size_t len, const char *path,
     struct persist_set *set, char *err, size_t errlen);
 
+/* systemd-sysctl's effective assignment of a key, or NULL when unset. */
+const struct persist_assign *persist_effective(const struct persist_key *pk);
+
+/* The effective assignment's value parsed as the runtime would; false if unset or garbled. */
+bool persist_effective_value(const struct persist_key *pk,
+    struct sysctl_value *out);
+
 /* Read all sysctl.d directories under ROOTFS. 0 ok, -1 with ERR if failed. */
 int persist_collect(const char *rootfs, struct persist_set *out, char *err,
     size_t errlen);

@@ -66,6 +66,10 @@ int sysctl_lookup(const char *name, size_t len);
 int sysctl_parse_value(const char *buf, size_t len, struct sysctl_value *out,
     char *err, size_t errlen);
 
+/* Same number of values, all equal. */
+bool sysctl_value_equal(const struct sysctl_value *a,
+    const struct sysctl_value *b);
+
 /*
  * Read every watched key under PROCFS. Returns 0 when the source is ok
  * (individual keys may still be absent or unavailable), -1 with ERR when

@@ -2,6 +2,7 @@
 #ifndef TWAUDIT_UTIL_H
 #define TWAUDIT_UTIL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -22,6 +23,20 @@ int path_join(char *out, size_t outlen, const char *root, const char *rel);
 /* Parse an unsigned/signed decimal with nothing after it but whitespace. */
 int parse_u64(const char *s, size_t len, uint64_t *out);
 int parse_i64(const char *s, size_t len, int64_t *out);
+
+/* Space, tab or CR: what separates fields in /proc text files. */
+static inline bool
+text_is_blank(char c)
+{
+	return c == ' ' || c == '\t' || c == '\r';
+}
+
+/*
+ * The next run of non-blank bytes at or after *POS in P[0..N), advancing
+ * *POS past it; false when only blanks are left.
+ */
+bool text_next_token(const char *p, size_t n, size_t *pos, const char **tok,
+    size_t *toklen);
 
 /* snprintf into a fixed buffer, never overflowing, always terminated. */
 void set_error(char *err, size_t errlen, const char *fmt, ...)

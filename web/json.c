@@ -24,11 +24,11 @@ static const char *const key_state_name[] = { "present", "absent", "unavailable"
 static json_t *
 persisted_json(const struct persist_key *pk)
 {
+	const struct persist_assign *a = persist_effective(pk);
 	json_t *o, *assigns;
 
-	if (pk->effective < 0 || (unsigned)pk->effective >= pk->n)
+	if (a == NULL)
 		return json_null();
-	const struct persist_assign *a = &pk->a[pk->effective];
 	o = json_pack("{s:s, s:s, s:i}", "value", a->value, "file", a->path,
 	    "line", (int)a->line);
 	assigns = json_array();

@@ -85,29 +85,10 @@ sysctl_sample(FILE *f, const char *metric, const char *name, int n,
 	}
 }
 
-/* The effective persisted value of key I, parsed; false if unset/garbled. */
 static bool
 persisted_value(const struct snapshot *s, int i, struct sysctl_value *out)
 {
-	const struct persist_key *pk = &s->persist.key[i];
-	const char *text;
-	char err[64];
-
-	if (pk->effective < 0 || (unsigned)pk->effective >= pk->n)
-		return false;
-	text = pk->a[pk->effective].value;
-	return sysctl_parse_value(text, strlen(text), out, err, sizeof(err)) == 0;
-}
-
-static bool
-same_value(const struct sysctl_value *a, const struct sysctl_value *b)
-{
-	if (a->nvalues != b->nvalues)
-		return false;
-	for (int i = 0; i < a->nvalues; i++)
-		if (a->v[i] != b->v[i])
-			return false;
-	return true;
+	return persist_effective_value(&s->persist.key[i], out);
 }
 
 static void
@@ -143,7 +124,7 @@ render_sysctls(const struct expo *e, const struct snapshot *s)
 		    persisted_value(s, i, &pv))
 			fprintf(f, "twaudit_sysctl_drift{name=\"%s\"} %d\n",
 			    sysctl_defs[i].name,
-			    !same_value(&s->sysctl.key[i], &pv));
+			    !sysctl_value_equal(&s->sysctl.key[i], &pv));
 }
 
 static void
