@@ -231,6 +231,14 @@ srctab_count(struct srctab *t, uint32_t i, uint32_t syns, uint32_t rejections)
 	t->e[i].rejections += rejections;
 }
 
+/*
+ * A line learns its rate only from two points at least this far apart:
+ * closer than that every usual rate fits (a SYN and its FIN 1 ms apart
+ * "prove" 1 Hz), and a wrong rate splits the host's next connection into
+ * a new line, so a two-host NAT would look like per-connection offsets.
+ */
+#define LEARN_MIN_MS 100
+
 /* Allowed |error| in ticks for rate R over DT_MS: 2 ticks, 50 ms of
  * send/arrival jitter, 0.2 % clock drift. */
 static double
@@ -313,7 +321,9 @@ srctab_point(struct srctab *t, uint32_t i, uint64_t t_us, uint32_t tsval,
 				l->nconns++;
 			l->last_conn = conn;
 		}
-		l->rate = brate;
+		if (l->rate != 0 ||
+		    abs((int32_t)(tms - l->t_ms)) >= LEARN_MIN_MS)
+			l->rate = brate;
 		l->t_ms = tms;
 		l->ts = tsval;
 		if (l->npoints < UINT16_MAX)
