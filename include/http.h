@@ -6,13 +6,24 @@
 
 struct collector;
 struct http_server;
+struct webconfig;
 
 /*
  * Listen on each of the N addresses ("[ADDR]:PORT", ":PORT" for every
- * address) and serve snapshots from C. NULL with ERR on failure.
+ * address) and serve snapshots from C, with the TLS and basic auth of WC
+ * (NULL: plain HTTP, no auth; the server takes its own reference).
+ * NULL with ERR on failure.
  */
 struct http_server *http_start(const char *const *addrs, size_t n,
-    struct collector *c, char *err, size_t errlen);
+    struct collector *c, struct webconfig *wc, char *err, size_t errlen);
+
+/*
+ * Use WC from the next request on (SIGHUP). When the TLS material changed
+ * the listeners are restarted on their open sockets. -1 with ERR when a
+ * listener could not be restarted (the old one keeps serving).
+ */
+int http_reload(struct http_server *h, struct webconfig *wc, char *err,
+    size_t errlen);
 void http_stop(struct http_server *h);
 
 /* Split "host:port" / "[v6]:port" / ":port". 0, or -1 with ERR. */

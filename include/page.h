@@ -6,7 +6,18 @@
 
 struct snapshot;
 
-/* HTML for S in a malloc'd buffer (NULL on allocation failure). */
+/*
+ * HTML for S in a malloc'd buffer (NULL on allocation failure): the status
+ * and findings rendered on the server (for curl and for the first paint),
+ * the /advice document inline, and the script that keeps it all fresh from
+ * /advice and /api/history.
+ */
 char *page_render(const struct snapshot *s, size_t *len);
+
+/* web/assets/page.css and page.js, compiled in (web/assets/embed.py). */
+extern const char page_css[], page_js[];
+extern const unsigned long page_css_len, page_js_len;
+/* Content-Security-Policy allowing exactly those two inline blocks. */
+extern const char page_csp[];
 
 #endif

@@ -2,12 +2,15 @@
 #include "http.h"
 
 #include <arpa/inet.h>
+#include <gnutls/gnutls.h>
 #include <microhttpd.h>
 #include <netdb.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "collect.h"
 #include "twlimits.h"
@@ -16,23 +19,54 @@
 #include "page.h"
 #include "render.h"
 #include "util.h"
+#include "webconfig.h"
 
 #define CT_JSON "application/json"
 #define CT_TEXT "text/plain; charset=utf-8"
 #define CT_HTML "text/html; charset=utf-8"
 
+#define REALM "twaudit"
+
 struct http_server {
 	size_t n;
 	struct MHD_Daemon *d[HTTP_MAX_LISTEN];
+	unsigned family_flags[HTTP_MAX_LISTEN];	/* MHD_USE_IPv6 / DUAL_STACK */
 	struct collector *collector;
+	pthread_mutex_t lock;		/* guards wc */
+	struct webconfig *wc;		/* TLS, basic auth, extra headers */
 };
+
+/* The current web config, referenced (SIGHUP may swap it meanwhile). */
+static struct webconfig *
+current_wc(struct http_server *h)
+{
+	struct webconfig *wc;
+
+	pthread_mutex_lock(&h->lock);
+	wc = webconfig_ref(h->wc);
+	pthread_mutex_unlock(&h->lock);
+	return wc;
+}
+
+/* Headers every response carries: http_server_config.headers, nosniff. */
+static void
+common_headers(struct MHD_Response *r, const struct webconfig *wc)
+{
+	MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+	for (size_t i = 0; wc != NULL && i < webconfig_header_count(wc); i++) {
+		const char *name, *value;
+
+		webconfig_header(wc, i, &name, &value);
+		MHD_add_response_header(r, name, value);
+	}
+}
 
 /* Bodies larger than this are gzipped when the client accepts it. */
 #define GZIP_MIN_BYTES 512
 
 static enum MHD_Result
-send_buffer(struct MHD_Connection *conn, unsigned status, const char *type,
-    char *body, size_t len)
+send_buffer(struct MHD_Connection *conn, const struct webconfig *wc,
+    unsigned status, const char *type, char *body, size_t len)
 {
 	struct MHD_Response *r;
 	enum MHD_Result ret;
@@ -60,6 +94,9 @@ send_buffer(struct MHD_Connection *conn, unsigned status, const char *type,
 	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type);
 	MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
 	MHD_add_response_header(r, MHD_HTTP_HEADER_VARY, "Accept, Accept-Encoding");
+	if (strcmp(type, CT_HTML) == 0)
+		MHD_add_response_header(r, "Content-Security-Policy", page_csp);
+	common_headers(r, wc);
 	if (gz)
 		MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_ENCODING, "gzip");
 	if (status == MHD_HTTP_METHOD_NOT_ALLOWED)
@@ -70,18 +107,19 @@ send_buffer(struct MHD_Connection *conn, unsigned status, const char *type,
 }
 
 static enum MHD_Result
-send_text(struct MHD_Connection *conn, unsigned status, const char *text)
+send_text(struct MHD_Connection *conn, const struct webconfig *wc,
+    unsigned status, const char *text)
 {
 	char *body = strdup(text);
 
 	if (body == NULL)
 		return MHD_NO;
-	return send_buffer(conn, status, CT_TEXT, body, strlen(body));
+	return send_buffer(conn, wc, status, CT_TEXT, body, strlen(body));
 }
 
 static enum MHD_Result
-serve_snapshot(struct MHD_Connection *conn, struct collector *c,
-    const char *url)
+serve_snapshot(struct MHD_Connection *conn, const struct webconfig *wc,
+    struct collector *c, const char *url)
 {
 	struct snapshot *s = collector_get(c);
 	char *body = NULL;
@@ -89,7 +127,7 @@ serve_snapshot(struct MHD_Connection *conn, struct collector *c,
 	size_t len = 0;
 
 	if (s == NULL)
-		return send_text(conn, MHD_HTTP_SERVICE_UNAVAILABLE,
+		return send_text(conn, wc, MHD_HTTP_SERVICE_UNAVAILABLE,
 		    "no data collected yet\n");
 	if (strcmp(url, "/metrics") == 0) {
 		enum expo_format fmt = negotiate_format(
@@ -105,15 +143,129 @@ serve_snapshot(struct MHD_Connection *conn, struct collector *c,
 			body = render_json_text(j, &len);
 		json_decref(j);
 		type = CT_JSON;
+	} else if (strcmp(url, "/model") == 0) {
+		body = render_model(s, &len);
+		type = CT_JSON;
 	} else {
 		body = page_render(s, &len);
 		type = CT_HTML;
 	}
 	snapshot_unref(s);
 	if (body == NULL)
-		return send_text(conn, MHD_HTTP_INTERNAL_SERVER_ERROR,
+		return send_text(conn, wc, MHD_HTTP_INTERNAL_SERVER_ERROR,
 		    "out of memory\n");
-	return send_buffer(conn, MHD_HTTP_OK, type, body, len);
+	return send_buffer(conn, wc, MHD_HTTP_OK, type, body, len);
+}
+
+/*
+ * Client certificates, as Go's tls.ClientAuthType would decide them. MHD
+ * only asks for a certificate (when a client CA is set) and leaves the
+ * verdict to us, so a refused client gets a 403 instead of a failed
+ * handshake. 0 when the request may go on.
+ */
+static int
+client_cert_ok(struct MHD_Connection *conn, const struct webconfig *wc,
+    const char **why)
+{
+	enum client_auth mode = webconfig_client_auth(wc);
+	const union MHD_ConnectionInfo *ci;
+	gnutls_session_t sess;
+	unsigned int n = 0, status = 0;
+	bool given;
+
+	if (!webconfig_tls(wc) || mode == CLIENT_AUTH_NONE ||
+	    mode == CLIENT_AUTH_REQUEST)
+		return 0;
+	ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_GNUTLS_SESSION);
+	if (ci == NULL || ci->tls_session == NULL) {
+		*why = "not a TLS connection";
+		return -1;
+	}
+	sess = (gnutls_session_t)ci->tls_session;
+	given = gnutls_certificate_get_peers(sess, &n) != NULL && n > 0;
+	if (!given) {
+		if (mode == CLIENT_AUTH_VERIFY_IF_GIVEN)
+			return 0;
+		*why = "client certificate required";
+		return -1;
+	}
+	if (mode == CLIENT_AUTH_REQUIRE_ANY)
+		return 0;
+	if (gnutls_certificate_verify_peers2(sess, &status) < 0 || status != 0) {
+		*why = "client certificate not trusted";
+		return -1;
+	}
+	return 0;
+}
+
+/* 0 when basic auth is off or the credentials match; else a 401 is queued. */
+static int
+basic_auth(struct MHD_Connection *conn, struct webconfig *wc,
+    enum MHD_Result *ret)
+{
+	struct MHD_Response *r;
+	char *user, *pass = NULL;
+	bool ok = false;
+
+	if (!webconfig_auth_required(wc))
+		return 0;
+	user = MHD_basic_auth_get_username_password(conn, &pass);
+	if (user != NULL && pass != NULL)
+		ok = webconfig_check_password(wc, user, pass);
+	if (pass != NULL) {
+		explicit_bzero(pass, strlen(pass));
+		MHD_free(pass);
+	}
+	if (user != NULL)
+		MHD_free(user);
+	if (ok)
+		return 0;
+	r = MHD_create_response_from_buffer(strlen("unauthorized\n"),
+	    (void *)"unauthorized\n", MHD_RESPMEM_PERSISTENT);
+	if (r == NULL) {
+		*ret = MHD_NO;
+		return -1;
+	}
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, CT_TEXT);
+	common_headers(r, wc);
+	*ret = MHD_queue_basic_auth_fail_response(conn, REALM, r);
+	MHD_destroy_response(r);
+	return -1;
+}
+
+static enum MHD_Result
+route(struct MHD_Connection *conn, struct http_server *h,
+    struct webconfig *wc, const char *url, const char *method)
+{
+	enum MHD_Result ret;
+	const char *why;
+	char msg[64];
+
+	if (client_cert_ok(conn, wc, &why) < 0) {
+		snprintf(msg, sizeof(msg), "%s\n", why);
+		return send_text(conn, wc, MHD_HTTP_FORBIDDEN, msg);
+	}
+	if (basic_auth(conn, wc, &ret) < 0)
+		return ret;
+	if (strcmp(method, MHD_HTTP_METHOD_GET) != 0 &&
+	    strcmp(method, MHD_HTTP_METHOD_HEAD) != 0)
+		return send_text(conn, wc, MHD_HTTP_METHOD_NOT_ALLOWED,
+		    "method not allowed\n");
+	if (strcmp(url, "/healthz") == 0)
+		return send_text(conn, wc, MHD_HTTP_OK, "ok\n");
+	if (strcmp(url, "/api/history") == 0) {
+		size_t len;
+		char *body = render_history(h->collector, &len);
+
+		if (body == NULL)
+			return send_text(conn, wc, MHD_HTTP_INTERNAL_SERVER_ERROR,
+			    "out of memory\n");
+		return send_buffer(conn, wc, MHD_HTTP_OK, CT_JSON, body, len);
+	}
+	if (strcmp(url, "/metrics") == 0 || strcmp(url, "/advice") == 0 ||
+	    strcmp(url, "/model") == 0 || strcmp(url, "/") == 0)
+		return serve_snapshot(conn, wc, h->collector, url);
+	return send_text(conn, wc, MHD_HTTP_NOT_FOUND, "not found\n");
 }
 
 static enum MHD_Result
@@ -122,31 +274,18 @@ handle(void *cls, struct MHD_Connection *conn, const char *url,
     size_t *upload_data_size, void **con_cls)
 {
 	struct http_server *h = cls;
+	struct webconfig *wc;
+	enum MHD_Result ret;
 
 	(void)version;
 	(void)upload_data;
 	(void)con_cls;
 	/* Bodies are never used: drop them instead of buffering. */
 	*upload_data_size = 0;
-	if (strcmp(method, MHD_HTTP_METHOD_GET) != 0 &&
-	    strcmp(method, MHD_HTTP_METHOD_HEAD) != 0)
-		return send_text(conn, MHD_HTTP_METHOD_NOT_ALLOWED,
-		    "method not allowed\n");
-	if (strcmp(url, "/healthz") == 0)
-		return send_text(conn, MHD_HTTP_OK, "ok\n");
-	if (strcmp(url, "/api/history") == 0) {
-		size_t len;
-		char *body = render_history(h->collector, &len);
-
-		if (body == NULL)
-			return send_text(conn, MHD_HTTP_INTERNAL_SERVER_ERROR,
-			    "out of memory\n");
-		return send_buffer(conn, MHD_HTTP_OK, CT_JSON, body, len);
-	}
-	if (strcmp(url, "/metrics") == 0 || strcmp(url, "/advice") == 0 ||
-	    strcmp(url, "/") == 0)
-		return serve_snapshot(conn, h->collector, url);
-	return send_text(conn, MHD_HTTP_NOT_FOUND, "not found\n");
+	wc = current_wc(h);
+	ret = route(conn, h, wc, url, method);
+	webconfig_unref(wc);
+	return ret;
 }
 
 static void
@@ -201,11 +340,49 @@ bad:
 	return -1;
 }
 
+/*
+ * Start one daemon with WC's TLS settings: on the address FAMILY_FLAGS and
+ * SA describe, or on the already listening socket FD (>= 0) after a reload.
+ */
 static struct MHD_Daemon *
-start_one(struct http_server *h, const char *addr, char *err, size_t errlen)
+start_daemon(struct http_server *h, const struct webconfig *wc,
+    unsigned family_flags, const struct sockaddr *sa, uint16_t port, int fd)
 {
 	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
-	    MHD_USE_ERROR_LOG;
+	    MHD_USE_ERROR_LOG | MHD_USE_ITC | family_flags;
+	struct MHD_OptionItem o[16];
+	size_t n = 0;
+
+#define OPT(opt, val, ptr) \
+	o[n++] = (struct MHD_OptionItem){ (opt), (intptr_t)(val), (void *)(ptr) }
+	OPT(MHD_OPTION_EXTERNAL_LOGGER, mhd_logger, NULL);
+	OPT(MHD_OPTION_CONNECTION_LIMIT, HTTP_MAX_CONNECTIONS, NULL);
+	OPT(MHD_OPTION_PER_IP_CONNECTION_LIMIT, HTTP_MAX_PER_CLIENT, NULL);
+	OPT(MHD_OPTION_CONNECTION_TIMEOUT, HTTP_TIMEOUT_SECONDS, NULL);
+	OPT(MHD_OPTION_CONNECTION_MEMORY_LIMIT, HTTP_CONNECTION_MEMORY, NULL);
+	OPT(MHD_OPTION_THREAD_POOL_SIZE, HTTP_THREADS, NULL);
+	if (fd >= 0)
+		OPT(MHD_OPTION_LISTEN_SOCKET, fd, NULL);
+	else if (sa != NULL)
+		OPT(MHD_OPTION_SOCK_ADDR, 0, sa);
+	if (webconfig_tls(wc)) {
+		flags |= MHD_USE_TLS;
+		OPT(MHD_OPTION_HTTPS_MEM_CERT, 0, webconfig_cert_pem(wc));
+		OPT(MHD_OPTION_HTTPS_MEM_KEY, 0, webconfig_key_pem(wc));
+		OPT(MHD_OPTION_HTTPS_PRIORITIES, 0, webconfig_priorities(wc));
+		if (webconfig_client_auth(wc) != CLIENT_AUTH_NONE)
+			OPT(MHD_OPTION_HTTPS_MEM_TRUST, 0, webconfig_ca_pem(wc));
+	}
+	OPT(MHD_OPTION_END, 0, NULL);
+#undef OPT
+	return MHD_start_daemon(flags, port, NULL, NULL, handle, h,
+	    MHD_OPTION_ARRAY, o, MHD_OPTION_END);
+}
+
+static struct MHD_Daemon *
+start_one(struct http_server *h, size_t i, const char *addr, char *err,
+    size_t errlen)
+{
 	struct addrinfo hints = { 0 }, *ai = NULL;
 	struct MHD_Daemon *d;
 	char host[256], portstr[8];
@@ -214,20 +391,15 @@ start_one(struct http_server *h, const char *addr, char *err, size_t errlen)
 
 	if (http_split_address(addr, host, sizeof(host), &port, err, errlen) < 0)
 		return NULL;
-#define OPTS \
-	MHD_OPTION_EXTERNAL_LOGGER, mhd_logger, NULL, \
-	MHD_OPTION_CONNECTION_LIMIT, (unsigned)HTTP_MAX_CONNECTIONS, \
-	MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)HTTP_MAX_PER_CLIENT, \
-	MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)HTTP_TIMEOUT_SECONDS, \
-	MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)HTTP_CONNECTION_MEMORY, \
-	MHD_OPTION_THREAD_POOL_SIZE, (unsigned)HTTP_THREADS
 	if (host[0] == '\0') {
 		/* ":PORT": every address, IPv6 and IPv4, IPv4 only if no IPv6. */
-		d = MHD_start_daemon(flags | MHD_USE_DUAL_STACK, (uint16_t)port,
-		    NULL, NULL, handle, h, OPTS, MHD_OPTION_END);
-		if (d == NULL)
-			d = MHD_start_daemon(flags, (uint16_t)port, NULL, NULL,
-			    handle, h, OPTS, MHD_OPTION_END);
+		h->family_flags[i] = MHD_USE_DUAL_STACK;
+		d = start_daemon(h, h->wc, h->family_flags[i], NULL,
+		    (uint16_t)port, -1);
+		if (d == NULL) {
+			h->family_flags[i] = 0;
+			d = start_daemon(h, h->wc, 0, NULL, (uint16_t)port, -1);
+		}
 	} else {
 		hints.ai_socktype = SOCK_STREAM;
 		hints.ai_flags = AI_NUMERICSERV;
@@ -238,13 +410,11 @@ start_one(struct http_server *h, const char *addr, char *err, size_t errlen)
 			    gai_strerror(rc));
 			return NULL;
 		}
-		d = MHD_start_daemon(flags |
-		    (ai->ai_family == AF_INET6 ? MHD_USE_IPv6 : 0),
-		    (uint16_t)port, NULL, NULL, handle, h, OPTS,
-		    MHD_OPTION_SOCK_ADDR, ai->ai_addr, MHD_OPTION_END);
+		h->family_flags[i] = ai->ai_family == AF_INET6 ? MHD_USE_IPv6 : 0;
+		d = start_daemon(h, h->wc, h->family_flags[i], ai->ai_addr,
+		    (uint16_t)port, -1);
 		freeaddrinfo(ai);
 	}
-#undef OPTS
 	if (d == NULL)
 		set_error(err, errlen, "cannot listen on %s (address in use or "
 		    "not permitted?)", addr);
@@ -253,7 +423,7 @@ start_one(struct http_server *h, const char *addr, char *err, size_t errlen)
 
 struct http_server *
 http_start(const char *const *addrs, size_t n, struct collector *c,
-    char *err, size_t errlen)
+    struct webconfig *wc, char *err, size_t errlen)
 {
 	struct http_server *h;
 
@@ -267,8 +437,15 @@ http_start(const char *const *addrs, size_t n, struct collector *c,
 		return NULL;
 	}
 	h->collector = c;
+	pthread_mutex_init(&h->lock, NULL);
+	h->wc = wc != NULL ? webconfig_ref(wc) : webconfig_none();
+	if (h->wc == NULL) {
+		set_error(err, errlen, "out of memory");
+		http_stop(h);
+		return NULL;
+	}
 	for (size_t i = 0; i < n; i++) {
-		h->d[i] = start_one(h, addrs[i], err, errlen);
+		h->d[i] = start_one(h, i, addrs[i], err, errlen);
 		if (h->d[i] == NULL) {
 			http_stop(h);
 			return NULL;
@@ -278,6 +455,60 @@ http_start(const char *const *addrs, size_t n, struct collector *c,
 	return h;
 }
 
+/*
+ * New daemons for WC on the same listening sockets: each new daemon starts
+ * on a duplicate of the old one's socket, so the port never closes, then the
+ * old daemon stops accepting and finishes its connections. On a failure the
+ * daemons started so far keep running with the new settings and the rest
+ * with the old ones (and -1 says so).
+ */
+static int
+restart_daemons(struct http_server *h, struct webconfig *wc, char *err,
+    size_t errlen)
+{
+	for (size_t i = 0; i < h->n; i++) {
+		const union MHD_DaemonInfo *di;
+		struct MHD_Daemon *nd;
+		int fd, old;
+
+		di = MHD_get_daemon_info(h->d[i], MHD_DAEMON_INFO_LISTEN_FD);
+		if (di == NULL || (fd = dup(di->listen_fd)) < 0) {
+			set_error(err, errlen, "cannot reuse listening socket");
+			return -1;
+		}
+		nd = start_daemon(h, wc, h->family_flags[i], NULL, 0, fd);
+		if (nd == NULL) {
+			close(fd);
+			set_error(err, errlen, "cannot restart the listener with "
+			    "the new TLS settings");
+			return -1;
+		}
+		old = MHD_quiesce_daemon(h->d[i]);
+		MHD_stop_daemon(h->d[i]);
+		if (old >= 0)
+			close(old);
+		h->d[i] = nd;
+	}
+	return 0;
+}
+
+int
+http_reload(struct http_server *h, struct webconfig *wc, char *err,
+    size_t errlen)
+{
+	struct webconfig *old;
+	int rc = 0;
+
+	pthread_mutex_lock(&h->lock);
+	old = h->wc;
+	h->wc = webconfig_ref(wc);
+	pthread_mutex_unlock(&h->lock);
+	if (webconfig_tls_differs(old, wc))
+		rc = restart_daemons(h, wc, err, errlen);
+	webconfig_unref(old);
+	return rc;
+}
+
 void
 http_stop(struct http_server *h)
 {
@@ -285,5 +516,7 @@ http_stop(struct http_server *h)
 		return;
 	for (size_t i = 0; i < h->n; i++)
 		MHD_stop_daemon(h->d[i]);
+	webconfig_unref(h->wc);
+	pthread_mutex_destroy(&h->lock);
 	free(h);
 }

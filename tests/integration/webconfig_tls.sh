@@ -1,0 +1,191 @@
+#!/usr/bin/env bash
+# --web.config.file (exporter-toolkit format): TLS with a certificate made
+# here, basic auth with bcrypt hashes, client certificates, min_version,
+# SIGHUP reload (passwords and TLS settings), config errors; and
+# --web.listen-address given twice, once on IPv6 [::1].
+. "$(dirname "$0")/lib.sh"
+
+EMPTY_ROOT="$TMP/emptyroot"; mkdir -p "$EMPTY_ROOT"
+FIX="$FIXTURES/linux-4.19"
+D="$TMP/pki"; mkdir -p "$D"
+
+# A CA, a server certificate for 127.0.0.1/::1/localhost, a client
+# certificate from the CA and one self-signed client certificate.
+ossl() { openssl "$@" >/dev/null 2>&1; }
+ossl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \
+	-subj "/CN=twaudit test CA" -keyout "$D/ca.key" -out "$D/ca.crt"
+ossl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+	-subj "/CN=localhost" -keyout "$D/server.key" -out "$D/server.csr"
+printf 'subjectAltName=IP:127.0.0.1,IP:::1,DNS:localhost\nextendedKeyUsage=serverAuth\n' >"$D/server.ext"
+ossl x509 -req -in "$D/server.csr" -CA "$D/ca.crt" -CAkey "$D/ca.key" \
+	-CAcreateserial -days 2 -extfile "$D/server.ext" -out "$D/server.crt"
+ossl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+	-subj "/CN=prometheus" -keyout "$D/client.key" -out "$D/client.csr"
+printf 'extendedKeyUsage=clientAuth\n' >"$D/client.ext"
+ossl x509 -req -in "$D/client.csr" -CA "$D/ca.crt" -CAkey "$D/ca.key" \
+	-CAcreateserial -days 2 -extfile "$D/client.ext" -out "$D/client.crt"
+ossl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \
+	-subj "/CN=intruder" -keyout "$D/rogue.key" -out "$D/rogue.crt"
+check "test PKI made with openssl" test -s "$D/server.crt" -a -s "$D/client.crt" -a -s "$D/rogue.crt"
+
+# bcrypt hashes (libcrypt through python's crypt module). Cost 12 makes an
+# uncached check take about a quarter of a second.
+bcrypt() {
+	$PY -W ignore -c 'import crypt,sys; print(crypt.crypt(sys.argv[1], crypt.mksalt(crypt.METHOD_BLOWFISH, rounds=1<<int(sys.argv[2]))))' "$1" "$2"
+}
+H_SECRET=$(bcrypt secret 12)
+H_NEW=$(bcrypt newpass 10)
+check "bcrypt hash made (\$2b\$)" bash -c "[[ '$H_SECRET' == '\$2b\$12\$'* ]]"
+
+# start_tls PORT CONFIG [ARGS...]: serve with the config, wait until it answers TLS.
+start_tls() {
+	local port=$1 cfg=$2; shift 2
+	"$TWAUDIT" serve --web.listen-address="127.0.0.1:$port" --web.config.file="$cfg" \
+		--path.procfs="$FIX" --path.rootfs="$EMPTY_ROOT" "$@" 2>>"$TMP/serve-$port.log" &
+	PIDS+=($!)
+	SERVE_PID=$!
+	for _ in $(seq 1 100); do
+		# Any HTTP status means the TLS listener is up.
+		[ "$(curl -s -o /dev/null -w '%{http_code}' --cacert "$D/ca.crt" "https://127.0.0.1:$port/healthz")" != 000 ] && return 0
+		sleep 0.05
+	done
+	cat "$TMP/serve-$port.log" >&2
+	return 1
+}
+code() { curl -s -o /dev/null -w '%{http_code}' "$@"; }
+
+cat >"$TMP/web.yml" <<EOF
+# exporter-toolkit web config; paths relative to this file
+tls_server_config:
+  cert_file: pki/server.crt
+  key_file: pki/server.key
+basic_auth_users:
+  prometheus: '$H_SECRET'
+EOF
+port=$(free_port)
+start_tls "$port" "$TMP/web.yml" || fail "serve starts with TLS and basic auth"
+U="https://127.0.0.1:$port"
+check "right password: 200" test "$(code --cacert "$D/ca.crt" -u prometheus:secret "$U/metrics")" = 200
+check "metrics served over TLS" bash -c "curl -fsS --cacert '$D/ca.crt' -u prometheus:secret '$U/metrics' | grep -q '^twaudit_audit_status '"
+check "wrong password: 401" test "$(code --cacert "$D/ca.crt" -u prometheus:wrong "$U/metrics")" = 401
+check "unknown user: 401" test "$(code --cacert "$D/ca.crt" -u nobody:secret "$U/metrics")" = 401
+check "no credentials: 401" test "$(code --cacert "$D/ca.crt" "$U/metrics")" = 401
+check "401 carries WWW-Authenticate: Basic realm" bash -c \
+	"curl -s -D - -o /dev/null --cacert '$D/ca.crt' '$U/advice' | tr -d '\r' | grep -qi '^www-authenticate: basic realm=\"twaudit\"'"
+check "the page and /healthz are protected too" test "$(code --cacert "$D/ca.crt" "$U/")$(code --cacert "$D/ca.crt" "$U/healthz")" = 401401
+check "unknown CA: curl refuses the certificate" bash -c "! curl -fsS -o /dev/null -u prometheus:secret '$U/healthz' 2>/dev/null"
+out=$(curl -sS -m 3 -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/metrics" 2>&1); rc=$?
+check "plain HTTP to the TLS port fails (curl rc=$rc, ${out//$'\n'/ })" test "$rc" -ne 0 -o "$out" = 400
+check "still serving after the plain-HTTP attempt" test "$(code --cacert "$D/ca.crt" -u prometheus:secret "$U/healthz")" = 200
+
+# bcrypt costs ~250 ms at cost 12; 20 scrapes must hit the cache.
+start=$(date +%s%N)
+for _ in $(seq 1 20); do curl -fsS -o /dev/null --cacert "$D/ca.crt" -u prometheus:secret "$U/healthz"; done
+ms=$(( ($(date +%s%N) - start) / 1000000 ))
+check "20 authenticated scrapes in $ms ms (bcrypt verdict cached)" test "$ms" -lt 2500
+ticks() { awk '{print $14 + $15}' "/proc/$SERVE_PID/stat"; }
+t0=$(ticks)
+for _ in $(seq 1 20); do curl -fsS -o /dev/null --cacert "$D/ca.crt" -u prometheus:secret "$U/healthz"; done
+cpu=$(( ($(ticks) - t0) * 1000 / $(getconf CLK_TCK) ))
+check "20 cached scrapes cost $cpu ms of server CPU (< 5 ms each)" test "$cpu" -lt 100
+
+# SIGHUP: a new password; then a broken file keeps the last good config.
+cat >"$TMP/web.yml" <<EOF
+tls_server_config:
+  cert_file: pki/server.crt
+  key_file: pki/server.key
+basic_auth_users:
+  prometheus: '$H_NEW'
+EOF
+kill -HUP "$SERVE_PID"
+for _ in $(seq 1 40); do [ "$(code --cacert "$D/ca.crt" -u prometheus:newpass "$U/healthz")" = 200 ] && break; sleep 0.05; done
+check "SIGHUP: new password accepted" test "$(code --cacert "$D/ca.crt" -u prometheus:newpass "$U/healthz")" = 200
+check "SIGHUP: old password refused" test "$(code --cacert "$D/ca.crt" -u prometheus:secret "$U/healthz")" = 401
+printf 'tls_server_config:\n  cert_file: pki/server.crt\n  key_file: pki/server.key\n  colour: blue\n' >"$TMP/web.yml"
+kill -HUP "$SERVE_PID"; sleep 0.3
+check "SIGHUP with a broken file: old config kept" test "$(code --cacert "$D/ca.crt" -u prometheus:newpass "$U/healthz")" = 200
+check "SIGHUP with a broken file: error logged" grep -q 'level=error.*not reloaded.*colour' "$TMP/serve-$port.log"
+# SIGHUP that changes TLS settings restarts the listener on the same socket.
+printf 'tls_server_config:\n  cert_file: pki/server.crt\n  key_file: pki/server.key\n  min_version: TLS13\n' >"$TMP/web.yml"
+check "before: a TLS 1.2 client is accepted" test "$(code --cacert "$D/ca.crt" --tls-max 1.2 -u prometheus:newpass "$U/healthz")" = 200
+kill -HUP "$SERVE_PID"; sleep 0.3
+check "SIGHUP to min_version TLS13: TLS 1.2 client refused" bash -c "! curl -fsS -o /dev/null --cacert '$D/ca.crt' --tls-max 1.2 '$U/healthz' 2>/dev/null"
+check "SIGHUP to min_version TLS13: TLS 1.3 works, auth now off" test "$(code --cacert "$D/ca.crt" --tlsv1.3 "$U/healthz")" = 200
+check "serve survived every reload" kill -0 "$SERVE_PID"
+stop_serve
+
+# min_version from the start.
+printf 'tls_server_config:\n  cert_file: %s\n  key_file: %s\n  min_version: TLS13\n' "$D/server.crt" "$D/server.key" >"$TMP/tls13.yml"
+port=$(free_port)
+start_tls "$port" "$TMP/tls13.yml" || fail "serve starts with min_version TLS13"
+check "min_version TLS13 refuses a TLS 1.2-only client" bash -c "! curl -fsS -o /dev/null --cacert '$D/ca.crt' --tls-max 1.2 'https://127.0.0.1:$port/healthz' 2>/dev/null"
+check "min_version TLS13 serves TLS 1.3" test "$(code --cacert "$D/ca.crt" --tlsv1.3 "https://127.0.0.1:$port/healthz")" = 200
+stop_serve
+
+# Client certificates required and verified against client_ca_file.
+cat >"$TMP/mtls.yml" <<EOF
+tls_server_config:
+  cert_file: $D/server.crt
+  key_file: $D/server.key
+  client_auth_type: RequireAndVerifyClientCert
+  client_ca_file: $D/ca.crt
+EOF
+port=$(free_port)
+start_tls "$port" "$TMP/mtls.yml" || fail "serve starts with client certificates"
+U="https://127.0.0.1:$port"
+check "client cert from the CA: 200" test "$(code --cacert "$D/ca.crt" --cert "$D/client.crt" --key "$D/client.key" "$U/metrics")" = 200
+c=$(code --cacert "$D/ca.crt" "$U/metrics")
+check "no client cert: refused ($c)" test "$c" != 200
+c=$(code --cacert "$D/ca.crt" --cert "$D/rogue.crt" --key "$D/rogue.key" "$U/metrics")
+check "untrusted client cert: refused ($c)" test "$c" != 200
+stop_serve
+
+# Startup errors are one clear line and exit 2 (input error).
+bad_config() { # DESCRIPTION PATTERN YAML
+	printf '%s' "$3" >"$TMP/bad.yml"
+	"$TWAUDIT" serve --web.listen-address=127.0.0.1:0 --web.config.file="$TMP/bad.yml" \
+		--path.procfs="$FIX" --path.rootfs="$EMPTY_ROOT" >/dev/null 2>"$TMP/err"; rc=$?
+	check "config error, $1: exit $rc: $(head -c 160 "$TMP/err")" \
+		bash -c '[ "$1" -ne 0 ] && [ "$(wc -l < "$3")" -eq 1 ] && grep -qF -- "$2" "$3"' _ "$rc" "$2" "$TMP/err"
+}
+bad_config "unknown top-level key" "line 1: unknown key 'tls_config'" $'tls_config:\n  cert_file: x\n'
+bad_config "unknown TLS key" "line 4: tls_server_config: unknown key 'colour'" \
+	"$(printf 'tls_server_config:\n  cert_file: %s\n  key_file: %s\n  colour: blue\n' "$D/server.crt" "$D/server.key")"
+bad_config "not a bcrypt hash" "not a bcrypt hash" $'basic_auth_users:\n  alice: plaintext\n'
+bad_config "missing certificate file" "cannot read" $'tls_server_config:\n  cert_file: /nonexistent.crt\n  key_file: /nonexistent.key\n'
+bad_config "key does not match cert" "cert_file/key_file" \
+	"$(printf 'tls_server_config:\n  cert_file: %s\n  key_file: %s\n' "$D/server.crt" "$D/client.key")"
+bad_config "YAML syntax" "line" $'basic_auth_users: [unclosed\n'
+bad_config "bad min_version" "unknown TLS version" \
+	"$(printf 'tls_server_config:\n  cert_file: %s\n  key_file: %s\n  min_version: SSL3\n' "$D/server.crt" "$D/server.key")"
+bad_config "verify without CA" "needs client_ca_file" \
+	"$(printf 'tls_server_config:\n  cert_file: %s\n  key_file: %s\n  client_auth_type: RequireAndVerifyClientCert\n' "$D/server.crt" "$D/server.key")"
+printf '' >"$TMP/empty.yml"
+port=$(free_port)
+start_serve "$port" --web.config.file="$TMP/empty.yml" --path.procfs="$FIX" --path.rootfs="$EMPTY_ROOT" &&
+	check "an empty web config file means plain HTTP, no auth" test "$(code "http://127.0.0.1:$port/healthz")" = 200
+stop_serve
+# Extra response headers from http_server_config.
+printf 'http_server_config:\n  http2: true\n  headers:\n    Strict-Transport-Security: max-age=31536000\n' >"$TMP/hdr.yml"
+port=$(free_port)
+start_serve "$port" --web.config.file="$TMP/hdr.yml" --path.procfs="$FIX" --path.rootfs="$EMPTY_ROOT" &&
+	check "http_server_config.headers are sent" bash -c "curl -s -D - -o /dev/null 'http://127.0.0.1:$port/metrics' | grep -qi '^strict-transport-security: max-age=31536000'"
+stop_serve
+
+# --web.listen-address twice: IPv4 and IPv6 loopback.
+p4=$(free_port)
+p6=$($PY -c 'import socket; s=socket.socket(socket.AF_INET6); s.bind(("::1",0)); print(s.getsockname()[1])' 2>/dev/null)
+if [ -n "$p6" ]; then
+	"$TWAUDIT" serve --web.listen-address="127.0.0.1:$p4" --web.listen-address="[::1]:$p6" \
+		--path.procfs="$FIX" --path.rootfs="$EMPTY_ROOT" 2>>"$TMP/serve-multi.log" &
+	PIDS+=($!); SERVE_PID=$!
+	for _ in $(seq 1 100); do curl -fsS -o /dev/null "http://[::1]:$p6/healthz" 2>/dev/null && break; sleep 0.05; done
+	check "listen address 1 (127.0.0.1:$p4) serves" test "$(code "http://127.0.0.1:$p4/healthz")" = 200
+	check "listen address 2 ([::1]:$p6) serves over IPv6" test "$(code -g "http://[::1]:$p6/healthz")" = 200
+	check "both addresses logged" test "$(grep -c 'msg="listening"' "$TMP/serve-multi.log")" = 2
+	stop_serve
+else
+	fail "IPv6 loopback ::1 is available"
+fi
+
+finish
