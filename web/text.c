@@ -81,6 +81,37 @@ print_list(FILE *f, json_t *rem, const char *key, const char *label,
 	}
 }
 
+/* --netns: one block per namespace, its findings in short. */
+static void
+render_text_netns(FILE *f, const struct snapshot *s)
+{
+	char st[16], sev[16];
+
+	if (!s->netns_mode)
+		return;
+	upper(st, status_name[s->host_status], sizeof(st));
+	fprintf(f, "\nnetwork namespaces: %zu audited besides the host's "
+	    "own (host alone: %s)\n", s->nns, st);
+	for (size_t i = 0; i < s->nns; i++) {
+		const struct snapshot *n = s->ns[i];
+
+		upper(st, status_name[n->status], sizeof(st));
+		fprintf(f, "\nnetns %s: %s - %zu finding%s\n", n->netns, st,
+		    n->findings.n, n->findings.n == 1 ? "" : "s");
+		if (n->netns_unaudited)
+			fprintf(f, "  not audited: %s\n",
+			    n->source[SRC_SYSCTL].error);
+		for (size_t k = 0; k < n->findings.n; k++) {
+			const struct finding *fd = &n->findings.f[k];
+
+			upper(sev, severity_name[fd->severity], sizeof(sev));
+			fprintf(f, "  [%s] %s: %s\n", sev, fd->id, fd->title);
+			if (fd->explanation)
+				wrap(f, fd->explanation, 4);
+		}
+	}
+}
+
 char *
 render_text(const struct snapshot *s, size_t *len)
 {
@@ -119,6 +150,7 @@ render_text(const struct snapshot *s, size_t *len)
 	for (int i = 0; i < SRC_COUNT; i++)
 		if (s->source[i].error[0])
 			fprintf(f, "  %s: %s\n", source_name[i], s->source[i].error);
+	render_text_netns(f, s);
 	if (fclose(f) != 0) {
 		free(buf);
 		return NULL;
