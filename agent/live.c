@@ -1,0 +1,160 @@
+/* Live mode: the sampler's lifecycle for serve and check (see live.h). */
+#include "live.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <sys/utsname.h>
+
+#include "log.h"
+#include "sampler.h"
+#include "snapshot.h"
+#include "util.h"
+
+struct live {
+	struct sampler *sampler;
+	char why[SAMPLER_ERR_LEN];	/* why it is not running, if not */
+	int settings[MODEL_NSETTINGS];	/* last pushed, -1 before */
+};
+
+/*
+ * What-if models: the running profile with tw_recycle off, and with it on.
+ * From 4.12 the knob is gone, so "on" is asked of the last kernels that
+ * had it (4.1-4.11): what this traffic would suffer on an old fleet member.
+ */
+static void
+add_whatifs(struct sampler_config *cfg)
+{
+	enum model_profile old;
+	bool has_knob = model_config_behaviour(&cfg->model, MB_PASSIVE_CHECK);
+
+	for (unsigned i = 0; i < 2; i++) {
+		struct sampler_whatif *w = &cfg->whatif[cfg->nwhatif++];
+
+		w->profile = cfg->model.profile;
+		memcpy(w->setting, cfg->model.setting, sizeof(w->setting));
+		w->setting[MS_TW_RECYCLE] = (int32_t)i;
+		w->setting[MS_TIMESTAMPS] = 1;
+		if (i == 1 && !has_knob &&
+		    model_profile_by_name("4.1-4.11", &old) == 0)
+			w->profile = old;
+	}
+}
+
+int
+live_new(const struct live_opts *o, struct live **out, char *err,
+    size_t errlen)
+{
+	struct sampler_config cfg = sampler_config_default();
+	struct live *l;
+	struct utsname u;
+	char perr[256];
+
+	*out = NULL;
+	if ((l = calloc(1, sizeof(*l))) == NULL) {
+		set_error(err, errlen, "out of memory");
+		return -1;
+	}
+	for (int i = 0; i < MODEL_NSETTINGS; i++)
+		l->settings[i] = -1;
+	cfg.enabled = o->enabled;
+	for (size_t i = 0; i < o->interfaces.n && i < SAMPLER_MAX_INTERFACES; i++)
+		cfg.interface[cfg.ninterfaces++] = o->interfaces.v[i];
+	for (size_t i = 0; i < o->servers.n && i < SAMPLER_MAX_SERVERS; i++)
+		cfg.server[cfg.nservers++] = o->servers.v[i];
+	cfg.ratio = (unsigned)o->ratio;
+	/* The sampler sees the running kernel's traffic: model that kernel. */
+	if (uname(&u) == 0 &&
+	    model_profile_from_version(u.release, &cfg.model, perr,
+	    sizeof(perr)) < 0)
+		log_warn("model: kernel release not recognised, using the "
+		    "default profile", "release=%s", u.release);
+	if (o->max_peers)
+		cfg.model.max_peers = (uint32_t)o->max_peers;
+	if (o->max_connections)
+		cfg.model.max_connections = (uint32_t)o->max_connections;
+	if (o->max_sources)
+		cfg.model.max_sources = (uint32_t)o->max_sources;
+	add_whatifs(&cfg);
+	l->sampler = sampler_new(&cfg, err, errlen);
+	if (l->sampler == NULL) {
+		free(l);
+		return -1;	/* a bad flag value: the caller's usage error */
+	}
+	if (sampler_start(l->sampler, l->why, sizeof(l->why)) < 0 && o->enabled)
+		log_warn("sampler not running; the rest keeps working",
+		    "error=%s", log_quote(l->why, (char[300]){ 0 }, 300));
+	*out = l;
+	return 0;
+}
+
+void
+live_follow(struct live *l, const struct snapshot *s)
+{
+	static const enum sysctl_id key[MODEL_NSETTINGS] = {
+		[MS_TW_RECYCLE] = SYSCTL_TCP_TW_RECYCLE,
+		[MS_TIMESTAMPS] = SYSCTL_TCP_TIMESTAMPS,
+		[MS_RFC1337] = SYSCTL_TCP_RFC1337,
+	};
+	int v[MODEL_NSETTINGS];
+	bool changed = false;
+
+	if (l == NULL)
+		return;
+	for (int i = 0; i < MODEL_NSETTINGS; i++) {
+		const struct sysctl_value *k = &s->sysctl.key[key[i]];
+
+		/* Absent (tw_recycle on 4.12+) means off; unreadable: keep. */
+		v[i] = k->state == KEY_PRESENT && k->nvalues > 0 ? (int)k->v[0] :
+		    k->state == KEY_ABSENT ? 0 : -1;
+		if (v[i] != -1 && v[i] != l->settings[i]) {
+			l->settings[i] = v[i];
+			changed = true;
+		}
+	}
+	if (changed)
+		sampler_set_settings(l->sampler, v[MS_TW_RECYCLE],
+		    v[MS_TIMESTAMPS], v[MS_RFC1337]);
+}
+
+void
+live_fill(struct live *l, struct snapshot *s)
+{
+	struct source_status *st = &s->source[SRC_SAMPLER];
+
+	if (l == NULL) {
+		st->state = SOURCE_UNAVAILABLE;
+		set_error(st->error, sizeof(st->error), "sampler not set up");
+		return;
+	}
+	sampler_read(l->sampler, &s->sampler);
+	s->have_sampler = true;
+	switch (s->sampler.state) {
+	case SAMPLER_OK:
+		st->state = SOURCE_OK;
+		break;
+	case SAMPLER_UNAVAILABLE:
+		st->state = SOURCE_UNAVAILABLE;
+		break;
+	default:
+		st->state = SOURCE_FAILED;
+		break;
+	}
+	snprintf(st->error, sizeof(st->error), "%s",
+	    st->state == SOURCE_OK ? "" : s->sampler.error);
+}
+
+void
+live_stop(struct live *l)
+{
+	if (l != NULL)
+		sampler_stop(l->sampler);
+}
+
+void
+live_free(struct live *l)
+{
+	if (l == NULL)
+		return;
+	sampler_free(l->sampler);
+	free(l);
+}
