@@ -4,11 +4,14 @@ ASAN_BUILD ?= build-asan
 LISTEN     ?= :9477
 APT_PKGS    = meson ninja-build pkg-config gcc libc6-dev libmicrohttpd-dev \
               libjansson-dev libnl-3-dev libnl-genl-3-dev libnl-idiag-3-dev \
-              libpcap-dev libcmocka-dev zlib1g-dev
+              libpcap-dev libcmocka-dev zlib1g-dev libcap-ng-dev libseccomp-dev \
+              libyaml-dev libcrypt-dev libgnutls28-dev python3
 TEST_PKGS   = prometheus python3-jsonschema python3-prometheus-client curl \
-              iproute2 valgrind clang libclang-rt-dev tcpdump
+              iproute2 valgrind clang libclang-rt-dev tcpdump strace python3 \
+              chromium python3-websocket python3-yaml openssl systemd \
+              groff-base man-db procps
 
-.PHONY: all deps test-deps build run test test-unit test-asan bench fuzz clean \
+.PHONY: all deps test-deps build install run test test-unit test-asan bench fuzz clean \
         test-fuzz
 
 all: build
@@ -26,6 +29,10 @@ $(BUILD)/build.ninja:
 build: deps $(BUILD)/build.ninja
 	meson setup --reconfigure $(BUILD) >/dev/null
 	ninja -C $(BUILD)
+
+# Binary, man page, systemd units and deploy/ files (docs/deployment.md).
+install: build
+	meson install -C $(BUILD) --no-rebuild
 
 run: build
 	./$(BUILD)/twaudit serve --web.listen-address=$(LISTEN)
@@ -59,3 +66,8 @@ test-fuzz: test-deps
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD)
+
+# Debian package from this tree (tools/build-deb.sh): dist/twaudit_VERSION_ARCH.deb
+.PHONY: deb
+deb: deps
+	bash tools/build-deb.sh dist build-deb

@@ -12,6 +12,7 @@
  */
 #include "advice.h"
 
+#include <arpa/inet.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -335,6 +336,68 @@ ev_kernel(json_t *ev, const struct snapshot *s)
 	    sizeof(s->sysctl.osrelease)));
 }
 
+/* A source address as text. */
+static json_t *
+source_addr_json(const struct model_source *src)
+{
+	char buf[64];
+
+	if (inet_ntop(src->family == 6 ? AF_INET6 : AF_INET, src->addr, buf,
+	    sizeof(buf)) == NULL)
+		return json_string("?");
+	return json_string(buf);
+}
+
+/* The NAT sources the sampler saw, most at risk first (bounded). */
+static json_t *
+nat_sources_json(const struct sampler_stats *sm)
+{
+	json_t *a = json_array();
+
+	for (size_t i = 0; i < sm->nnat && i < SAMPLER_TOP_SOURCES; i++) {
+		const struct model_source *src = &sm->nat[i];
+
+		json_array_append_new(a, json_pack("{s:o, s:I, s:s, s:f, s:I, s:I}",
+		    "address", source_addr_json(src),
+		    "estimated_hosts", (json_int_t)src->estimated_hosts,
+		    "class", model_nat_class_name(src->nat_class),
+		    "confidence", src->confidence,
+		    "syns", (json_int_t)src->syns,
+		    "predicted_rejections", (json_int_t)src->predicted_rejections));
+	}
+	return a;
+}
+
+/*
+ * evidence.model: the live estimate, when the sampler runs: predicted
+ * rejections per minute (scaled), the NAT sources, and what-if for the
+ * other tw_recycle setting.
+ */
+static void
+ev_model(json_t *ev, const struct snapshot *s)
+{
+	const struct sampler_stats *sm = &s->sampler;
+	json_t *m, *wi;
+
+	if (!s->have_sampler || sm->state != SAMPLER_OK)
+		return;
+	wi = json_array();
+	for (unsigned i = 0; i < sm->nwhatif && i < SAMPLER_MAX_WHATIF; i++)
+		json_array_append_new(wi, json_pack("{s:s, s:i, s:f}",
+		    "profile", sm->whatif[i].profile,
+		    "tcp_tw_recycle", (int)sm->whatif[i].setting[MS_TW_RECYCLE],
+		    "predicted_rejections_per_min",
+		    sm->whatif[i].predicted_rejections_per_min));
+	m = json_pack("{s:s, s:f, s:i, s:I, s:I, s:o, s:o}",
+	    "profile", sm->profile,
+	    "predicted_rejections_per_min", sm->predicted_rejections_per_min,
+	    "sampling_ratio", (int)sm->ratio,
+	    "nat_sources_count", (json_int_t)sm->nat_sources,
+	    "per_connection_sources", (json_int_t)sm->per_connection_sources,
+	    "nat_sources", nat_sources_json(sm), "what_if", wi);
+	json_object_set_new(ev, "model", m);
+}
+
 /* ---------------------------------------------------------------------
  * Remediation builders: {"runtime": [], "persist": [], "caveats": []}.
  */
@@ -513,6 +576,7 @@ rule_tw_recycle_nat_drops(const struct rule *r, const struct snapshot *s,
 	ev_counter(ev, s, CTR_PAWS_PASSIVE);
 	ev_counter(ev, s, CTR_LISTEN_DROPS);
 	ev_persist(ev, s, SYSCTL_TCP_TW_RECYCLE);
+	ev_model(ev, s);
 
 	expl = xasprintf("net.ipv4.tcp_tw_recycle is %" PRId64 " and TCP "
 	    "timestamps are %s. For 60 s after this server closes a "
@@ -547,6 +611,46 @@ rule_tw_recycle_nat_drops(const struct rule *r, const struct snapshot *s,
 	    "number of TIME-WAIT sockets down: they cost little memory, and "
 	    "for connections this host opens tcp_tw_reuse (client side only) "
 	    "and a wider net.ipv4.ip_local_port_range are the safe tools.");
+	emit(out, r, false, expl, ev, rem);
+}
+
+/*
+ * tw_recycle on and the sampler sees NAT (or per-connection-offset)
+ * sources: the clients at risk exist, even before any drop (§1, §5).
+ */
+static void
+rule_nat_clients_at_risk(const struct rule *r, const struct snapshot *s,
+    struct findings *out)
+{
+	const struct sampler_stats *sm = &s->sampler;
+	int64_t recycle, ts;
+	json_t *ev, *rem;
+	char *expl;
+
+	if (!key_nonzero(s, SYSCTL_TCP_TW_RECYCLE, &recycle) ||
+	    (key_value(s, SYSCTL_TCP_TIMESTAMPS, &ts) && ts == 0))
+		return;
+	if (!s->have_sampler || sm->state != SAMPLER_OK ||
+	    sm->nat_sources + sm->per_connection_sources == 0)
+		return;
+	ev = json_object();
+	ev_kernel(ev, s);
+	ev_sysctl(ev, s, SYSCTL_TCP_TW_RECYCLE);
+	ev_model(ev, s);
+	expl = xasprintf("The sampler sees %" PRIu64 " client address%s "
+	    "with more than one timestamp clock (hosts behind a NAT or a load "
+	    "balancer) and %" PRIu64 " whose connections each carry their own "
+	    "random timestamp offset, while tcp_tw_recycle is on. These are "
+	    "exactly the clients whose SYNs the kernel drops for up to 60 s "
+	    "after this server closes one of their connections, whether or "
+	    "not PAWSPassive has moved yet.%s", sm->nat_sources,
+	    sm->nat_sources == 1 ? "" : "es", sm->per_connection_sources,
+	    sm->ratio > 1 ? " Counts are of the sampled clients (1 in N "
+	    "addresses); the estimate in evidence.model is scaled." : "");
+	rem = rem_new();
+	rem_add(rem, "runtime", "sysctl -w %s=0",
+	    sysctl_defs[SYSCTL_TCP_TW_RECYCLE].name);
+	rem_persist_value(rem, s, SYSCTL_TCP_TW_RECYCLE, 0, true);
 	emit(out, r, false, expl, ev, rem);
 }
 
@@ -1139,6 +1243,9 @@ static const struct rule rules[] = {
 	  "tcp_tw_recycle is on: SYNs from NATed clients and clients with "
 	  "per-connection timestamp offsets are dropped",
 	  SEV_CRITICAL, SEV_CRITICAL, rule_tw_recycle_nat_drops },
+	{ "nat_clients_at_risk",
+	  "Clients behind NAT are at risk from tcp_tw_recycle",
+	  SEV_CRITICAL, SEV_CRITICAL, rule_nat_clients_at_risk },
 	{ "paws_passive_rising",
 	  "SYNs are being dropped by the tcp_tw_recycle timestamp check",
 	  SEV_CRITICAL, SEV_CRITICAL, rule_paws_passive_rising },

@@ -11,6 +11,9 @@
 
 #include "cli.h"
 #include "commands.h"
+#include "live.h"
+#include "netns.h"
+#include "policy.h"
 #include "render.h"
 #include "snapshot.h"
 #include "util.h"
@@ -86,7 +89,7 @@ sleep_seconds(double s)
 
 /* Two collections SAMPLE seconds apart; every rate window holds the sample. */
 static struct snapshot *
-collect_sampled(const struct collect_paths *p, double sample)
+collect_sampled(const struct collect_paths *p, double sample, struct live *live)
 {
 	struct snapshot *a, *b;
 	double ta, tb;
@@ -95,15 +98,21 @@ collect_sampled(const struct collect_paths *p, double sample)
 	ta = now_monotonic();
 	if (a == NULL || sample <= 0)
 		return a;
+	/* The sampler runs (model settings = the live sysctls) for the sample. */
+	live_follow(live, a);
 	sleep_seconds(sample);
+	live_stop(live);
 	b = snapshot_collect(p, a);
 	tb = now_monotonic();
 	if (b != NULL) {
+		if (live != NULL)
+			live_fill(live, b);
 		b->sample_s = tb - ta;
 		for (int w = 0; w < RATE_NWINDOWS; w++)
 			for (int c = 0; c < CTR_COUNT; c++)
 				b->rate[w][c] = rate_between(&a->counters, ta,
 				    &b->counters, tb, c);
+		netns_sample_rates(a, ta, b, tb);
 	}
 	snapshot_unref(a);
 	return b;
@@ -114,10 +123,14 @@ cmd_check(int argc, char **argv)
 {
 	const char *format = "text", *output = NULL;
 	const char *procfs = "/proc", *rootfs = "/";
+	const char *policy_file = NULL;
+	struct cli_list netns_flags = { 0 };
 	double sample = 0;
 	bool sock_diag = true, tcp_metrics = true;
+	struct live_opts live_o = LIVE_OPTS_DEFAULT;
+	struct live *live = NULL;
 	const struct cli_flag flags[] = {
-		{ "format", CLI_STRING, &format, "text|json|prom",
+		{ "format", CLI_STRING, &format, "text|json|jsonl|prom",
 		    "output format", "text" },
 		{ "output", CLI_STRING, &output, "FILE",
 		    "write to FILE atomically instead of stdout", NULL },
@@ -131,9 +144,17 @@ cmd_check(int argc, char **argv)
 		    "count sockets per state over netlink (sock_diag)", "true" },
 		{ "collector.tcp_metrics", CLI_BOOL, &tcp_metrics, NULL,
 		    "dump the kernel's tcp_metrics peer table", "true" },
+		{ "netns", CLI_LIST, &netns_flags, "all|NAME|PATH",
+		    "also audit these network namespaces (repeatable; needs "
+		    "CAP_SYS_ADMIN)", NULL },
+		{ "policy", CLI_STRING, &policy_file, "FILE",
+		    "check sysctls against this policy (docs/policy.md)", NULL },
+		LIVE_FLAGS(live_o),
 		{ 0 }
 	};
 	struct collect_paths paths = { 0 };
+	struct netns_spec netns = { 0 };
+	struct policy *policy = NULL;
 	struct snapshot *s;
 	struct stat st;
 	char err[512], *out = NULL;
@@ -150,10 +171,17 @@ cmd_check(int argc, char **argv)
 		return STATUS_UNKNOWN;
 	}
 	if (strcmp(format, "text") != 0 && strcmp(format, "json") != 0 &&
-	    strcmp(format, "prom") != 0) {
+	    strcmp(format, "jsonl") != 0 && strcmp(format, "prom") != 0) {
 		fprintf(stderr, "twaudit check: --format: '%s' is not one of "
-		    "text, json, prom\n", format);
+		    "text, json, jsonl, prom\n", format);
 		return STATUS_UNKNOWN;
+	}
+	for (size_t i = 0; i < netns_flags.n && i < NETNS_MAX_SPECS; i++) {
+		if (netns_spec_check(netns_flags.v[i], err, sizeof(err)) < 0) {
+			fprintf(stderr, "twaudit check: %s\n", err);
+			return STATUS_UNKNOWN;
+		}
+		netns.v[netns.n++] = netns_flags.v[i];
 	}
 	errno = 0;
 	if (stat(procfs, &st) < 0 || !S_ISDIR(st.st_mode)) {
@@ -167,19 +195,36 @@ cmd_check(int argc, char **argv)
 		    rootfs, errno ? strerror(errno) : "not a directory");
 		return STATUS_UNKNOWN;
 	}
+	if (policy_file != NULL &&
+	    (policy = policy_load(policy_file, err, sizeof(err))) == NULL) {
+		fprintf(stderr, "twaudit check: --policy: %s\n", err);
+		return STATUS_UNKNOWN;
+	}
 	paths.procfs = procfs;
 	paths.rootfs = rootfs;
 	paths.no_sock_diag = !sock_diag;
 	paths.no_tcp_metrics = !tcp_metrics;
-	s = collect_sampled(&paths, sample);
+	paths.netns = netns.n > 0 ? &netns : NULL;
+	paths.policy = policy;
+	/* Live mode only with --sample: it needs time to see traffic. */
+	if (sample > 0 && live_new(&live_o, &live, err, sizeof(err)) < 0) {
+		fprintf(stderr, "twaudit check: %s\n", err);
+		policy_free(policy);
+		return STATUS_UNKNOWN;
+	}
+	s = collect_sampled(&paths, sample, live);
+	live_free(live);
 	if (s == NULL) {
 		fprintf(stderr, "twaudit check: out of memory\n");
+		policy_free(policy);
 		return STATUS_UNKNOWN;
 	}
 	snapshot_finish(s, NULL);
 	status = (int)s->status;
 	if (strcmp(format, "prom") == 0) {
 		out = render_prom(s, EXPO_PROM_004, &len);
+	} else if (strcmp(format, "jsonl") == 0) {
+		out = render_jsonl(s, &len);
 	} else if (strcmp(format, "json") == 0) {
 		json_t *j = render_advice(s);
 
@@ -189,6 +234,7 @@ cmd_check(int argc, char **argv)
 		out = render_text(s, &len);
 	}
 	snapshot_unref(s);
+	policy_free(policy);
 	if (out == NULL) {
 		fprintf(stderr, "twaudit check: out of memory\n");
 		return STATUS_UNKNOWN;

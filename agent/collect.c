@@ -7,6 +7,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "live.h"
 #include "log.h"
 #include "util.h"
 
@@ -20,6 +21,7 @@ struct collector {
 	struct snapshot *current;	/* NULL before the first collection */
 	double current_at;		/* monotonic time it was collected */
 	struct history *hist;
+	struct live *live;		/* may be NULL */
 
 	pthread_t ticker;
 	bool ticker_started;
@@ -73,8 +75,15 @@ refresh_locked(struct collector *c, bool record)
 	pthread_mutex_lock(&c->lock);
 	c->collecting = false;
 	if (s != NULL) {
+		if (c->live != NULL) {
+			live_fill(c->live, s);
+			if (record)
+				live_follow(c->live, s);
+		}
 		if (record)
-			history_add(c->hist, t, &s->counters);
+			history_add(c->hist, t, &s->counters,
+			    s->sockstat.present[SS_TCP_TW] ?
+			    s->sockstat.v[SS_TCP_TW] : -1);
 		snapshot_finish(s, c->hist);
 		old = c->current;
 		c->current = s;
@@ -133,6 +142,12 @@ tick_main(void *arg)
 	return NULL;
 }
 
+void
+collector_set_live(struct collector *c, struct live *l)
+{
+	c->live = l;
+}
+
 int
 collector_start(struct collector *c, char *err, size_t errlen)
 {
@@ -149,14 +164,16 @@ collector_start(struct collector *c, char *err, size_t errlen)
 
 void
 collector_history(struct collector *c,
-    void (*fn)(double t, const struct counter_set *cs, void *arg), void *arg)
+    void (*fn)(double t, const struct counter_set *cs, int64_t timewait,
+    void *arg), void *arg)
 {
 	double t;
 	const struct counter_set *cs;
+	int64_t tw;
 
 	pthread_mutex_lock(&c->lock);
-	for (size_t i = 0; history_get(c->hist, i, &t, &cs); i++)
-		fn(t, cs, arg);
+	for (size_t i = 0; history_get(c->hist, i, &t, &cs, &tw); i++)
+		fn(t, cs, tw, arg);
 	pthread_mutex_unlock(&c->lock);
 }
 

@@ -9,6 +9,7 @@ const char *const rate_window_name[RATE_NWINDOWS] = { "1m", "5m", "1h" };
 struct sample {
 	double t;
 	struct counter_set c;
+	int64_t timewait;
 };
 
 struct history {
@@ -36,10 +37,12 @@ history_free(struct history *h)
 }
 
 void
-history_add(struct history *h, double t, const struct counter_set *c)
+history_add(struct history *h, double t, const struct counter_set *c,
+    int64_t timewait)
 {
 	h->s[h->head].t = t;
 	h->s[h->head].c = *c;
+	h->s[h->head].timewait = timewait;
 	h->head = (h->head + 1) % h->cap;
 	if (h->len < h->cap)
 		h->len++;
@@ -59,12 +62,13 @@ at(const struct history *h, size_t i)
 
 bool
 history_get(const struct history *h, size_t i, double *t,
-    const struct counter_set **c)
+    const struct counter_set **c, int64_t *timewait)
 {
 	if (i >= h->len)
 		return false;
 	*t = at(h, i)->t;
 	*c = &at(h, i)->c;
+	*timewait = at(h, i)->timewait;
 	return true;
 }
 

@@ -15,6 +15,8 @@ struct command {
 static const struct command commands[] = {
 	{ "serve", cmd_serve, "serve /metrics, /advice and a status page on :9477", EXIT_USAGE },
 	{ "check", cmd_check, "audit once, print text/json/prom, exit 0-3 (Nagios)", 3 },
+	{ "replay", cmd_replay, "predict PAWS SYN rejections from a pcap/pcapng capture", EXIT_USAGE },
+	{ "report", cmd_report, "fleet summary of many hosts' check --format=json outputs", EXIT_USAGE },
 	{ NULL, NULL, NULL, 0 }
 };
 

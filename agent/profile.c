@@ -368,3 +368,41 @@ model_config_set(struct model_config *cfg, const char *assignment,
 	cfg->nchanges++;
 	return 0;
 }
+
+const char *
+model_reason_name(enum model_reason r)
+{
+	static const char *const name[MODEL_NREASONS] = {
+		[MODEL_R_NONE] = "none",
+		[MODEL_R_PASSIVE_PAWS] = "passive_paws",
+		[MODEL_R_TIMEWAIT_PAWS] = "timewait_paws",
+		[MODEL_R_TIMEWAIT_SEQ] = "timewait_seq",
+	};
+
+	return (unsigned)r < MODEL_NREASONS ? name[r] : "unknown";
+}
+
+const char *
+model_table_name(enum model_table t)
+{
+	static const char *const name[MODEL_NTABLES] = {
+		[MODEL_T_PEERS] = "peers",
+		[MODEL_T_CONNECTIONS] = "connections",
+		[MODEL_T_SOURCES] = "sources",
+	};
+
+	return (unsigned)t < MODEL_NTABLES ? name[t] : "unknown";
+}
+
+const char *
+model_nat_class_name(enum model_nat_class c)
+{
+	switch (c) {
+	case MODEL_NAT_HOSTS:
+		return "hosts";
+	case MODEL_NAT_PER_CONN:
+		return "per_connection";
+	default:
+		return "unknown";
+	}
+}

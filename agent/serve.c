@@ -9,7 +9,13 @@
 #include "collect.h"
 #include "commands.h"
 #include "http.h"
+#include "live.h"
 #include "log.h"
+#include "netns.h"
+#include "policy.h"
+#include "privs.h"
+#include "sandbox.h"
+#include "webconfig.h"
 
 static const char serve_desc[] =
     "Serve Prometheus metrics (/metrics), remediation advice as JSON\n"
@@ -17,16 +23,89 @@ static const char serve_desc[] =
     "time; scrapes closer together than --collect.min-interval share one\n"
     "snapshot. A 5 s background tick keeps counter history for rates.";
 
+/* SIGHUP: reread --web.config.file; a broken file keeps the old config. */
+static void
+reload_web_config(struct http_server *h, const char *path)
+{
+	struct webconfig *wc;
+	char err[512], q[600];
+
+	if (path[0] == '\0') {
+		log_info("SIGHUP: no --web.config.file to reload", NULL);
+		return;
+	}
+	if ((wc = webconfig_load(path, err, sizeof(err))) == NULL) {
+		log_error("SIGHUP: web config not reloaded, keeping the old one",
+		    "error=%s", log_quote(err, q, sizeof(q)));
+		return;
+	}
+	if (http_reload(h, wc, err, sizeof(err)) < 0)
+		log_error("SIGHUP: web config partly applied", "error=%s",
+		    log_quote(err, q, sizeof(q)));
+	else
+		log_info("SIGHUP: web config reloaded", "file=%s",
+		    log_quote(path, q, sizeof(q)));
+	webconfig_unref(wc);
+}
+
+/* --netns and --policy (file scope: the collector keeps pointers to them). */
+static struct netns_spec serve_netns;
+static bool serve_netns_all;
+static struct policy *serve_policy;
+
+/*
+ * Keep only the capabilities the enabled features need (docs/security.md),
+ * before any thread exists: threads inherit the main thread's set.
+ */
+static int
+drop_privileges(const struct cli_list *listen, bool tcp_metrics,
+    bool sampler, const char *user)
+{
+	struct privs_config pc = { .tcp_metrics = tcp_metrics,
+	    .sampler = sampler, .user = user };
+	char err[512], caps[512], q[300];
+	uint64_t kept;
+
+	/* Hooks: .sampler = live capture on, .netns / .netns_all = --netns. */
+	pc.netns = serve_netns.n > 0;
+	pc.netns_all = serve_netns_all;
+	for (size_t i = 0; i < listen->n; i++) {
+		char host[256];
+		unsigned port;
+
+		if (http_split_address(listen->v[i], host, sizeof(host), &port,
+		    err, sizeof(err)) == 0 && port < 1024)
+			pc.low_port = true;
+	}
+	if (privs_drop(&pc, &kept, err, sizeof(err)) < 0) {
+		fprintf(stderr, "twaudit serve: %s\n", err);
+		return -1;
+	}
+	log_info("privileges dropped", "capabilities=%s user=%s",
+	    privs_describe(kept, caps, sizeof(caps)),
+	    log_quote(user[0] ? user : "(unchanged)", q, sizeof(q)));
+	return 0;
+}
+
 int
 cmd_serve(int argc, char **argv)
 {
 	struct cli_list listen = { 0 };
 	const char *procfs = "/proc", *rootfs = "/", *level = "info";
+	const char *web_config = "";
 	double min_interval = 1.0;
 	bool sock_diag = true, tcp_metrics = true;
+	const char *sec_user = "";
+	const char *policy_file = NULL;
+	struct cli_list netns_flags = { 0 };
+	bool sec_seccomp = true, sec_seccomp_log = false;
+	struct live_opts live_o = LIVE_OPTS_DEFAULT;
 	const struct cli_flag flags[] = {
 		{ "web.listen-address", CLI_LIST, &listen, "ADDR:PORT",
 		    "address to listen on", ":9477" },
+		{ "web.config.file", CLI_STRING, &web_config, "FILE",
+		    "exporter-toolkit web config: TLS and basic auth; reread "
+		    "on SIGHUP", NULL },
 		{ "path.procfs", CLI_STRING, &procfs, "PATH",
 		    "procfs mount point", "/proc" },
 		{ "path.rootfs", CLI_STRING, &rootfs, "PATH",
@@ -39,11 +118,28 @@ cmd_serve(int argc, char **argv)
 		    "scrapes within this long of a collection reuse it", "1s" },
 		{ "log.level", CLI_STRING, &level, "LEVEL",
 		    "debug, info, warn or error", "info" },
+		{ "security.user", CLI_STRING, &sec_user, "USER",
+		    "switch to USER after start-up, keeping only the "
+		    "capabilities in use (empty: keep the uid)", NULL },
+		{ "security.seccomp", CLI_BOOL, &sec_seccomp, NULL,
+		    "confine serve to a syscall allow-list after start-up",
+		    "true" },
+		{ "security.seccomp.log", CLI_BOOL, &sec_seccomp_log, NULL,
+		    "log syscalls outside the allow-list instead of killing "
+		    "(to debug the list)", "false" },
+		{ "netns", CLI_LIST, &netns_flags, "all|NAME|PATH",
+		    "also audit these network namespaces (repeatable; needs "
+		    "CAP_SYS_ADMIN)", NULL },
+		{ "policy", CLI_STRING, &policy_file, "FILE",
+		    "check sysctls against this policy (docs/policy.md)", NULL },
+		LIVE_FLAGS(live_o),
 		{ 0 }
 	};
 	struct collect_paths paths = { 0 };
+	struct live *live = NULL;
 	struct collector *c;
 	struct http_server *h;
+	struct webconfig *wc = NULL;
 	struct stat st;
 	sigset_t set;
 	char err[512];
@@ -76,6 +172,30 @@ cmd_serve(int argc, char **argv)
 		    "directory\n", rootfs);
 		return EXIT_INPUT;
 	}
+	for (size_t i = 0; i < netns_flags.n && i < NETNS_MAX_SPECS; i++) {
+		if (netns_spec_check(netns_flags.v[i], err, sizeof(err)) < 0) {
+			fprintf(stderr, "twaudit serve: %s\n", err);
+			return EXIT_USAGE;
+		}
+		serve_netns_all |= strcmp(netns_flags.v[i], "all") == 0;
+		serve_netns.v[serve_netns.n++] = netns_flags.v[i];
+	}
+	if (policy_file != NULL && (serve_policy = policy_load(policy_file,
+	    err, sizeof(err))) == NULL) {
+		fprintf(stderr, "twaudit serve: --policy: %s\n", err);
+		return EXIT_INPUT;
+	}
+
+	if (web_config[0] != '\0' &&
+	    (wc = webconfig_load(web_config, err, sizeof(err))) == NULL) {
+		fprintf(stderr, "twaudit serve: --web.config.file: %s\n", err);
+		return EXIT_INPUT;
+	}
+
+	if (drop_privileges(&listen, tcp_metrics, live_o.enabled, sec_user) < 0) {
+		webconfig_unref(wc);
+		return EXIT_INPUT;
+	}
 
 	/* Signals are taken synchronously by this thread alone. */
 	sigemptyset(&set);
@@ -89,16 +209,30 @@ cmd_serve(int argc, char **argv)
 	paths.rootfs = rootfs;
 	paths.no_sock_diag = !sock_diag;
 	paths.no_tcp_metrics = !tcp_metrics;
+	paths.netns = serve_netns.n > 0 ? &serve_netns : NULL;
+	paths.policy = serve_policy;
+	/* The sampler's threads inherit the blocked signals set above. */
+	if (live_new(&live_o, &live, err, sizeof(err)) < 0) {
+		fprintf(stderr, "twaudit serve: %s\n", err);
+		webconfig_unref(wc);
+		return EXIT_USAGE;
+	}
 	c = collector_new(&paths, min_interval);
+	if (c != NULL)
+		collector_set_live(c, live);
 	if (c == NULL || collector_start(c, err, sizeof(err)) < 0) {
 		fprintf(stderr, "twaudit serve: %s\n", c ? err : "out of memory");
 		collector_free(c);
+		live_free(live);
+		webconfig_unref(wc);
 		return EXIT_INPUT;
 	}
-	h = http_start(listen.v, listen.n, c, err, sizeof(err));
+	h = http_start(listen.v, listen.n, c, wc, err, sizeof(err));
+	webconfig_unref(wc);
 	if (h == NULL) {
 		fprintf(stderr, "twaudit serve: %s\n", err);
 		collector_free(c);
+		live_free(live);
 		return EXIT_INPUT;
 	}
 	for (size_t i = 0; i < listen.n; i++) {
@@ -107,11 +241,27 @@ cmd_serve(int argc, char **argv)
 		log_info("listening", "address=%s",
 		    log_quote(listen.v[i], q, sizeof(q)));
 	}
+	if (sec_seccomp) {
+		/* Start-up is over: sockets, threads and handles exist. */
+		struct sandbox_config sc = { .log_only = sec_seccomp_log };
+
+		sc.netns = serve_netns.n > 0;
+
+		if (sandbox_apply(&sc, err, sizeof(err)) < 0) {
+			fprintf(stderr, "twaudit serve: %s\n", err);
+			http_stop(h);
+			collector_free(c);
+			live_free(live);
+			return EXIT_INPUT;
+		}
+		log_info("seccomp allow-list on", "syscalls=%zu mode=%s",
+		    sandbox_allowed_count(&sc), sec_seccomp_log ? "log" : "kill");
+	}
 	for (;;) {
 		if (sigwait(&set, &sig) != 0)
 			continue;
 		if (sig == SIGHUP) {
-			log_info("SIGHUP: nothing to reload", NULL);
+			reload_web_config(h, web_config);
 			continue;
 		}
 		break;
@@ -119,5 +269,7 @@ cmd_serve(int argc, char **argv)
 	log_info("shutting down", "signal=%s", sig == SIGINT ? "SIGINT" : "SIGTERM");
 	http_stop(h);
 	collector_free(c);
+	live_free(live);
+	policy_free(serve_policy);
 	return 0;
 }

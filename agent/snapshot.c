@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "netstat.h"
+#include "policy.h"
 #include "util.h"
 
 /*
@@ -55,6 +56,13 @@ static int
 sockstat_parse_cb(const char *b, size_t l, void *o, char *e, size_t el)
 {
 	return sockstat_parse(b, l, o, e, el);
+}
+
+/* Where net/... is read: /proc/thread-self inside a namespace thread. */
+static const char *
+net_root(const struct collect_paths *p)
+{
+	return p->procfs_net != NULL ? p->procfs_net : p->procfs;
 }
 
 static void
@@ -141,6 +149,16 @@ copy_slow_sources(struct snapshot *s, const struct snapshot *from)
 		s->source[slow[i]] = from->source[slow[i]];
 }
 
+void
+snapshot_no_sampler(struct snapshot *s)
+{
+	s->have_sampler = false;
+	s->source[SRC_SAMPLER].state = SOURCE_UNAVAILABLE;
+	set_error(s->source[SRC_SAMPLER].error,
+	    sizeof(s->source[SRC_SAMPLER].error),
+	    "the sampler runs in serve and in check --sample");
+}
+
 struct snapshot *
 snapshot_collect(const struct collect_paths *p, const struct snapshot *reuse)
 {
@@ -152,6 +170,7 @@ snapshot_collect(const struct collect_paths *p, const struct snapshot *reuse)
 	if (s == NULL)
 		return NULL;
 	atomic_init(&s->refs, 1);
+	snapshot_no_sampler(s);
 	s->wall = now_wall();
 	read_hostname(s, p->procfs);
 
@@ -165,32 +184,44 @@ snapshot_collect(const struct collect_paths *p, const struct snapshot *reuse)
 
 	st = &s->source[SRC_NETSTAT];
 	t0 = now_monotonic();
-	collect_file(st, p->procfs, "net/netstat", netstat_parse_cb,
+	collect_file(st, net_root(p), "net/netstat", netstat_parse_cb,
 	    &s->counters);
 	st->duration_s = now_monotonic() - t0;
 
 	st = &s->source[SRC_SNMP];
 	t0 = now_monotonic();
-	collect_file(st, p->procfs, "net/snmp", netstat_parse_cb, &s->counters);
+	collect_file(st, net_root(p), "net/snmp", netstat_parse_cb,
+	    &s->counters);
 	st->duration_s = now_monotonic() - t0;
 
 	st = &s->source[SRC_SOCKSTAT];
 	t0 = now_monotonic();
-	collect_sockstat(s, p->procfs);
+	collect_sockstat(s, net_root(p));
 	st->duration_s = now_monotonic() - t0;
 
+	s->policy = p->policy;
 	if (reuse != NULL) {
 		copy_slow_sources(s, reuse);
-		return s;
+	} else {
+		st = &s->source[SRC_PERSIST];
+		t0 = now_monotonic();
+		if (p->no_persist) {
+			persist_init(&s->persist);
+			st->state = SOURCE_NOT_APPLICABLE;
+			set_error(st->error, sizeof(st->error), "sysctl.d files "
+			    "are applied to the host's namespace at boot: see "
+			    "the host's audit");
+		} else if (persist_collect(p->rootfs, &s->persist, st->error,
+		    sizeof(st->error)) < 0) {
+			st->state = SOURCE_FAILED;
+		}
+		st->duration_s = now_monotonic() - t0;
+		collect_netlink(s, p);
 	}
-	st = &s->source[SRC_PERSIST];
-	t0 = now_monotonic();
-	if (persist_collect(p->rootfs, &s->persist, st->error,
-	    sizeof(st->error)) < 0)
-		st->state = SOURCE_FAILED;
-	st->duration_s = now_monotonic() - t0;
-
-	collect_netlink(s, p);
+	if (p->netns != NULL) {
+		s->netns_mode = true;
+		netns_collect_all(s, p, reuse);
+	}
 	return s;
 }
 
@@ -204,7 +235,28 @@ snapshot_finish(struct snapshot *s, const struct history *h)
 				    rate_window_seconds[w]);
 	}
 	advice_evaluate(s, &s->findings);
+	if (s->policy != NULL)
+		policy_evaluate(s->policy, s, &s->findings);
 	s->status = advice_status(&s->findings);
+	s->host_status = s->status;
+	/* Namespaces have no history of their own: no rates unless sampled. */
+	if (s->netns_unaudited)
+		s->status = status_worst(s->status, STATUS_UNKNOWN);
+	for (size_t i = 0; i < s->nns; i++) {
+		snapshot_finish(s->ns[i], NULL);
+		s->status = status_worst(s->status, s->ns[i]->status);
+	}
+}
+
+enum audit_status
+status_worst(enum audit_status a, enum audit_status b)
+{
+	static const int rank[4] = {
+		[STATUS_OK] = 0, [STATUS_UNKNOWN] = 1,
+		[STATUS_WARNING] = 2, [STATUS_CRITICAL] = 3,
+	};
+
+	return rank[b] > rank[a] ? b : a;
 }
 
 struct snapshot *
@@ -220,5 +272,8 @@ snapshot_unref(struct snapshot *s)
 	if (s == NULL || atomic_fetch_sub(&s->refs, 1) != 1)
 		return;
 	findings_clear(&s->findings);
+	for (size_t i = 0; i < s->nns; i++)
+		snapshot_unref(s->ns[i]);
+	free(s->ns);
 	free(s);
 }

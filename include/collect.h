@@ -19,6 +19,12 @@ struct collector;
 struct collector *collector_new(const struct collect_paths *paths,
     double min_interval);
 
+struct live;
+
+/* Copy live-mode figures into every snapshot and let the sampler follow
+ * the live sysctls (call before collector_start; LIVE stays the caller's). */
+void collector_set_live(struct collector *c, struct live *l);
+
 /* Start the background tick thread. 0, or -1 with ERR. */
 int collector_start(struct collector *c, char *err, size_t errlen);
 
@@ -27,7 +33,8 @@ struct snapshot *collector_get(struct collector *c);
 
 /* Counter history, for charts: call FN for each sample under the lock. */
 void collector_history(struct collector *c,
-    void (*fn)(double t, const struct counter_set *cs, void *arg), void *arg);
+    void (*fn)(double t, const struct counter_set *cs, int64_t timewait,
+    void *arg), void *arg);
 
 /* Stop the tick thread (if started) and free everything. */
 void collector_free(struct collector *c);

@@ -8,6 +8,8 @@
 
 int cmd_serve(int argc, char **argv);
 int cmd_check(int argc, char **argv);
+int cmd_replay(int argc, char **argv);
+int cmd_report(int argc, char **argv);
 
 /* Write LEN bytes of BUF to PATH atomically (temp file + rename). 0 or -1 with ERR. */
 int write_file_atomic(const char *path, const char *buf, size_t len,

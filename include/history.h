@@ -26,8 +26,12 @@ struct history;
 struct history *history_new(size_t capacity);
 void history_free(struct history *h);
 
-/* Record counters seen at monotonic time T (seconds). */
-void history_add(struct history *h, double t, const struct counter_set *c);
+/*
+ * Record counters seen at monotonic time T (seconds), and the TIME-WAIT
+ * socket count of that moment (a gauge, for charts; -1 when unknown).
+ */
+void history_add(struct history *h, double t, const struct counter_set *c,
+    int64_t timewait);
 
 /*
  * Rate of counter ID over the last WINDOW seconds ending at the newest
@@ -46,6 +50,6 @@ struct rate rate_between(const struct counter_set *a, double ta,
 size_t history_len(const struct history *h);
 /* The I-th sample, 0 = oldest. Returns false when out of range. */
 bool history_get(const struct history *h, size_t i, double *t,
-    const struct counter_set **c);
+    const struct counter_set **c, int64_t *timewait);
 
 #endif

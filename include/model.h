@@ -216,6 +216,11 @@ struct model_verdict {
 enum model_table { MODEL_T_PEERS, MODEL_T_CONNECTIONS, MODEL_T_SOURCES,
 	MODEL_NTABLES };
 
+/* "passive_paws", "timewait_paws", "timewait_seq" (JSON keys, labels). */
+const char *model_reason_name(enum model_reason r);
+/* "peers", "connections", "sources". */
+const char *model_table_name(enum model_table t);
+
 struct model_stats {
 	uint64_t packets;		/* events fed */
 	uint64_t syns;			/* SYNs to the server (incl. retries) */
@@ -261,6 +266,9 @@ enum model_nat_class {
 				   per-connection offsets (4.10, 2026 stable);
 				   no host count, at risk */
 };
+/* "unknown", "hosts", "per_connection" (JSON values). */
+const char *model_nat_class_name(enum model_nat_class c);
+
 
 struct model_source {
 	uint8_t family;

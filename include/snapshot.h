@@ -12,12 +12,16 @@
 #include "counters.h"
 #include "history.h"
 #include "kversion.h"
+#include "netns.h"
 #include "persist.h"
+#include "sampler.h"
 #include "sock_diag.h"
 #include "sockstat.h"
 #include "source.h"
 #include "sysctl.h"
 #include "tcp_metrics.h"
+
+struct policy;
 
 struct snapshot {
 	atomic_int refs;
@@ -31,12 +35,31 @@ struct snapshot {
 	struct sock_diag_stats sockdiag;	/* netlink: the running kernel */
 	struct tcp_metrics_stats tcpm;
 	struct kversion running_kv;		/* uname(2): what netlink talks to */
+	/* Live mode: the sampler and its model (live.h); have_sampler false
+	 * when the command runs no sampler (check without --sample). */
+	bool have_sampler;
+	struct sampler_stats sampler;
 	struct source_status source[SRC_COUNT];
 	/* Rates per window; in `check --sample` every window holds the sample. */
 	struct rate rate[RATE_NWINDOWS][CTR_COUNT];
 	double sample_s;		/* check --sample duration, 0 otherwise */
 	struct findings findings;
 	enum audit_status status;
+	/*
+	 * --netns (netns.h): ns[] holds one snapshot per audited namespace
+	 * (each with netns set); status is then the worst of the host's own
+	 * (host_status) and theirs. --policy findings come from policy.
+	 */
+	bool netns_mode;		/* --netns given: per-netns series get a label */
+	char netns[NETNS_LABEL_LEN];	/* this snapshot's namespace, "" for the host */
+	uint64_t netns_ino;
+	long netns_pid;
+	enum netns_kind netns_kind;
+	bool netns_unaudited;		/* could not enter it: status unknown */
+	size_t nns;
+	struct snapshot **ns;
+	enum audit_status host_status;
+	const struct policy *policy;
 };
 
 struct collect_paths {
@@ -44,6 +67,11 @@ struct collect_paths {
 	const char *rootfs;		/* "/" */
 	bool no_sock_diag;		/* --collector.sock_diag=false */
 	bool no_tcp_metrics;		/* --collector.tcp_metrics=false */
+	const char *procfs_net;		/* parent of net/..., NULL: procfs */
+	bool no_persist;		/* a namespace: sysctl.d belongs to the host */
+	const struct netns_spec *netns;	/* --netns, NULL: the host only */
+	const char *netns_rundir;	/* NULL: "/run/netns" */
+	const struct policy *policy;	/* --policy, NULL: none */
 };
 
 /*
@@ -59,8 +87,14 @@ struct collect_paths {
 struct snapshot *snapshot_collect(const struct collect_paths *p,
     const struct snapshot *reuse);
 
+/* Mark the sampler source as not running (the default of a new snapshot). */
+void snapshot_no_sampler(struct snapshot *s);
+
 /* Fill rates from H (may be NULL: none evaluated), then findings and status. */
 void snapshot_finish(struct snapshot *s, const struct history *h);
+
+/* Worst of critical > warning > unknown > ok (advice_status's order). */
+enum audit_status status_worst(enum audit_status a, enum audit_status b);
 
 struct snapshot *snapshot_ref(struct snapshot *s);
 void snapshot_unref(struct snapshot *s);

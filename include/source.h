@@ -11,7 +11,8 @@
 	X(SOCKSTAT, "sockstat") \
 	X(PERSIST, "persist") \
 	X(SOCK_DIAG, "sock_diag") \
-	X(TCP_METRICS, "tcp_metrics")
+	X(TCP_METRICS, "tcp_metrics") \
+	X(SAMPLER, "sampler")
 
 enum source_id {
 #define X(id, name) SRC_##id,

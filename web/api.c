@@ -12,6 +12,7 @@ static const enum counter_id charted[] = {
 
 struct walk {
 	json_t *t, *series[sizeof(charted) / sizeof(charted[0])];
+	json_t *timewait;		/* gauge: TIME-WAIT sockets */
 	bool have_prev;
 	double prev_t, now_mono, now_wall;
 	struct counter_set prev;
@@ -19,13 +20,15 @@ struct walk {
 
 /* One point per pair of consecutive samples: the rate per minute between them. */
 static void
-add_sample(double t, const struct counter_set *cs, void *arg)
+add_sample(double t, const struct counter_set *cs, int64_t timewait, void *arg)
 {
 	struct walk *w = arg;
 
 	if (w->have_prev && t > w->prev_t) {
 		json_array_append_new(w->t,
 		    json_real(w->now_wall - (w->now_mono - t)));
+		json_array_append_new(w->timewait, timewait >= 0 ?
+		    json_integer(timewait) : json_null());
 		for (size_t i = 0; i < sizeof(charted) / sizeof(charted[0]); i++) {
 			struct rate r = rate_between(&w->prev, w->prev_t, cs, t,
 			    charted[i]);
@@ -55,10 +58,11 @@ render_history(struct collector *c, size_t *len)
 		json_object_set_new(series, counter_defs[charted[i]].kernel_name,
 		    w.series[i]);
 	}
+	w.timewait = json_array();
 	collector_history(c, add_sample, &w);
-	root = json_pack("{s:f, s:s, s:o, s:o}", "interval_seconds",
+	root = json_pack("{s:f, s:s, s:o, s:o, s:{s:o}}", "interval_seconds",
 	    COLLECT_TICK_SECONDS, "unit", "per_minute", "time", w.t,
-	    "series", series);
+	    "series", series, "gauges", "TimeWaitSockets", w.timewait);
 	if (root == NULL)
 		return NULL;
 	out = render_json_text(root, len);

@@ -165,19 +165,131 @@ findings_json(const struct findings *fs)
 	return a;
 }
 
+/* One entry of "namespaces": a namespace's own sources and findings. */
+static json_t *
+netns_json(const struct snapshot *n)
+{
+	json_t *o = json_pack("{s:s, s:s, s:s, s:o, s:o}",
+	    "netns", n->netns, "kind", netns_kind_name[n->netns_kind],
+	    "status", status_name[n->status],
+	    "sources", sources_json(n),
+	    "findings", findings_json(&n->findings));
+
+	if (o == NULL)
+		return NULL;
+	json_object_set_new(o, "inode", n->netns_ino ?
+	    json_integer((json_int_t)n->netns_ino) : json_null());
+	json_object_set_new(o, "pid", n->netns_pid > 0 ?
+	    json_integer(n->netns_pid) : json_null());
+	json_object_set_new(o, "audited", json_boolean(!n->netns_unaudited));
+	if (n->netns_unaudited)
+		json_object_set_new(o, "error", json_string(
+		    n->source[SRC_SYSCTL].error));
+	return o;
+}
+
+/* With --netns: "host_status" (the host's own) and "namespaces". */
+static void
+add_namespaces(json_t *doc, const struct snapshot *s)
+{
+	json_t *a;
+
+	if (doc == NULL || !s->netns_mode)
+		return;
+	a = json_array();
+	for (size_t i = 0; i < s->nns; i++)
+		json_array_append_new(a, netns_json(s->ns[i]));
+	json_object_set_new(doc, "host_status",
+	    json_string(status_name[s->host_status]));
+	json_object_set_new(doc, "namespaces", a);
+}
+
 json_t *
 render_advice(const struct snapshot *s)
 {
 	char when[32];
+	json_t *doc;
 
 	format_rfc3339(s->wall, when, sizeof(when));
-	return json_pack("{s:s, s:s, s:s, s:s, s:o, s:o}",
+	doc = json_pack("{s:s, s:s, s:s, s:s, s:o, s:o}",
 	    "host", s->host,
 	    "kernel_release", s->sysctl.osrelease,
 	    "generated_at", when,
 	    "status", status_name[s->status],
 	    "findings", findings_json(&s->findings),
 	    "sources", sources_json(s));
+	add_namespaces(doc, s);
+	/* Live mode: the model's estimate (schema: optional `model`). */
+	json_t *model = render_model_summary(s);
+	if (model != NULL)
+		json_object_set_new(doc, "model", model);
+	return doc;
+}
+
+/* JSONL lines of one namespace (NS NULL: the host's own). */
+static int
+jsonl_ns(FILE *f, const struct snapshot *top, const struct snapshot *n,
+    const char *when)
+{
+	json_t *base = json_pack("{s:s, s:s, s:s, s:o}", "generated_at", when,
+	    "host", top->host, "kernel_release", top->sysctl.osrelease,
+	    "netns", n == top ? json_null() : json_string(n->netns));
+	json_t *fs = findings_json(&n->findings), *v;
+	size_t i;
+	char *line;
+	int rc = 0;
+
+	if (base == NULL || fs == NULL) {
+		json_decref(base);
+		json_decref(fs);
+		return -1;
+	}
+	json_array_foreach(fs, i, v) {
+		json_t *o = json_deep_copy(base);
+
+		json_object_set_new(o, "record", json_string("finding"));
+		json_object_set_new(o, "status", json_string(
+		    status_name[n == top ? top->host_status : n->status]));
+		json_object_update(o, v);
+		line = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+		json_decref(o);
+		if (line == NULL || fprintf(f, "%s\n", line) < 0)
+			rc = -1;
+		free(line);
+	}
+	/* Then the namespace's status line, so a shipper sees it when clean. */
+	json_object_set_new(base, "record", json_string("status"));
+	json_object_set_new(base, "status", json_string(
+	    status_name[n == top ? top->host_status : n->status]));
+	json_object_set_new(base, "findings", json_integer(
+	    (json_int_t)json_array_size(fs)));
+	line = json_dumps(base, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	if (line == NULL || fprintf(f, "%s\n", line) < 0)
+		rc = -1;
+	free(line);
+	json_decref(base);
+	json_decref(fs);
+	return rc;
+}
+
+char *
+render_jsonl(const struct snapshot *s, size_t *len)
+{
+	char *buf = NULL, when[32];
+	FILE *f = open_memstream(&buf, len);
+	int rc;
+
+	if (f == NULL)
+		return NULL;
+	format_rfc3339(s->wall, when, sizeof(when));
+	rc = jsonl_ns(f, s, s, when);
+	for (size_t i = 0; i < s->nns && rc == 0; i++)
+		rc = jsonl_ns(f, s, s->ns[i], when);
+	if (fclose(f) != 0 || rc < 0) {
+		free(buf);
+		return NULL;
+	}
+	return buf;
 }
 
 char *

@@ -29,7 +29,19 @@ put_label_value(FILE *f, const char *v)
 struct expo {
 	FILE *f;
 	bool om;
+	/*
+	 * The snapshots to expose: the host's own first, then with --netns
+	 * each namespace's, whose series carry netns="LABEL": lab[i] is
+	 * 'netns="LABEL",' for inside braces, bare[i] '{netns="LABEL"}' for
+	 * a sample that has no other label ("" and "" for the host).
+	 */
+	size_t n;
+	const struct snapshot **snap;
+	char **lab, **bare;
 };
+
+#define FOR_SNAP(e, i, s) \
+	for (size_t i = 0; i < (e)->n && ((s) = (e)->snap[i], 1); i++)
 
 static void
 family(const struct expo *e, const char *name, const char *type,
@@ -48,39 +60,47 @@ family(const struct expo *e, const char *name, const char *type,
 }
 
 static void
-render_sources(const struct expo *e, const struct snapshot *s)
+render_sources(const struct expo *e)
 {
 	FILE *f = e->f;
+	const struct snapshot *s;
+
 	family(e, "twaudit_collector_success", "gauge",
 	    "1 unless the collector failed (state failed).");
-	for (int i = 0; i < SRC_COUNT; i++)
-		fprintf(f, "twaudit_collector_success{collector=\"%s\"} %d\n",
-		    source_name[i], s->source[i].state != SOURCE_FAILED);
+	FOR_SNAP(e, k, s)
+		for (int i = 0; i < SRC_COUNT; i++)
+			fprintf(f, "twaudit_collector_success{%scollector=\"%s\"} "
+			    "%d\n", e->lab[k], source_name[i],
+			    s->source[i].state != SOURCE_FAILED);
 	family(e, "twaudit_collector_state", "gauge",
 	    "1 for the current state of each collector.");
-	for (int i = 0; i < SRC_COUNT; i++)
-		for (int st = 0; st < SOURCE_NSTATES; st++)
-			fprintf(f, "twaudit_collector_state{collector=\"%s\","
-			    "state=\"%s\"} %d\n", source_name[i],
-			    source_state_name[st], s->source[i].state == (enum source_state)st);
+	FOR_SNAP(e, k, s)
+		for (int i = 0; i < SRC_COUNT; i++)
+			for (int st = 0; st < SOURCE_NSTATES; st++)
+				fprintf(f, "twaudit_collector_state{%scollector="
+				    "\"%s\",state=\"%s\"} %d\n", e->lab[k],
+				    source_name[i], source_state_name[st],
+				    s->source[i].state == (enum source_state)st);
 	family(e, "twaudit_collector_duration_seconds", "gauge",
 	    "Time the collector took in the last collection.");
-	for (int i = 0; i < SRC_COUNT; i++)
-		fprintf(f, "twaudit_collector_duration_seconds{collector=\"%s\"} "
-		    "%.6f\n", source_name[i], s->source[i].duration_s);
+	FOR_SNAP(e, k, s)
+		for (int i = 0; i < SRC_COUNT; i++)
+			fprintf(f, "twaudit_collector_duration_seconds{%scollector="
+			    "\"%s\"} %.6f\n", e->lab[k], source_name[i],
+			    s->source[i].duration_s);
 }
 
 /* One sample of a possibly multi-valued sysctl (index label when > 1). */
 static void
-sysctl_sample(FILE *f, const char *metric, const char *name, int n,
-    const int64_t *v)
+sysctl_sample(FILE *f, const char *metric, const char *lab, const char *name,
+    int n, const int64_t *v)
 {
 	for (int i = 0; i < n; i++) {
 		if (n > 1)
-			fprintf(f, "%s{name=\"%s\",index=\"%d\"} %lld\n", metric,
-			    name, i, (long long)v[i]);
+			fprintf(f, "%s{%sname=\"%s\",index=\"%d\"} %lld\n",
+			    metric, lab, name, i, (long long)v[i]);
 		else
-			fprintf(f, "%s{name=\"%s\"} %lld\n", metric, name,
+			fprintf(f, "%s{%sname=\"%s\"} %lld\n", metric, lab, name,
 			    (long long)v[i]);
 	}
 }
@@ -96,26 +116,31 @@ render_sysctls(const struct expo *e, const struct snapshot *s)
 {
 	FILE *f = e->f;
 	struct sysctl_value pv;
+	const struct snapshot *ns;
 
 	family(e, "twaudit_sysctl", "gauge",
 	    "Runtime value of a watched sysctl (absent keys are not emitted).");
-	for (int i = 0; i < SYSCTL_COUNT; i++) {
-		const struct sysctl_value *v = &s->sysctl.key[i];
+	FOR_SNAP(e, k, ns)
+		for (int i = 0; i < SYSCTL_COUNT; i++) {
+			const struct sysctl_value *v = &ns->sysctl.key[i];
 
-		if (v->state == KEY_PRESENT)
-			sysctl_sample(f, "twaudit_sysctl", sysctl_defs[i].name,
-			    v->nvalues, v->v);
-	}
+			if (v->state == KEY_PRESENT)
+				sysctl_sample(f, "twaudit_sysctl", e->lab[k],
+				    sysctl_defs[i].name, v->nvalues, v->v);
+		}
 	family(e, "twaudit_sysctl_present", "gauge",
 	    "1 when the sysctl's runtime value was read.");
-	for (int i = 0; i < SYSCTL_COUNT; i++)
-		fprintf(f, "twaudit_sysctl_present{name=\"%s\"} %d\n",
-		    sysctl_defs[i].name, s->sysctl.key[i].state == KEY_PRESENT);
+	FOR_SNAP(e, k, ns)
+		for (int i = 0; i < SYSCTL_COUNT; i++)
+			fprintf(f, "twaudit_sysctl_present{%sname=\"%s\"} %d\n",
+			    e->lab[k], sysctl_defs[i].name,
+			    ns->sysctl.key[i].state == KEY_PRESENT);
+	/* Persisted settings belong to the host's namespace only. */
 	family(e, "twaudit_sysctl_persisted", "gauge",
 	    "Value the sysctl.d files will apply at next boot.");
 	for (int i = 0; i < SYSCTL_COUNT; i++)
 		if (persisted_value(s, i, &pv))
-			sysctl_sample(f, "twaudit_sysctl_persisted",
+			sysctl_sample(f, "twaudit_sysctl_persisted", "",
 			    sysctl_defs[i].name, pv.nvalues, pv.v);
 	family(e, "twaudit_sysctl_drift", "gauge",
 	    "1 when the runtime value differs from the persisted one.");
@@ -128,16 +153,19 @@ render_sysctls(const struct expo *e, const struct snapshot *s)
 }
 
 static void
-render_counters(const struct expo *e, const struct snapshot *s)
+render_counters(const struct expo *e)
 {
 	FILE *f = e->f;
 	char name[128], help[256];
+	const struct snapshot *s;
 
 	for (int i = 0; i < CTR_COUNT; i++) {
 		const struct counter_def *d = &counter_defs[i];
-		bool ext = strcmp(d->group, "TcpExt") == 0;
+		bool ext = strcmp(d->group, "TcpExt") == 0, any = false;
 
-		if (!s->counters.present[i])
+		FOR_SNAP(e, k, s)
+			any |= s->counters.present[i];
+		if (!any)
 			continue;
 		snprintf(name, sizeof(name), "twaudit_%s_%s%s",
 		    ext ? "tcpext" : "tcp", d->metric, d->gauge ? "" : "_total");
@@ -145,17 +173,25 @@ render_counters(const struct expo *e, const struct snapshot *s)
 		snprintf(help, sizeof(help), "%.*s (%s %s).",
 		    (int)strlen(d->help) - 1, d->help, d->group, d->kernel_name);
 		family(e, name, d->gauge ? "gauge" : "counter", help);
-		fprintf(f, "%s %llu\n", name,
-		    (unsigned long long)s->counters.value[i]);
+		FOR_SNAP(e, k, s)
+			if (s->counters.present[i])
+				fprintf(f, "%s%s %llu\n", name, e->bare[k],
+				    (unsigned long long)s->counters.value[i]);
 	}
 	for (int i = 0; i < SS_COUNT; i++) {
-		if (!s->sockstat.present[i])
+		bool any = false;
+
+		FOR_SNAP(e, k, s)
+			any |= s->sockstat.present[i];
+		if (!any)
 			continue;
 		snprintf(help, sizeof(help), "From /proc/net/sockstat%s.",
 		    i == SS_TCP6_INUSE ? "6" : "");
 		family(e, sockstat_metric[i], "gauge", help);
-		fprintf(f, "%s %lld\n", sockstat_metric[i],
-		    (long long)s->sockstat.v[i]);
+		FOR_SNAP(e, k, s)
+			if (s->sockstat.present[i])
+				fprintf(f, "%s%s %lld\n", sockstat_metric[i],
+				    e->bare[k], (long long)s->sockstat.v[i]);
 	}
 }
 
@@ -167,62 +203,236 @@ tcpm_has_stamps(const struct snapshot *s)
 	    (s->running_kv.code != 0 && s->running_kv.code < KV(4, 12, 0));
 }
 
-static void
-render_netlink(const struct expo *e, const struct snapshot *s)
+/* Is any of E's snapshots' source SRC ok (and, with WANT, WANT of it)? */
+static bool
+any_ok(const struct expo *e, enum source_id src,
+    bool (*want)(const struct snapshot *))
 {
-	FILE *f = e->f;
+	const struct snapshot *s;
 
-	if (s->source[SRC_SOCK_DIAG].state == SOURCE_OK) {
-		const struct sock_diag_stats *d = &s->sockdiag;
+	FOR_SNAP(e, k, s)
+		if (s->source[src].state == SOURCE_OK && (want == NULL || want(s)))
+			return true;
+	return false;
+}
 
-		family(e, "twaudit_tcp_sockets", "gauge",
-		    "TCP sockets per state (sock_diag, IPv4 and IPv6).");
-		for (int st = 1; st < SD_NSTATES; st++)
-			fprintf(f, "twaudit_tcp_sockets{state=\"%s\"} %llu\n",
-			    sock_diag_state_name[st],
-			    (unsigned long long)d->state[st]);
-		if (sock_diag_has_ts_ratio(d)) {
-			family(e, "twaudit_tcp_timestamps_negotiated_ratio",
-			    "gauge", "Share of ESTABLISHED sockets that "
-			    "negotiated TCP timestamps.");
-			fprintf(f, "twaudit_tcp_timestamps_negotiated_ratio %.6f\n",
-			    sock_diag_ts_ratio(d));
-		}
-		family(e, "twaudit_sock_diag_truncated", "gauge",
-		    "1 when the socket dump stopped at its entry limit.");
-		fprintf(f, "twaudit_sock_diag_truncated %d\n", d->truncated);
-	}
-	if (s->source[SRC_TCP_METRICS].state == SOURCE_OK) {
-		family(e, "twaudit_tcp_metrics_peers", "gauge",
-		    "Entries in the kernel's tcp_metrics peer table.");
-		fprintf(f, "twaudit_tcp_metrics_peers %llu\n",
-		    (unsigned long long)s->tcpm.peers);
-		if (tcpm_has_stamps(s)) {
-			family(e, "twaudit_tcp_metrics_recent_stamps", "gauge",
-			    "Peers with a tw_recycle timestamp stamp younger "
-			    "than 60 s (3.7-4.11).");
-			fprintf(f, "twaudit_tcp_metrics_recent_stamps %llu\n",
-			    (unsigned long long)s->tcpm.recent_stamps);
-		}
-		family(e, "twaudit_tcp_metrics_truncated", "gauge",
-		    "1 when the tcp_metrics dump stopped at its entry limit.");
-		fprintf(f, "twaudit_tcp_metrics_truncated %d\n",
-		    s->tcpm.truncated);
-	}
+static bool
+has_ts_ratio(const struct snapshot *s)
+{
+	return sock_diag_has_ts_ratio(&s->sockdiag);
 }
 
 static void
-render_audit(const struct expo *e, const struct snapshot *s)
+render_netlink(const struct expo *e)
 {
 	FILE *f = e->f;
+	const struct snapshot *s;
+
+	if (any_ok(e, SRC_SOCK_DIAG, NULL)) {
+		family(e, "twaudit_tcp_sockets", "gauge",
+		    "TCP sockets per state (sock_diag, IPv4 and IPv6).");
+		FOR_SNAP(e, k, s) {
+			if (s->source[SRC_SOCK_DIAG].state != SOURCE_OK)
+				continue;
+			for (int st = 1; st < SD_NSTATES; st++)
+				fprintf(f, "twaudit_tcp_sockets{%sstate=\"%s\"} "
+				    "%llu\n", e->lab[k], sock_diag_state_name[st],
+				    (unsigned long long)s->sockdiag.state[st]);
+		}
+		family(e, "twaudit_tcp_timewait_sockets", "gauge",
+		    "TIME-WAIT sockets (sock_diag; per port and per remote "
+		    "address in /advice).");
+		FOR_SNAP(e, k, s)
+			if (s->source[SRC_SOCK_DIAG].state == SOURCE_OK)
+				fprintf(f, "twaudit_tcp_timewait_sockets%s %llu\n",
+				    e->bare[k],
+				    (unsigned long long)s->sockdiag.timewait);
+		if (any_ok(e, SRC_SOCK_DIAG, has_ts_ratio)) {
+			family(e, "twaudit_tcp_timestamps_negotiated_ratio",
+			    "gauge", "Share of ESTABLISHED sockets that "
+			    "negotiated TCP timestamps.");
+			FOR_SNAP(e, k, s)
+				if (s->source[SRC_SOCK_DIAG].state == SOURCE_OK &&
+				    has_ts_ratio(s))
+					fprintf(f, "twaudit_tcp_timestamps_"
+					    "negotiated_ratio%s %.6f\n",
+					    e->bare[k],
+					    sock_diag_ts_ratio(&s->sockdiag));
+		}
+		family(e, "twaudit_sock_diag_truncated", "gauge",
+		    "1 when the socket dump stopped at its entry limit.");
+		FOR_SNAP(e, k, s)
+			if (s->source[SRC_SOCK_DIAG].state == SOURCE_OK)
+				fprintf(f, "twaudit_sock_diag_truncated%s %d\n",
+				    e->bare[k], s->sockdiag.truncated);
+	}
+	if (any_ok(e, SRC_TCP_METRICS, NULL)) {
+		family(e, "twaudit_tcp_metrics_peers", "gauge",
+		    "Entries in the kernel's tcp_metrics peer table.");
+		FOR_SNAP(e, k, s)
+			if (s->source[SRC_TCP_METRICS].state == SOURCE_OK)
+				fprintf(f, "twaudit_tcp_metrics_peers%s %llu\n",
+				    e->bare[k], (unsigned long long)s->tcpm.peers);
+		if (any_ok(e, SRC_TCP_METRICS, tcpm_has_stamps)) {
+			family(e, "twaudit_tcp_metrics_recent_stamps", "gauge",
+			    "Peers with a tw_recycle timestamp stamp younger "
+			    "than 60 s (3.7-4.11).");
+			FOR_SNAP(e, k, s)
+				if (s->source[SRC_TCP_METRICS].state ==
+				    SOURCE_OK && tcpm_has_stamps(s))
+					fprintf(f, "twaudit_tcp_metrics_recent_"
+					    "stamps%s %llu\n", e->bare[k],
+					    (unsigned long long)
+					    s->tcpm.recent_stamps);
+		}
+		family(e, "twaudit_tcp_metrics_truncated", "gauge",
+		    "1 when the tcp_metrics dump stopped at its entry limit.");
+		FOR_SNAP(e, k, s)
+			if (s->source[SRC_TCP_METRICS].state == SOURCE_OK)
+				fprintf(f, "twaudit_tcp_metrics_truncated%s %d\n",
+				    e->bare[k], s->tcpm.truncated);
+	}
+}
+
+/*
+ * twaudit_audit_status: the host's own status (unlabelled; with --netns
+ * it is the worst over the host and its namespaces, as check's exit
+ * status), then each namespace's own with netns="LABEL".
+ */
+/*
+ * Live mode: the sampler and the model's estimate. The sampler captures
+ * in the host's namespace only, so these series never carry netns.
+ */
+static void
+render_live(const struct expo *e, const struct snapshot *s)
+{
+	const struct sampler_stats *sm = &s->sampler;
+	FILE *f = e->f;
+
+	if (!s->have_sampler || sm->state != SAMPLER_OK)
+		return;
+	family(e, "twaudit_sampler_ratio", "gauge",
+	    "1 in N client addresses is sampled; model figures are scaled by N.");
+	fprintf(f, "twaudit_sampler_ratio %u\n", sm->ratio);
+	family(e, "twaudit_sampler_packets_total", "counter",
+	    "Packets that passed the capture filter.");
+	fprintf(f, "twaudit_sampler_packets_total %llu\n",
+	    (unsigned long long)sm->packets);
+	family(e, "twaudit_sampler_dropped_total", "counter",
+	    "Packets lost before the model: by the kernel, or in the queue "
+	    "when the model fell behind.");
+	fprintf(f, "twaudit_sampler_dropped_total{where=\"kernel\"} %llu\n"
+	    "twaudit_sampler_dropped_total{where=\"queue\"} %llu\n",
+	    (unsigned long long)sm->kernel_dropped,
+	    (unsigned long long)sm->ring_dropped);
+	family(e, "twaudit_model_syns_total", "counter",
+	    "SYNs to this host the model saw (sampled, not scaled).");
+	fprintf(f, "twaudit_model_syns_total %llu\n",
+	    (unsigned long long)sm->model.syns);
+	family(e, "twaudit_model_predicted_rejections_total", "counter",
+	    "SYNs the running kernel's profile refuses, scaled to all traffic.");
+	fputs("twaudit_model_predicted_rejections_total{profile=\"", f);
+	put_label_value(f, sm->profile);
+	fprintf(f, "\"} %llu\n", (unsigned long long)sm->predicted_rejections);
+	family(e, "twaudit_model_observed_unanswered_syns_total", "counter",
+	    "SYNs the server answered with no SYN-ACK, scaled.");
+	fprintf(f, "twaudit_model_observed_unanswered_syns_total %llu\n",
+	    (unsigned long long)sm->observed_unanswered_syns);
+	family(e, "twaudit_model_peers", "gauge",
+	    "Entries in the model's peer table.");
+	fprintf(f, "twaudit_model_peers %llu\n",
+	    (unsigned long long)sm->model.peers);
+	family(e, "twaudit_model_evictions_total", "counter",
+	    "Entries the model evicted from a full table.");
+	for (int t = 0; t < MODEL_NTABLES; t++)
+		fprintf(f, "twaudit_model_evictions_total{table=\"%s\"} %llu\n",
+		    model_table_name(t),
+		    (unsigned long long)sm->model.evictions[t]);
+	family(e, "twaudit_model_nat_sources", "gauge",
+	    "Client addresses with two or more timestamp clocks (NAT).");
+	fprintf(f, "twaudit_model_nat_sources %llu\n",
+	    (unsigned long long)sm->nat_sources);
+}
+
+static void
+render_audit(const struct expo *e)
+{
+	FILE *f = e->f;
+	const struct snapshot *s;
+
 	family(e, "twaudit_audit_status", "gauge",
 	    "Audit status: 0 ok, 1 warning, 2 critical, 3 unknown.");
-	fprintf(f, "twaudit_audit_status %d\n", (int)s->status);
+	FOR_SNAP(e, k, s)
+		fprintf(f, "twaudit_audit_status%s %d\n", e->bare[k],
+		    (int)s->status);
 	family(e, "twaudit_finding", "gauge", "1 for each active finding.");
-	for (size_t i = 0; i < s->findings.n; i++)
-		fprintf(f, "twaudit_finding{id=\"%s\",severity=\"%s\"} 1\n",
-		    s->findings.f[i].id,
-		    severity_name[s->findings.f[i].severity]);
+	FOR_SNAP(e, k, s)
+		for (size_t i = 0; i < s->findings.n; i++)
+			fprintf(f, "twaudit_finding{%sid=\"%s\",severity="
+			    "\"%s\"} 1\n", e->lab[k], s->findings.f[i].id,
+			    severity_name[s->findings.f[i].severity]);
+}
+
+/* netns="LABEL", (AFTER ",") or {netns="LABEL"} (AFTER "}"), escaped. */
+static char *
+netns_label(const char *label, const char *open, const char *close)
+{
+	char *buf = NULL;
+	size_t len;
+	FILE *f = open_memstream(&buf, &len);
+
+	if (f == NULL)
+		return NULL;
+	fprintf(f, "%snetns=\"", open);
+	put_label_value(f, label);
+	fprintf(f, "\"%s", close);
+	if (fclose(f) != 0) {
+		free(buf);
+		return NULL;
+	}
+	return buf;
+}
+
+static void
+expo_free(struct expo *e)
+{
+	for (size_t i = 1; i < e->n; i++) {
+		free(e->lab[i]);
+		free(e->bare[i]);
+	}
+	free(e->snap);
+	free(e->lab);
+	free(e->bare);
+}
+
+/* The host and its namespaces. -1 on allocation failure. */
+static int
+expo_init(struct expo *e, const struct snapshot *s)
+{
+	static char empty[] = "";
+	size_t n = 1 + s->nns;
+
+	e->snap = calloc(n, sizeof(*e->snap));
+	e->lab = calloc(n, sizeof(*e->lab));
+	e->bare = calloc(n, sizeof(*e->bare));
+	if (e->snap == NULL || e->lab == NULL || e->bare == NULL) {
+		expo_free(e);
+		return -1;
+	}
+	e->snap[0] = s;
+	e->lab[0] = e->bare[0] = empty;
+	e->n = 1;
+	for (size_t i = 0; i < s->nns; i++) {
+		e->snap[e->n] = s->ns[i];
+		e->lab[e->n] = netns_label(s->ns[i]->netns, "", ",");
+		e->bare[e->n] = netns_label(s->ns[i]->netns, "{", "}");
+		e->n++;
+		if (e->lab[e->n - 1] == NULL || e->bare[e->n - 1] == NULL) {
+			expo_free(e);
+			return -1;
+		}
+	}
+	return 0;
 }
 
 char *
@@ -230,23 +440,31 @@ render_prom(const struct snapshot *s, enum expo_format fmt, size_t *len)
 {
 	char *buf = NULL;
 	FILE *f = open_memstream(&buf, len);
-	struct expo ex = { f, fmt == EXPO_OPENMETRICS }, *e = &ex;
+	struct expo ex = { f, fmt == EXPO_OPENMETRICS, 0, NULL, NULL, NULL },
+	    *e = &ex;
 
 	if (f == NULL)
 		return NULL;
+	if (expo_init(e, s) < 0) {
+		fclose(f);
+		free(buf);
+		return NULL;
+	}
 	family(e, "twaudit_build_info", "gauge",
 	    "Build and kernel version, always 1.");
 	fprintf(f, "twaudit_build_info{version=\"%s\",kernel_release=\"",
 	    TWAUDIT_VERSION);
 	put_label_value(f, s->sysctl.osrelease);
 	fputs("\"} 1\n", f);
-	render_sources(e, s);
+	render_sources(e);
 	render_sysctls(e, s);
-	render_counters(e, s);
-	render_netlink(e, s);
-	render_audit(e, s);
+	render_counters(e);
+	render_netlink(e);
+	render_live(e, s);
+	render_audit(e);
 	if (e->om)
 		fputs("# EOF\n", f);
+	expo_free(e);
 	if (fclose(f) != 0) {
 		free(buf);
 		return NULL;

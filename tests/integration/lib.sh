@@ -32,9 +32,11 @@ free_port() {
 }
 
 # start_serve PORT ARGS...: start twaudit serve in the background and wait for /healthz.
+# The live sampler is off unless ARGS turn it on (--sampler.enabled): fixture
+# trees describe another host, and this machine's own traffic must not mix in.
 start_serve() {
 	local port=$1; shift
-	"$TWAUDIT" serve --web.listen-address="127.0.0.1:$port" "$@" \
+	"$TWAUDIT" serve --web.listen-address="127.0.0.1:$port" --no-sampler.enabled "$@" \
 		2>>"$TMP/serve-$port.log" &
 	PIDS+=($!)
 	SERVE_PID=$!

@@ -13,7 +13,7 @@ check "real /proc: tcp_timestamps read" \
 	test "$(json_get "$TMP/real.json" 'd["sources"]["sysctl"]["keys"]["net.ipv4.tcp_timestamps"]["value"]')" = "$(cat /proc/sys/net/ipv4/tcp_timestamps)"
 
 port=$(free_port)
-start_serve "$port"
+start_serve "$port" --sampler.enabled
 # Read the kernel first: the scrape must then see at least as many segments.
 want=$(awk '/^Tcp:/ { if (!h) { for (i = 1; i <= NF; i++) if ($i == "InSegs") c = i; h = 1 } else print $c }' /proc/net/snmp)
 sleep 1.1  # past --collect.min-interval, so the scrape collects afresh
@@ -29,6 +29,36 @@ check "real kernel: sock_diag source ok" grep -q '^twaudit_collector_state{colle
 check "real kernel: sockets per state" grep -q '^twaudit_tcp_sockets{state="listen"} [0-9]' "$TMP/m"
 check "real kernel: tcp_metrics ok" grep -q '^twaudit_collector_state{collector="tcp_metrics",state="ok"} 1$' "$TMP/m"
 check "6.18: no recent_stamps (no TW attributes after 4.12)" bash -c "! grep -q '^twaudit_tcp_metrics_recent_stamps' '$TMP/m'"
+
+# Live mode: the sampler sees this test's own loopback SYNs to serve.
+base="http://127.0.0.1:$port"
+for _ in $(seq 1 8); do curl -fsS -o /dev/null "$base/healthz"; done
+sleep 1.2
+curl -fsS "$base/metrics" >"$TMP/m2"
+check "live: sampler source ok" grep -q '^twaudit_collector_state{collector="sampler",state="ok"} 1$' "$TMP/m2"
+syns=$(sed -n 's/^twaudit_model_syns_total //p' "$TMP/m2")
+check "live: the model saw the 8 SYNs just sent (saw ${syns:-none})" test "${syns:-0}" -ge 8
+check "live: predicted rejections carry the running kernel's profile" \
+	grep -qE '^twaudit_model_predicted_rejections_total\{profile="[0-9.+-]+"\} [0-9]+$' "$TMP/m2"
+check "live: promtool still silent with model metrics" bash -c "[ -z \"\$(promtool check metrics < '$TMP/m2' 2>&1)\" ]"
+curl -fsS "$base/model" >"$TMP/model.json"
+check "live: /model says ok" test "$(json_get "$TMP/model.json" 'd["state"]')" = ok
+check "live: /model lists what-if rows" test "$(json_get "$TMP/model.json" 'len(d["what_if"])')" -ge 1
+curl -fsS "$base/advice" >"$TMP/adv.json"
+check "live: /advice carries the model object" test "$(json_get "$TMP/adv.json" 'd["model"]["sampling_ratio"]')" = 1
+check "live: /advice with model validates" validate_json "$SCHEMAS/advice.schema.json" "$TMP/adv.json"
+stop_serve
+
+# Without CAP_NET_RAW the sampler is unavailable and says why; the rest serves.
+port=$(free_port)
+setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all \
+	"$TWAUDIT" serve --web.listen-address="127.0.0.1:$port" --no-security.seccomp 2>"$TMP/unpriv.log" &
+PIDS+=($!); SERVE_PID=$!
+for _ in $(seq 1 100); do curl -fsS "http://127.0.0.1:$port/healthz" >/dev/null 2>&1 && break; sleep 0.05; done
+curl -fsS "http://127.0.0.1:$port/advice" >"$TMP/unpriv.json"
+check "unprivileged: sampler unavailable" test "$(json_get "$TMP/unpriv.json" 'd["sources"]["sampler"]["state"]')" = unavailable
+check "unprivileged: the reason names CAP_NET_RAW" grep -q CAP_NET_RAW "$TMP/unpriv.json"
+check "unprivileged: the audit still runs (netstat ok)" test "$(json_get "$TMP/unpriv.json" 'd["sources"]["netstat"]["state"]')" = ok
 stop_serve
 
 "$TWAUDIT" check --format=json --no-collector.sock_diag --collector.tcp_metrics=false >"$TMP/off.json" 2>/dev/null

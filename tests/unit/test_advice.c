@@ -275,7 +275,8 @@ find(const struct findings *fs, const char *id)
 static const char *const known_ids[] = {
 	"tw_recycle_nat_drops", "paws_passive_rising", "tw_recycle_persisted",
 	"sysctl_drift", "timestamps_disabled", "timewait_paws_rejects",
-	"rfc1337_timewait_nat", "tw_buckets_overflow", "source_failed", NULL,
+	"rfc1337_timewait_nat", "tw_buckets_overflow", "source_failed",
+	"nat_clients_at_risk", "policy_violation", NULL,
 };
 
 static void
@@ -1206,6 +1207,83 @@ setup_info_and_unknown(struct snapshot *s)
 	setup_failed_netstat(s);
 }
 
+/* The sampler runs and has seen one NAT source with two hosts. */
+static void
+sampler_sees_nat(struct snapshot *s, uint64_t nat, uint64_t perconn)
+{
+	struct model_source *src = &s->sampler.nat[0];
+
+	s->have_sampler = true;
+	s->sampler.state = SAMPLER_OK;
+	s->sampler.ratio = 1;
+	snprintf(s->sampler.profile, sizeof(s->sampler.profile), "4.1-4.11");
+	s->sampler.nat_sources = nat;
+	s->sampler.per_connection_sources = perconn;
+	s->sampler.predicted_rejections_per_min = 12.5;
+	if (nat > 0) {
+		src->family = 4;
+		memcpy(src->addr, (uint8_t[]){ 198, 51, 100, 7 }, 4);
+		src->nat_class = MODEL_NAT_HOSTS;
+		src->estimated_hosts = 2;
+		src->syns = 40;
+		src->predicted_rejections = 9;
+		s->sampler.nnat = 1;
+	}
+	s->sampler.nwhatif = 1;
+	snprintf(s->sampler.whatif[0].profile,
+	    sizeof(s->sampler.whatif[0].profile), "4.1-4.11");
+	s->sampler.whatif[0].setting[MS_TW_RECYCLE] = 0;
+}
+
+static void
+setup_nat_at_risk(struct snapshot *s)
+{
+	setup_nat_drops_4_9(s);
+	sampler_sees_nat(s, 1, 0);
+}
+
+static void
+check_nat_at_risk(const struct findings *fs)
+{
+	for (size_t i = 0; i < fs->n; i++) {
+		json_t *m = json_object_get(fs->f[i].evidence, "model");
+		json_t *src = json_array_get(json_object_get(m, "nat_sources"), 0);
+
+		/* Both findings carry the model's evidence. */
+		assert_non_null(m);
+		assert_string_equal(json_string_value(json_object_get(src,
+		    "address")), "198.51.100.7");
+		assert_int_equal(json_integer_value(json_object_get(src,
+		    "estimated_hosts")), 2);
+		assert_true(json_real_value(json_object_get(m,
+		    "predicted_rejections_per_min")) == 12.5);
+		assert_int_equal(json_integer_value(json_object_get(
+		    json_array_get(json_object_get(m, "what_if"), 0),
+		    "tcp_tw_recycle")), 0);
+	}
+}
+
+static void
+setup_per_conn_at_risk(struct snapshot *s)
+{
+	setup_nat_drops_4_9(s);
+	sampler_sees_nat(s, 0, 3);
+}
+
+static void
+setup_no_nat_seen(struct snapshot *s)
+{
+	setup_nat_drops_4_9(s);
+	sampler_sees_nat(s, 0, 0);
+}
+
+static void
+setup_nat_but_recycle_off(struct snapshot *s)
+{
+	setup_clean(s);
+	sampler_sees_nat(s, 1, 0);
+}
+
 /* Everything at once on a 4.9 host: every rule fires once. */
 static void
 setup_everything(struct snapshot *s)
@@ -1239,6 +1317,17 @@ static const struct tcase cases[] = {
 	{ "nat_drops_4_9", setup_nat_drops_4_9,
 	  { W("tw_recycle_nat_drops", CRITICAL) }, STATUS_CRITICAL,
 	  check_nat_drops_4_9 },
+	{ "nat_clients_at_risk", setup_nat_at_risk,
+	  { W("tw_recycle_nat_drops", CRITICAL),
+	    W("nat_clients_at_risk", CRITICAL) }, STATUS_CRITICAL,
+	  check_nat_at_risk },
+	{ "per_connection_clients_at_risk", setup_per_conn_at_risk,
+	  { W("tw_recycle_nat_drops", CRITICAL),
+	    W("nat_clients_at_risk", CRITICAL) }, STATUS_CRITICAL, NULL },
+	{ "sampler_sees_no_nat", setup_no_nat_seen,
+	  { W("tw_recycle_nat_drops", CRITICAL) }, STATUS_CRITICAL, NULL },
+	{ "nat_seen_recycle_off", setup_nat_but_recycle_off,
+	  { { NULL, 0 } }, STATUS_OK, NULL },
 	{ "nat_drops_timestamps_off_no_finding", setup_nat_drops_ts_off,
 	  { W("timestamps_disabled", INFO) }, STATUS_OK,
 	  check_nat_drops_ts_off },

@@ -27,7 +27,7 @@ test_rate_window(void **state)
 	for (int i = 0; i <= 60; i++) {
 		struct counter_set c = cs((uint64_t)i * 10);
 
-		history_add(h, 1000 + i * 5.0, &c);
+		history_add(h, 1000 + i * 5.0, &c, -1);
 	}
 	r = history_rate(h, CTR_PAWS_PASSIVE, 60);
 	assert_true(r.evaluated);
@@ -52,20 +52,23 @@ test_ring_wraps(void **state)
 	struct history *h = history_new(10);
 	double t;
 	const struct counter_set *c;
+	int64_t tw;
 
 	(void)state;
 	for (int i = 0; i < 25; i++) {
 		struct counter_set x = cs((uint64_t)i);
 
-		history_add(h, i, &x);
+		history_add(h, i, &x, i * 2);
 	}
 	assert_int_equal(history_len(h), 10);
-	assert_true(history_get(h, 0, &t, &c));
+	assert_true(history_get(h, 0, &t, &c, &tw));
 	assert_true(t == 15);
+	assert_int_equal(tw, 30);
 	assert_int_equal(c->value[CTR_PAWS_PASSIVE], 15);
-	assert_true(history_get(h, 9, &t, &c));
+	assert_true(history_get(h, 9, &t, &c, &tw));
 	assert_true(t == 24);
-	assert_false(history_get(h, 10, &t, &c));
+	assert_int_equal(tw, 48);
+	assert_false(history_get(h, 10, &t, &c, &tw));
 	history_free(h);
 }
 
@@ -77,10 +80,10 @@ test_reset(void **state)
 	struct rate r;
 
 	(void)state;
-	history_add(h, 0, &a);
-	history_add(h, 20, &b);
-	history_add(h, 40, &c);	/* reboot or module reload: counter reset */
-	history_add(h, 60, &d);
+	history_add(h, 0, &a, -1);
+	history_add(h, 20, &b, -1);
+	history_add(h, 40, &c, -1);	/* reboot or module reload: counter reset */
+	history_add(h, 60, &d, -1);
 	r = history_rate(h, CTR_PAWS_PASSIVE, 60);
 	assert_true(r.evaluated);
 	assert_int_equal(r.delta, 10 + 5 + 10);
