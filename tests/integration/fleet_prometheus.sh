@@ -58,5 +58,11 @@ check "hosts by kernel release ($exp_k)" test "$(query 'twaudit:hosts:by_kernel_
 check "hosts by finding: tw_recycle_nat_drops 1" grep -qx 'id=tw_recycle_nat_drops=1' <(query 'twaudit:hosts:by_finding')
 check "hosts by finding: rfc1337_timewait_nat 1" grep -qx 'id=rfc1337_timewait_nat=1' <(query 'twaudit:hosts:by_finding')
 check "hosts with tcp_tw_recycle on: 1" test "$(query 'twaudit:hosts:tw_recycle_on')" = "=1"
+# A rate needs two scrapes inside its window, and the rule one evaluation
+# after them: wait for it rather than assume one interval was enough.
+for _ in $(seq 1 40); do
+	[ -n "$(query 'twaudit:paws_passive:rate5m' 2>/dev/null)" ] && break
+	sleep 0.5
+done
 check "PAWSPassive rate summed by job exists" test -n "$(query 'twaudit:paws_passive:rate5m')"
 finish
