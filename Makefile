@@ -40,6 +40,7 @@ run: build
 test: test-deps build
 	meson test -C $(BUILD) --print-errorlogs
 	$(MAKE) test-asan
+	$(MAKE) test-fuzz
 
 test-asan: $(ASAN_BUILD)/build.ninja
 	meson setup --reconfigure $(ASAN_BUILD) >/dev/null
