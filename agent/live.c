@@ -75,6 +75,12 @@ live_new(const struct live_opts *o, struct live **out, char *err,
 	if (o->max_sources)
 		cfg.model.max_sources = (uint32_t)o->max_sources;
 	add_whatifs(&cfg);
+	if (o->enabled)
+		log_info("live model", "profile=%s max_peers=%u max_connections=%u "
+		    "max_sources=%u memory_bound_bytes=%zu",
+		    model_profile_name(cfg.model.profile), cfg.model.max_peers,
+		    cfg.model.max_connections, cfg.model.max_sources,
+		    model_memory_bound(&cfg.model));
 	l->sampler = sampler_new(&cfg, err, errlen);
 	if (l->sampler == NULL) {
 		free(l);

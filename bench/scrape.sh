@@ -26,17 +26,21 @@ start() { # name cmd...
 }
 start ne_default        bash -c "exec '$NE' --web.listen-address=127.0.0.1:\$0"
 start ne_netstat        bash -c "exec '$NE' --collector.disable-defaults --collector.netstat --collector.sockstat --web.listen-address=127.0.0.1:\$0"
-start twaudit_fresh     bash -c "exec '$TW' serve --collect.min-interval=0 --web.listen-address=127.0.0.1:\$0"
-start twaudit_cached    bash -c "exec '$TW' serve --web.listen-address=127.0.0.1:\$0"
+# The exporter alone, like for like with node_exporter (no packet capture);
+# then with the live sampler on, for its own cost.
+start twaudit_fresh     bash -c "exec '$TW' serve --no-sampler.enabled --collect.min-interval=0 --web.listen-address=127.0.0.1:\$0"
+start twaudit_cached    bash -c "exec '$TW' serve --no-sampler.enabled --web.listen-address=127.0.0.1:\$0"
+start twaudit_live      bash -c "exec '$TW' serve --collect.min-interval=0 --web.listen-address=127.0.0.1:\$0"
 
 sleep 2   # let both settle; then idle RSS
-declare -A RSS MED P99 RPS
-for n in ne_default ne_netstat twaudit_fresh twaudit_cached; do RSS[$n]=$(rss_kb "${PID[$n]}"); done
+declare -A RSS PSS MED P99 RPS
+pss_kb() { awk '/^Pss:/ {print $2}' "/proc/$1/smaps_rollup"; }
+for n in ne_default ne_netstat twaudit_fresh twaudit_cached twaudit_live; do RSS[$n]=$(rss_kb "${PID[$n]}"); PSS[$n]=$(pss_kb "${PID[$n]}"); done
 
 to_ms() { # wrk latency like 1.23ms / 456.00us / 1.02s -> ms
 	awk -v v="$1" 'BEGIN { if (v ~ /us$/) { sub(/us$/,"",v); print v/1000 } else if (v ~ /ms$/) { sub(/ms$/,"",v); print v+0 } else if (v ~ /s$/) { sub(/s$/,"",v); print v*1000 } else print v }'
 }
-for n in ne_default ne_netstat twaudit_fresh twaudit_cached; do
+for n in ne_default ne_netstat twaudit_fresh twaudit_cached twaudit_live; do
 	# One connection: sequential scrapes, as one Prometheus server would send them.
 	wrk -t1 -c1 -d"${SECS}s" --latency "http://127.0.0.1:${PORT[$n]}/metrics" >"$TMP/$n.wrk"
 	MED[$n]=$(to_ms "$(awk '$1 == "50%" {print $2}' "$TMP/$n.wrk")")
@@ -46,12 +50,13 @@ done
 
 echo "# $(date -u +%FT%TZ) $(uname -r) load: $(cut -d' ' -f1-3 /proc/loadavg) nproc=$(nproc)"
 echo "# twaudit $("$TW" --version | cut -d' ' -f2), node_exporter $("$NE" --version 2>&1 | head -1 | awk '{print $3}'), wrk -t1 -c1 -d${SECS}s"
-printf '%-16s %12s %12s %12s %12s\n' target median_ms p99_ms scrapes/s idle_rss_kB
-for n in ne_default ne_netstat twaudit_fresh twaudit_cached; do
-	printf '%-16s %12.3f %12.3f %12.0f %12d\n' "$n" "${MED[$n]}" "${P99[$n]}" "${RPS[$n]}" "${RSS[$n]}"
+printf '%-16s %12s %12s %12s %12s %12s\n' target median_ms p99_ms scrapes/s idle_rss_kB idle_pss_kB
+for n in ne_default ne_netstat twaudit_fresh twaudit_cached twaudit_live; do
+	printf '%-16s %12.3f %12.3f %12.0f %12d %12d\n' "$n" "${MED[$n]}" "${P99[$n]}" "${RPS[$n]}" "${RSS[$n]}" "${PSS[$n]}"
 done
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", (b > 0 ? a / b : 0) }'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }'; }
 echo
 echo "median latency, ne_netstat / twaudit_fresh:  $(ratio "${MED[ne_netstat]}" "${MED[twaudit_fresh]}")x  (target >= 5x)"
 echo "median latency, ne_netstat / twaudit_cached: $(ratio "${MED[ne_netstat]}" "${MED[twaudit_cached]}")x  (target >= 20x)"
 echo "idle RSS, twaudit_fresh / ne_netstat:        $(ratio "${RSS[twaudit_fresh]}" "${RSS[ne_netstat]}")    (target <= 0.25)"
+echo "idle PSS, twaudit_fresh / ne_netstat:        $(ratio "${PSS[twaudit_fresh]}" "${PSS[ne_netstat]}")    (shared library pages split among their users)"

@@ -912,8 +912,15 @@ build_model(struct sampler *s, enum model_profile profile,
 	struct model_config mc = s->cfg.model;
 
 	if (!keep_version_fix) {
+		/* A what-if model: the profile as released, and a quarter of
+		 * the tables (its figures are estimates beside the main one). */
 		for (int i = 0; i < MODEL_NBEHAVIOURS; i++)
 			mc.version_fix[i] = -1;
+		mc.max_peers = mc.max_peers / 4 > 1024 ? mc.max_peers / 4 : 1024;
+		mc.max_connections = mc.max_connections / 4 > 1024 ?
+		    mc.max_connections / 4 : 1024;
+		mc.max_sources = mc.max_sources / 4 > 256 ?
+		    mc.max_sources / 4 : 256;
 	}
 	mc.profile = profile;
 	for (int i = 0; i < MODEL_NSETTINGS; i++)

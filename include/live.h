@@ -23,7 +23,20 @@ struct live_opts {
 	unsigned long max_peers, max_connections, max_sources;	/* 0: default */
 };
 
-#define LIVE_OPTS_DEFAULT { .enabled = true, .ratio = 1 }
+/*
+ * Table caps of the live model: a daemon on every host must stay small,
+ * so these are sized for a busy server's recent peers (the kernel's own
+ * tcp_metrics table holds about 98k), not for replaying a flood; every
+ * eviction is counted in twaudit_model_evictions_total, and the flags
+ * raise them. What-if models get a quarter each.
+ */
+#define LIVE_MAX_PEERS		65536
+#define LIVE_MAX_CONNECTIONS	65536
+#define LIVE_MAX_SOURCES	16384
+
+#define LIVE_OPTS_DEFAULT { .enabled = true, .ratio = 1, \
+	.max_peers = LIVE_MAX_PEERS, .max_connections = LIVE_MAX_CONNECTIONS, \
+	.max_sources = LIVE_MAX_SOURCES }
 
 /* The flag table rows of live mode, for a command's cli_flag array. */
 #define LIVE_FLAGS(o) \
@@ -39,11 +52,11 @@ struct live_opts {
 	    "keep 1 in N client addresses (a power of two); estimates scale by N", \
 	    "1" }, \
 	{ "model.max-peers", CLI_UINT, &(o).max_peers, "N", \
-	    "peer-table entries the model keeps", "model default" }, \
+	    "peer-table entries the live model keeps", "65536" }, \
 	{ "model.max-connections", CLI_UINT, &(o).max_connections, "N", \
-	    "connections the model tracks", "model default" }, \
+	    "connections the live model tracks", "65536" }, \
 	{ "model.max-sources", CLI_UINT, &(o).max_sources, "N", \
-	    "sources with NAT clustering state", "model default" }
+	    "client addresses with NAT clustering state", "16384" }
 
 /*
  * Create and start the sampler for OPTS on the running kernel. Never NULL
