@@ -271,6 +271,9 @@ snapshot_unref(struct snapshot *s)
 {
 	if (s == NULL || atomic_fetch_sub(&s->refs, 1) != 1)
 		return;
+	for (int f = 0; f < 2; f++)
+		for (int z = 0; z < 2; z++)
+			free(atomic_load(&s->expo_cache[f][z]));
 	findings_clear(&s->findings);
 	for (size_t i = 0; i < s->nns; i++)
 		snapshot_unref(s->ns[i]);

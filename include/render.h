@@ -33,6 +33,13 @@ char *render_text(const struct snapshot *s, size_t *len);
 struct collector;
 char *render_history(struct collector *c, size_t *len);
 
+/*
+ * render_prom(), gzipped when GZIP, memoized in S (see snapshot.h): the
+ * result lives as long as S. NULL on allocation failure.
+ */
+const struct rendered *render_prom_cached(struct snapshot *s,
+    enum expo_format fmt, bool gzip);
+
 /* The `model` object of /advice; NULL when the sampler does not run. */
 json_t *render_model_summary(const struct snapshot *s);
 

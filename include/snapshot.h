@@ -23,6 +23,11 @@
 
 struct policy;
 
+struct rendered {
+	size_t len;
+	char body[];
+};
+
 struct snapshot {
 	atomic_int refs;
 	double wall;			/* when collected (epoch seconds) */
@@ -45,6 +50,12 @@ struct snapshot {
 	double sample_s;		/* check --sample duration, 0 otherwise */
 	struct findings findings;
 	enum audit_status status;
+	/*
+	 * /metrics bodies rendered from this snapshot, by format and gzip:
+	 * scrapes that share a snapshot share one rendering. Each slot is set
+	 * once (compare-and-swap) and freed with the snapshot.
+	 */
+	_Atomic(struct rendered *) expo_cache[2][2];
 	/*
 	 * --netns (netns.h): ns[] holds one snapshot per audited namespace
 	 * (each with netns set); status is then the worst of the host's own

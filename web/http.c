@@ -65,30 +65,17 @@ common_headers(struct MHD_Response *r, const struct webconfig *wc)
 #define GZIP_MIN_BYTES 512
 
 static enum MHD_Result
-send_buffer(struct MHD_Connection *conn, const struct webconfig *wc,
-    unsigned status, const char *type, char *body, size_t len)
+send_response(struct MHD_Connection *conn, const struct webconfig *wc,
+    unsigned status, const char *type, const char *body, size_t len,
+    enum MHD_ResponseMemoryMode mode, bool gz)
 {
 	struct MHD_Response *r;
 	enum MHD_Result ret;
-	const char *ae;
-	bool gz = false;
 
-	ae = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
-	    MHD_HTTP_HEADER_ACCEPT_ENCODING);
-	if (len >= GZIP_MIN_BYTES && negotiate_gzip(ae)) {
-		char *z;
-		size_t zlen;
-
-		if (gzip_buffer(body, len, &z, &zlen) == 0) {
-			free(body);
-			body = z;
-			len = zlen;
-			gz = true;
-		}
-	}
-	r = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
+	r = MHD_create_response_from_buffer(len, (void *)(uintptr_t)body, mode);
 	if (r == NULL) {
-		free(body);
+		if (mode == MHD_RESPMEM_MUST_FREE)
+			free((void *)(uintptr_t)body);
 		return MHD_NO;
 	}
 	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type);
@@ -104,6 +91,35 @@ send_buffer(struct MHD_Connection *conn, const struct webconfig *wc,
 	ret = MHD_queue_response(conn, status, r);
 	MHD_destroy_response(r);
 	return ret;
+}
+
+static bool
+client_accepts_gzip(struct MHD_Connection *conn)
+{
+	return negotiate_gzip(MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+	    MHD_HTTP_HEADER_ACCEPT_ENCODING));
+}
+
+/* Send BODY (which we own), gzipped when large enough and accepted. */
+static enum MHD_Result
+send_buffer(struct MHD_Connection *conn, const struct webconfig *wc,
+    unsigned status, const char *type, char *body, size_t len)
+{
+	bool gz = false;
+
+	if (len >= GZIP_MIN_BYTES && client_accepts_gzip(conn)) {
+		char *z;
+		size_t zlen;
+
+		if (gzip_buffer(body, len, &z, &zlen) == 0) {
+			free(body);
+			body = z;
+			len = zlen;
+			gz = true;
+		}
+	}
+	return send_response(conn, wc, status, type, body, len,
+	    MHD_RESPMEM_MUST_FREE, gz);
 }
 
 static enum MHD_Result
@@ -133,9 +149,18 @@ serve_snapshot(struct MHD_Connection *conn, const struct webconfig *wc,
 		enum expo_format fmt = negotiate_format(
 		    MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
 		    MHD_HTTP_HEADER_ACCEPT));
+		bool gz = client_accepts_gzip(conn);
+		const struct rendered *r = render_prom_cached(s, fmt, gz);
+		enum MHD_Result ret;
 
-		body = render_prom(s, fmt, &len);
-		type = fmt == EXPO_OPENMETRICS ? CT_OPENMETRICS : CT_PROM;
+		/* MHD copies the body: the snapshot may go before the send. */
+		ret = r == NULL ? send_text(conn, wc,
+		    MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory\n") :
+		    send_response(conn, wc, MHD_HTTP_OK, fmt == EXPO_OPENMETRICS ?
+		    CT_OPENMETRICS : CT_PROM, r->body, r->len,
+		    MHD_RESPMEM_MUST_COPY, gz);
+		snapshot_unref(s);
+		return ret;
 	} else if (strcmp(url, "/advice") == 0) {
 		json_t *j = render_advice(s);
 

@@ -471,3 +471,39 @@ render_prom(const struct snapshot *s, enum expo_format fmt, size_t *len)
 	}
 	return buf;
 }
+
+const struct rendered *
+render_prom_cached(struct snapshot *s, enum expo_format fmt, bool gzip)
+{
+	_Atomic(struct rendered *) *slot =
+	    &s->expo_cache[fmt == EXPO_OPENMETRICS][gzip];
+	struct rendered *r = atomic_load(slot), *expected = NULL;
+	char *text, *z = NULL;
+	size_t len, zlen;
+
+	if (r != NULL)
+		return r;
+	if ((text = render_prom(s, fmt, &len)) == NULL)
+		return NULL;
+	if (gzip && gzip_buffer(text, len, &z, &zlen) == 0) {
+		free(text);
+		text = z;
+		len = zlen;
+	} else if (gzip) {
+		free(text);
+		return NULL;
+	}
+	if ((r = malloc(sizeof(*r) + len)) == NULL) {
+		free(text);
+		return NULL;
+	}
+	r->len = len;
+	memcpy(r->body, text, len);
+	free(text);
+	/* Two scrapes may render at once: the first one stored wins. */
+	if (!atomic_compare_exchange_strong(slot, &expected, r)) {
+		free(r);
+		r = expected;
+	}
+	return r;
+}
