@@ -2,8 +2,9 @@
 # The deployment kit: `meson install --destdir` places the binary, units,
 # man page and deploy files; systemd-analyze verifies the units and scores
 # the service; promtool checks and unit-tests the alert rules; the Grafana
-# dashboard is valid and queries only metrics twaudit exports; the man page
-# renders without warnings.
+# dashboard is valid and queries only metrics twaudit exports (fixtures and
+# the live model); the man page (section 8) renders without warnings and
+# covers every subcommand and flag.
 . "$(dirname "$0")/lib.sh"
 
 ROOT="$TMP/root"
@@ -16,7 +17,7 @@ check "meson install --destdir succeeds" test $? -eq 0
 prefix=$(meson introspect "$BUILD" --buildoptions | $PY -c 'import json,sys; print([o["value"] for o in json.load(sys.stdin) if o["name"]=="prefix"][0])')
 P="$ROOT$prefix"
 for f in bin/twaudit lib/systemd/system/twaudit.service lib/systemd/system/twaudit-check.service \
-	lib/systemd/system/twaudit-check.timer share/man/man1/twaudit.1 share/twaudit/alerts.yml \
+	lib/systemd/system/twaudit-check.timer share/man/man8/twaudit.8 share/twaudit/alerts.yml \
 	share/twaudit/grafana-dashboard.json share/twaudit/web.yml.example; do
 	check "installed $prefix/$f" test -s "$P/$f"
 done
@@ -25,7 +26,7 @@ check "installed unit runs the installed binary" grep -q "^ExecStart=$prefix/bin
 # --- systemd ---
 if command -v systemd-analyze >/dev/null; then
 	# verify checks that ExecStart exists: point a copy at the destdir binary,
-	# and let man(1) find the installed page for Documentation=man:twaudit(1).
+	# and let man(1) find the installed page for Documentation=man:twaudit(8).
 	mkdir -p "$TMP/units"
 	for u in twaudit.service twaudit-check.service twaudit-check.timer; do
 		sed "s|$prefix/bin/twaudit|$P/bin/twaudit|" "$P/lib/systemd/system/$u" >"$TMP/units/$u"
@@ -78,7 +79,9 @@ sys.exit(1 if bad or not rules else 0)
 PYEOF
 
 # --- Grafana dashboard: structure, and every metric name exists ---
-# The union of /metrics from an old-kernel and a modern fixture.
+# The union of /metrics from an old-kernel and modern fixtures, and from a
+# run with the live model on this host's /proc (some families exist only on
+# some kernels, the model's only while the sampler runs).
 : >"$TMP/metrics.all"
 for fx in linux-3.10-recycle linux-4.4 linux-6.18 linux-6.18-tsoff; do
 	port=$(free_port)
@@ -86,6 +89,26 @@ for fx in linux-3.10-recycle linux-4.4 linux-6.18 linux-6.18-tsoff; do
 	curl -fsS "http://127.0.0.1:$port/metrics" >>"$TMP/metrics.all"
 	stop_serve
 done
+# Live mode: the sampler needs CAP_NET_RAW (the tests run as root). A few
+# requests make SYNs for the model; > 1 s later (--collect.min-interval) a
+# scrape takes a fresh snapshot with the model's figures.
+port=$(free_port)
+if start_serve "$port" --sampler.enabled; then
+	for _ in 1 2 3; do curl -fsS -o /dev/null "http://127.0.0.1:$port/healthz"; done
+	sleep 1.5
+	curl -fsS "http://127.0.0.1:$port/metrics" >"$TMP/metrics.live"
+	stop_serve
+	check "live run: the sampler runs" grep -qx 'twaudit_collector_state{collector="sampler",state="ok"} 1' "$TMP/metrics.live"
+	for m in twaudit_model_syns_total twaudit_model_predicted_rejections_total twaudit_model_nat_sources \
+		twaudit_model_evictions_total twaudit_sampler_dropped_total twaudit_tcp_timewait_sockets; do
+		check "live run exports $m" grep -q "^$m[{ ]" "$TMP/metrics.live"
+	done
+	check "live run: the model saw the test's SYNs" \
+		awk '$1 == "twaudit_model_syns_total" && $2 >= 1 { f = 1 } END { exit !f }' "$TMP/metrics.live"
+	cat "$TMP/metrics.live" >>"$TMP/metrics.all"
+else
+	fail "serve --sampler.enabled on /proc"
+fi
 cat >"$TMP/dashcheck.py" <<'PYEOF'
 import json, re, sys
 dash = json.load(open(sys.argv[1]))
@@ -145,19 +168,35 @@ check "dashboard is a Grafana dashboard whose queries use only exported metrics"
 	$PY "$TMP/dashcheck.py" "$DEPLOY/grafana-dashboard.json" "$TMP/metrics.all"
 $PY -c "import json,sys; d=json.load(open(sys.argv[1])); d['panels'][1]['targets'][0]['expr']='rate(twaudit_no_such_total[5m])'; json.dump(d, open(sys.argv[2],'w'))" \
 	"$DEPLOY/grafana-dashboard.json" "$TMP/bad-dash.json"
+for m in twaudit_model_predicted_rejections_total twaudit_model_syns_total twaudit_model_nat_sources \
+	twaudit_sampler_dropped_total twaudit_model_evictions_total twaudit_tcp_timewait_sockets; do
+	check "dashboard has a panel over $m" grep -q "$m" "$DEPLOY/grafana-dashboard.json"
+done
+check "dashboard has a Peer model row" grep -q '"title": "Peer model' "$DEPLOY/grafana-dashboard.json"
 check "the metric-name check catches a wrong name" bash -c "! $PY '$TMP/dashcheck.py' '$TMP/bad-dash.json' '$TMP/metrics.all' 2>/dev/null"
 
-# --- man page ---
-out=$(groff -man -ww -z "$SRC/docs/man/twaudit.1" 2>&1)
-check "groff -man -ww -z: no warnings" test -z "$out"
-out=$(MANWIDTH=80 man -l "$P/share/man/man1/twaudit.1" 2>&1 >"$TMP/man.txt")
+# --- man page (section 8: serve is a daemon) ---
+MAN="$SRC/docs/twaudit.8"
+check "docs/twaudit.8 is section 8 (.TH TWAUDIT 8)" grep -q '^\.TH TWAUDIT 8 ' "$MAN"
+out=$(groff -man -ww -z "$MAN" 2>&1)
+check "groff -man -ww -z docs/twaudit.8: no warnings${out:+: $out}" test -z "$out"
+out=$(MANWIDTH=80 man -l "$MAN" 2>&1 >/dev/null)
+check "man -l docs/twaudit.8: no warnings${out:+: $out}" test -z "$out"
+# Without hyphenation or justification, so that flags stay greppable.
+out=$(MANWIDTH=80 man --nh --nj -l "$P/share/man/man8/twaudit.8" 2>&1 >"$TMP/man.txt")
 check "man -l renders the installed page without warnings" test -z "$out" -a -s "$TMP/man.txt"
-for s in serve check replay 'EXIT STATUS' 'WEB CONFIGURATION FILE' FILES; do
-	check "man page covers $s" grep -q "$s" "$TMP/man.txt"
+check "man(1) finds the installed page as twaudit(8)" bash -c "MANPATH='$P/share/man' man -w 8 twaudit | grep -q 'man8/twaudit.8'"
+for s in NAME SYNOPSIS serve check replay report 'EXIT STATUS' 'WEB CONFIGURATION FILE' METRICS FILES EXAMPLES \
+	twaudit_audit_status twaudit_finding twaudit_sysctl twaudit_model_predicted_rejections_total docs/metrics.md; do
+	check "man page covers $s" grep -q -- "$s" "$TMP/man.txt"
 done
-check "man page documents every serve flag" bash -c "
-	for f in \$('$TWAUDIT' serve --help | grep -o -- '--[a-z][a-z0-9._-]*' | sort -u); do
-		grep -q -- \"\\\\\$f\\b\" '$TMP/man.txt' || grep -q -- \"\$f\" '$TMP/man.txt' || { echo \"missing \$f\" >&2; exit 1; }
-	done"
+for cmd in serve check replay report; do
+	check "man page documents every $cmd flag" bash -c '
+		for f in $("$1" "$2" --help | grep -o -- "--[a-z][a-z0-9._-]*[a-z0-9]" | sort -u); do
+			[ "$f" = --help ] && continue
+			grep -q -- "$f" "$3" || { echo "missing $2 $f" >&2; exit 1; }
+		done' _ "$TWAUDIT" "$cmd" "$TMP/man.txt"
+done
+check "no leftover docs/man/twaudit.1" test ! -e "$SRC/docs/man/twaudit.1"
 
 finish
