@@ -9,7 +9,7 @@ APT_PKGS    = meson ninja-build pkg-config gcc libc6-dev libmicrohttpd-dev \
 TEST_PKGS   = prometheus python3-jsonschema python3-prometheus-client curl \
               iproute2 valgrind clang libclang-rt-dev tcpdump strace python3 \
               chromium python3-websocket python3-yaml openssl systemd \
-              groff-base man-db procps
+              groff-base man-db procps debhelper dpkg-dev lintian
 
 .PHONY: all deps test-deps build install run test test-unit test-asan bench fuzz clean \
         test-fuzz
@@ -54,6 +54,8 @@ $(ASAN_BUILD)/build.ninja:
 
 bench: build
 	bash bench/run-all.sh $(BUILD)
+	TWAUDIT=$(BUILD)/twaudit FIXTURES=tests/fixtures SCHEMAS=docs/schema \
+	    bash tests/integration/valgrind_scrape.sh --scrapes=100000
 
 # libFuzzer campaign: FUZZ_SECONDS per target (build-fuzz, clang). See
 # fuzz/run.sh and docs/reliability.md.
@@ -68,7 +70,9 @@ test-fuzz: test-deps
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD)
 
-# Debian package from this tree (tools/build-deb.sh): dist/twaudit_VERSION_ARCH.deb
+# Debian package (debian/, dpkg-buildpackage in a copy of the tree, see
+# tools/build-deb.sh): dist/twaudit_VERSION_ARCH.deb, build log in build-deb/.
 .PHONY: deb
 deb: deps
+	@sh tools/ensure-deps.sh debhelper dpkg-dev
 	bash tools/build-deb.sh dist build-deb

@@ -15,6 +15,7 @@
 #include "policy.h"
 #include "privs.h"
 #include "sandbox.h"
+#include "twlimits.h"
 #include "webconfig.h"
 
 static const char serve_desc[] =
@@ -64,7 +65,7 @@ drop_privileges(const struct cli_list *listen, bool tcp_metrics,
 	struct privs_config pc = { .tcp_metrics = tcp_metrics,
 	    .sampler = sampler, .user = user };
 	char err[512], caps[512], q[300];
-	uint64_t kept;
+	uint64_t kept, nofile;
 
 	/* Hooks: .sampler = live capture on, .netns / .netns_all = --netns. */
 	pc.netns = serve_netns.n > 0;
@@ -77,6 +78,12 @@ drop_privileges(const struct cli_list *listen, bool tcp_metrics,
 		    err, sizeof(err)) == 0 && port < 1024)
 			pc.low_port = true;
 	}
+	/* Before the drop: the HTTP connection limit needs descriptors. */
+	nofile = privs_raise_nofile(HTTP_NOFILE);
+	if (nofile < HTTP_NOFILE)
+		log_warn("descriptor limit below the HTTP connection limit",
+		    "nofile=%llu want=%d", (unsigned long long)nofile,
+		    HTTP_NOFILE);
 	if (privs_drop(&pc, &kept, err, sizeof(err)) < 0) {
 		fprintf(stderr, "twaudit serve: %s\n", err);
 		return -1;
@@ -246,6 +253,7 @@ cmd_serve(int argc, char **argv)
 		struct sandbox_config sc = { .log_only = sec_seccomp_log };
 
 		sc.netns = serve_netns.n > 0;
+		sc.sampler = live_o.enabled;
 
 		if (sandbox_apply(&sc, err, sizeof(err)) < 0) {
 			fprintf(stderr, "twaudit serve: %s\n", err);
@@ -255,7 +263,8 @@ cmd_serve(int argc, char **argv)
 			return EXIT_INPUT;
 		}
 		log_info("seccomp allow-list on", "syscalls=%zu mode=%s",
-		    sandbox_allowed_count(&sc), sec_seccomp_log ? "log" : "kill");
+		    sandbox_allowed_count(&sc),
+		    sandbox_enforcing(&sc) ? "kill" : "log");
 	}
 	for (;;) {
 		if (sigwait(&set, &sig) != 0)

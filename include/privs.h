@@ -46,4 +46,10 @@ const char *privs_describe(uint64_t caps, char *out, size_t outlen);
 int privs_drop(const struct privs_config *c, uint64_t *kept, char *err,
     size_t errlen);
 
+/*
+ * Raise the soft RLIMIT_NOFILE towards WANT (never above the hard limit,
+ * which needs CAP_SYS_RESOURCE). Returns the soft limit now in force.
+ */
+uint64_t privs_raise_nofile(uint64_t want);
+
 #endif

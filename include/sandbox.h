@@ -22,6 +22,12 @@ struct sandbox_config {
 /* Install the filter on every thread. 0, or -1 with ERR. */
 int sandbox_apply(const struct sandbox_config *c, char *err, size_t errlen);
 
+/*
+ * False when a forbidden call is only logged: log_only, or a sanitizer
+ * build (ASan/LSan need ptrace and fork at exit; see sandbox.c).
+ */
+bool sandbox_enforcing(const struct sandbox_config *c);
+
 /* How many syscalls C's allow-list names (docs, tests). */
 size_t sandbox_allowed_count(const struct sandbox_config *c);
 

@@ -3,10 +3,26 @@
 #define TWAUDIT_TWLIMITS_H
 
 #define HTTP_MAX_LISTEN 8		/* --web.listen-address given at most */
-#define HTTP_MAX_CONNECTIONS 1024	/* all clients together */
+/*
+ * All clients together. Above the 10 000 concurrent connections of the
+ * abuse test (tests/integration/http_abuse.sh): at 1 024, idle attackers
+ * filled the table, the kernel's accept queue backed up and a scrape from
+ * another address timed out or waited for SYN retransmits (2.5 s). serve
+ * raises RLIMIT_NOFILE to HTTP_NOFILE for it. Worst-case memory: every
+ * slot holding a full HTTP_CONNECTION_MEMORY pool, 16384 x 8 KiB =
+ * 128 MiB, plus kernel socket buffers (docs/reliability.md).
+ */
+#define HTTP_MAX_CONNECTIONS 16384
 #define HTTP_MAX_PER_CLIENT 32		/* connections from one address */
 #define HTTP_TIMEOUT_SECONDS 10		/* idle or slow connection */
-#define HTTP_CONNECTION_MEMORY (32 * 1024) /* request line + headers */
+/*
+ * Request line + headers + response headers, per connection. Scrapers
+ * send a few hundred bytes (Prometheus ~300, with basic auth ~400);
+ * larger requests get 414 (URL) or 431 (headers).
+ */
+#define HTTP_CONNECTION_MEMORY (8 * 1024)
+/* Descriptors: every connection, plus netlink, capture, files. */
+#define HTTP_NOFILE (HTTP_MAX_CONNECTIONS + 1024)
 #define HTTP_THREADS 2			/* polling threads */
 
 #endif

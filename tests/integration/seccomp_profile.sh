@@ -18,12 +18,14 @@ printf 'tls_server_config:\n  cert_file: cert.pem\n  key_file: key.pem\nbasic_au
 for procfs in /proc "$FIXTURES/linux-4.19"; do
 	cp "$d/plain.yml" "$d/web.yml"
 	port=$(free_port)
+	rm -f "$TMP/log"
 	strace -f -qq -s 256 -o "$TMP/trace" -e trace=all -e signal=none \
 		"$TWAUDIT" serve --security.seccomp=false --web.listen-address=127.0.0.1:$port \
 		--path.procfs="$procfs" --web.config.file="$d/web.yml" 2>"$TMP/log" &
 	tpid=$!
 	for _ in $(seq 100); do grep -q listening "$TMP/log" && break; sleep 0.1; done
 	spid=$(pgrep -P $tpid)   # strace blocks fatal signals: signal serve itself
+	[ -n "$spid" ] || { echo "serve did not start" >&2; exit 1; }
 	# Mark the end of start-up in the trace: a failing syscall nobody makes.
 	sleep 0.5
 	u="-u u:pw"
@@ -51,5 +53,7 @@ except Exception: pass' || true
 	awk '/write\(2, .*listening/ { on = 1 } on' "$TMP/trace" |
 		sed -n 's/^[0-9]* *\([a-z_0-9]*\)(.*/\1/p; s/^[0-9]* *<\.\.\. \([a-z_0-9]*\) resumed>.*/\1/p' |
 		sort | uniq -c | sort -rn > "$TMP/calls-$(basename "$procfs")"
+	mv "$TMP/trace" "$TMP/trace-$(basename "$procfs")"
 done
+[ -n "${KEEP:-}" ] && cp "$TMP"/trace* "$KEEP"/
 cat "$TMP"/calls-* | awk '{ n[$2] += $1 } END { for (k in n) print n[k], k }' | sort -rn

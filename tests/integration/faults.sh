@@ -1,0 +1,115 @@
+#!/usr/bin/env bash
+# Faults under a running `serve` (issue 7): /proc files that vanish, shrink,
+# grow or cannot be read, a swapped procfs directory; SIGHUP; SIGTERM timing
+# and threads; `check --output` on a full disk; `check` on a vanished procfs.
+. "$(dirname "$0")/lib.sh"
+
+P="$TMP/proc"; R="$TMP/root"; mkdir -p "$R"
+cp -a "$FIXTURES/linux-6.18" "$P"
+port=$(free_port)
+# min-interval 0: every scrape reads the files again.
+start_serve "$port" --path.procfs="$P" --path.rootfs="$R" --collect.min-interval=0s --security.seccomp=true
+base="http://127.0.0.1:$port"
+succ() { curl -fsS "$base/metrics" | sed -n "s/^twaudit_collector_success{collector=\"$1\"} //p"; }
+advice_has() { local a; a=$(curl -fsS "$base/advice") && grep -qF -- "$1" <<<"$a"; }
+
+check "baseline: netstat collector succeeds" test "$(succ netstat)" = 1
+
+# Vanish.
+mv "$P/net/netstat" "$P/net/netstat.away"
+check "netstat vanished: success 0" test "$(succ netstat)" = 0
+check "netstat vanished: /advice names the error" advice_has 'net/netstat: No such file or directory'
+mv "$P/net/netstat.away" "$P/net/netstat"
+check "netstat back: success 1" test "$(succ netstat)" = 1
+
+# Shrink: truncated mid-line (header line without its value line).
+cp "$P/net/netstat" "$TMP/netstat.orig"
+head -c 200 "$TMP/netstat.orig" > "$P/net/netstat"
+check "netstat truncated: success 0" test "$(succ netstat)" = 0
+: > "$P/net/netstat"
+check "netstat empty: success 0" test "$(succ netstat)" = 0
+check "netstat empty: /advice says so" advice_has 'net/netstat: empty file'
+# Grow: far beyond the read limit.
+{ cat "$TMP/netstat.orig"; head -c 3000000 /dev/zero | tr '\0' 'x'; } > "$P/net/netstat"
+check "netstat grown to 3 MB: success 0, serve answers" test "$(succ netstat)" = 0
+cp "$TMP/netstat.orig" "$P/net/netstat"
+check "netstat restored: success 1" test "$(succ netstat)" = 1
+
+# Errors: a directory where a file was (EISDIR), unreadable (EACCES needs
+# a non-root reader: serve runs as root here, so use EISDIR and ENOTDIR).
+mv "$P/net/snmp" "$TMP/snmp.orig"; mkdir "$P/net/snmp"
+check "snmp is a directory (EISDIR): success 0" test "$(succ snmp)" = 0
+check "snmp EISDIR: /advice names the error" advice_has 'net/snmp: Is a directory'
+rmdir "$P/net/snmp"; mv "$TMP/snmp.orig" "$P/net/snmp"
+check "snmp back: success 1" test "$(succ snmp)" = 1
+mv "$P/net" "$TMP/net.orig"; touch "$P/net"
+check "net/ is a file (ENOTDIR): sockstat success 0" test "$(succ sockstat)" = 0
+rm "$P/net"; mv "$TMP/net.orig" "$P/net"
+check "net/ back: sockstat success 1" test "$(succ sockstat)" = 1
+
+# Swap the whole procfs directory for another kernel's, and away entirely.
+mv "$P" "$TMP/proc.618"; cp -a "$FIXTURES/linux-4.4" "$P"
+check "procfs swapped to 4.4: build_info follows" bash -c "curl -fsS '$base/metrics' | grep -q 'kernel_release=\"$(cat "$P/sys/kernel/osrelease")\"'"
+mv "$P" "$TMP/proc.44"
+check "procfs gone: serve answers /metrics" curl -fsS -o /dev/null "$base/metrics"
+check "procfs gone: sysctl, netstat, snmp, sockstat fail" test "$(succ sysctl)$(succ netstat)$(succ snmp)$(succ sockstat)" = 0000
+mv "$TMP/proc.618" "$P"
+check "procfs back: netstat success 1" test "$(succ netstat)" = 1
+
+# SIGHUP: logged, still serving.
+kill -HUP "$SERVE_PID"; sleep 0.3
+check "SIGHUP: serve alive" kill -0 "$SERVE_PID"
+check "SIGHUP: still serving" curl -fsS -o /dev/null "$base/healthz"
+check "SIGHUP: logged" grep -q SIGHUP "$TMP/serve-$port.log"
+
+# Threads: count stays stable across scrapes (no thread per request leak).
+n1=$(ls /proc/"$SERVE_PID"/task | wc -l)
+for _ in $(seq 50); do curl -fsS -o /dev/null "$base/metrics"; done
+n2=$(ls /proc/"$SERVE_PID"/task | wc -l)
+echo "# threads: $n1 before, $n2 after 50 scrapes"
+check "thread count stable ($n1 -> $n2)" test "$n1" -eq "$n2"
+
+# SIGTERM within 1 s, all threads gone, exit 0; no zombie left behind.
+pid=$SERVE_PID
+start=$(date +%s%N)
+kill -TERM "$pid"; wait "$pid"; rc=$?
+ms=$(( ($(date +%s%N) - start) / 1000000 ))
+echo "# SIGTERM to exit: $ms ms"
+check "SIGTERM: exit 0 (rc=$rc)" test "$rc" -eq 0
+check "SIGTERM: stopped within 1 s ($ms ms)" test "$ms" -lt 1000
+check "SIGTERM: no task left" test ! -e /proc/"$pid"
+# With a scrape in flight and the sampler running.
+port=$(free_port)
+start_serve "$port" --path.procfs=/proc --sampler.enabled=true
+pid=$SERVE_PID
+( for _ in $(seq 200); do curl -s -o /dev/null "http://127.0.0.1:$port/metrics"; done ) &
+sleep 0.5
+start=$(date +%s%N)
+kill -TERM "$pid"; wait "$pid"; rc=$?
+ms=$(( ($(date +%s%N) - start) / 1000000 ))
+wait
+echo "# SIGTERM during scrapes with the sampler: $ms ms"
+check "SIGTERM under load with the sampler: exit 0 within 1 s (rc=$rc, $ms ms)" test "$rc" -eq 0 -a "$ms" -lt 1000
+
+# check --output on a full disk: exit 3, a clear message, no partial file.
+if [ "$(id -u)" = 0 ] && mount -t tmpfs -o size=16k tmpfs "$R" 2>/dev/null; then
+	head -c 65536 /dev/zero > "$R/filler" 2>/dev/null
+	"$TWAUDIT" check --path.procfs="$FIXTURES/linux-6.18" --path.rootfs="$TMP" \
+		--format=prom --output="$R/twaudit.prom" 2>"$TMP/err"; rc=$?
+	check "disk full: check exits 3 (got $rc)" test "$rc" -eq 3
+	check "disk full: one clear line ($(cat "$TMP/err"))" grep -q 'No space left on device' "$TMP/err"
+	check "disk full: no partial file, no temporary file" test "$(ls -A "$R")" = filler
+	rm -f "$R/filler"
+	"$TWAUDIT" check --path.procfs="$FIXTURES/linux-6.18" --path.rootfs="$TMP" \
+		--format=prom --output="$R/twaudit.prom" 2>/dev/null; rc=$?
+	check "space again: the file is written (rc=$rc)" test -s "$R/twaudit.prom"
+	umount "$R"
+else
+	echo "ok - # SKIP disk full: needs root to mount a tmpfs"
+fi
+
+# check against a vanished procfs: exit 3 with a message.
+"$TWAUDIT" check --path.procfs="$TMP/gone" >/dev/null 2>"$TMP/err"; rc=$?
+check "check on a vanished procfs: exit 3 (got $rc)" test "$rc" -eq 3
+check "check on a vanished procfs: says why" grep -q 'No such file or directory' "$TMP/err"
+finish
