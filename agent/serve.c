@@ -125,9 +125,12 @@ cmd_serve(int argc, char **argv)
 		    "scrapes within this long of a collection reuse it", "1s" },
 		{ "log.level", CLI_STRING, &level, "LEVEL",
 		    "debug, info, warn or error", "info" },
-		{ "security.user", CLI_STRING, &sec_user, "USER",
+		{ "user", CLI_STRING, &sec_user, "USER",
 		    "switch to USER after start-up, keeping only the "
-		    "capabilities in use (empty: keep the uid)", NULL },
+		    "capabilities in use (empty: keep the uid; the systemd "
+		    "unit uses DynamicUser)", NULL },
+		{ "security.user", CLI_STRING, &sec_user, "USER",
+		    "same as --user", NULL },
 		{ "security.seccomp", CLI_BOOL, &sec_seccomp, NULL,
 		    "confine serve to a syscall allow-list after start-up",
 		    "true" },
