@@ -21,6 +21,7 @@
 #include <string.h>
 
 #include "snapshot.h"
+#include "util.h"
 
 const char *const severity_name[SEV_COUNT] = {
 	"info", "warning", "critical", "unknown",
@@ -47,21 +48,6 @@ struct rule {
  * Small helpers: strings, snapshot access.
  */
 
-static char *
-xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-static char *
-xasprintf(const char *fmt, ...)
-{
-	va_list ap;
-	char *p;
-	int n;
-
-	va_start(ap, fmt);
-	n = vasprintf(&p, fmt, ap);
-	va_end(ap);
-	return n < 0 ? NULL : p;
-}
 
 /* The first value of runtime key ID, when it was read. */
 static bool

@@ -362,29 +362,9 @@ suggest(const struct policy_rule *r, const struct sysctl_value *cur,
 static const struct persist_assign *
 persist_eff(const struct snapshot *s, int id)
 {
-	const struct persist_key *pk = &s->persist.key[id];
-
-	if (pk->effective < 0 || (unsigned)pk->effective >= pk->n ||
-	    pk->effective >= PERSIST_MAX_ASSIGN)
-		return NULL;
-	return &pk->a[pk->effective];
+	return persist_effective(&s->persist.key[id]);
 }
 
-static char *
-xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-static char *
-xasprintf(const char *fmt, ...)
-{
-	va_list ap;
-	char *p;
-	int n;
-
-	va_start(ap, fmt);
-	n = vasprintf(&p, fmt, ap);
-	va_end(ap);
-	return n < 0 ? NULL : p;
-}
 
 static void
 add_str(json_t *rem, const char *list, char *text)

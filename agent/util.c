@@ -220,3 +220,34 @@ text_next_token(const char *p, size_t n, size_t *pos, const char **tok,
 	*pos = i;
 	return true;
 }
+
+void
+sb_add(struct sbuf *sb, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (sb->overflow)
+		return;
+	va_start(ap, fmt);
+	n = vsnprintf(sb->buf + sb->len, sb->cap - sb->len, fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= sb->cap - sb->len) {
+		sb->overflow = 1;
+		return;
+	}
+	sb->len += (size_t)n;
+}
+
+char *
+xasprintf(const char *fmt, ...)
+{
+	va_list ap;
+	char *p;
+	int n;
+
+	va_start(ap, fmt);
+	n = vasprintf(&p, fmt, ap);
+	va_end(ap);
+	return n < 0 ? NULL : p;
+}

@@ -45,33 +45,6 @@ struct pcap_source {
  */
 static const unsigned ipv6_ext[] = { 0, 43, 44, 51, 60, 135, 139, 140 };
 
-/* A small bounded string builder: once it overflows, it stays failed. */
-struct sbuf {
-	char *buf;
-	size_t len, cap;
-	int overflow;
-};
-
-static void sb_add(struct sbuf *sb, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
-static void
-sb_add(struct sbuf *sb, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	if (sb->overflow)
-		return;
-	va_start(ap, fmt);
-	n = vsnprintf(sb->buf + sb->len, sb->cap - sb->len, fmt, ap);
-	va_end(ap);
-	if (n < 0 || (size_t)n >= sb->cap - sb->len) {
-		sb->overflow = 1;
-		return;
-	}
-	sb->len += (size_t)n;
-}
 
 /* The IPv4 and IPv6 tests with libpcap's own keywords (no VLAN). */
 static void

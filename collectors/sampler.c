@@ -115,32 +115,6 @@ addr_eq(const struct sampler_addr *a, uint8_t family, const uint8_t *addr)
  * Filter
  */
 
-struct sbuf {
-	char *buf;
-	size_t len, cap;
-	int overflow;
-};
-
-static void sb_add(struct sbuf *sb, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
-static void
-sb_add(struct sbuf *sb, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	if (sb->overflow)
-		return;
-	va_start(ap, fmt);
-	n = vsnprintf(sb->buf + sb->len, sb->cap - sb->len, fmt, ap);
-	va_end(ap);
-	if (n < 0 || (size_t)n >= sb->cap - sb->len) {
-		sb->overflow = 1;
-		return;
-	}
-	sb->len += (size_t)n;
-}
 
 /* Next headers the decoder walks as IPv6 extension headers. */
 static const unsigned ipv6_ext[] = { 0, 43, 44, 51, 60, 135, 139, 140 };

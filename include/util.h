@@ -38,6 +38,22 @@ text_is_blank(char c)
 bool text_next_token(const char *p, size_t n, size_t *pos, const char **tok,
     size_t *toklen);
 
+/*
+ * A bounded string builder over a caller's buffer: once a write does not
+ * fit, it stays failed (overflow set) and writes nothing more.
+ */
+struct sbuf {
+	char *buf;
+	size_t len, cap;
+	int overflow;
+};
+
+void sb_add(struct sbuf *sb, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* vasprintf that returns the string, or NULL on failure. Caller frees. */
+char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
 /* snprintf into a fixed buffer, never overflowing, always terminated. */
 void set_error(char *err, size_t errlen, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
