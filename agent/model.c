@@ -16,6 +16,7 @@
 #include "model.h"
 
 #include <assert.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -30,6 +31,9 @@
 #define WARMUP_US		(60ull * USEC)
 #define UNANSWERED_GRACE_US	USEC		/* SYN-ACK can still come */
 #define NIL			UINT32_MAX
+/* lruq batch = capacity >> shift (see SRC_LRU_SHIFT in natclust.c). */
+#define CONN_LRU_SHIFT		3
+#define PEER_LRU_SHIFT		3
 
 /* One per-peer stamp: ts = the peer's TSval, stamp = local seconds. */
 struct peer {
@@ -39,7 +43,8 @@ struct peer {
 	uint32_t stamp;
 	uint32_t used;		/* second of last use: LRU / tcpm_stamp */
 	uint32_t next;		/* hash chain */
-	uint32_t prev_lru, next_lru;
+	uint32_t seq[2];	/* uint64_t LRU sequence number (lruq), 0 =
+				   free; two words to keep 4-byte alignment */
 	uint8_t family;
 	uint8_t in_use;
 };
@@ -69,7 +74,9 @@ struct conn {
 	uint32_t ts_recent, ts_recent_stamp;	/* stamp 0: no TS */
 	uint32_t tw_ts_recent, tw_ts_recent_stamp;
 	uint32_t tw_rcv_nxt;
-	uint32_t next, prev_lru, next_lru;
+	uint32_t next;
+	uint32_t hash;		/* conn_hash(), unmasked */
+	uint64_t seq;		/* LRU sequence number (lruq); 0 = free */
 	uint64_t tw_expiry_us;
 	uint64_t tw_last_ack_us;
 	uint64_t obs_syn_us;
@@ -79,6 +86,21 @@ struct key {
 	uint8_t family;
 	uint8_t client[16], server[16];
 	uint16_t cport, sport;
+	uint32_t ch;		/* conn_hash(), set by key_hash() */
+};
+
+/*
+ * tcp_metrics profiles with max_peers >= 6: bucket B's entries are
+ * peers[B * 6 + s], s < n, filled in order and never removed (a full
+ * bucket reclaims in place, and buckets x 6 <= max_peers, so the pool
+ * never runs out); the kernel's chain (newest first) is s = n-1 ... 0.
+ * A one-byte hash tag per slot avoids touching non-matching entries.
+ */
+#define PSLOTS		(TCPM_RECLAIM_DEPTH + 1)
+struct pslot {
+	uint8_t tag[PSLOTS];
+	uint8_t n;
+	uint8_t pad;
 };
 
 struct model {
@@ -91,12 +113,18 @@ struct model {
 	uint64_t recycle_len_us;
 
 	struct peer *peers;
-	uint32_t *pbucket;
-	uint32_t pcap, pbmask, pfree, phead, ptail, pused;
+	uint32_t *pbucket;	/* chained mode */
+	struct pslot *pslot;	/* slot mode (tcp_metrics) */
+	bool pslots;
+	uint32_t pcap, pnb, pbmask, pfree, pused;
+	uint64_t pseq;
+	struct lruq plru;
 
 	struct conn *conns;
-	uint32_t *cbucket;
-	uint32_t ccap, cbmask, cfree, chead, ctail, cused;
+	struct oat cidx;	/* open-addressing index by conn_hash() */
+	uint32_t ccap, cfree, cused;
+	uint64_t cseq;
+	struct lruq clru;
 
 	struct srctab *src;
 	struct model_stats st;
@@ -161,46 +189,21 @@ peer_buckets(const struct model_config *cfg)
 }
 
 /* ------------------------------------------------------------------
- * LRU lists: most recent at head. Written for both entry types.
+ * LRU: touch sequence numbers; victims from lruq (model.h).
  */
-#define LRU_FUNCS(NAME, TYPE, ARR, HEAD, TAIL)				\
-static void								\
-NAME##_unlink(struct model *m, uint32_t i)				\
-{									\
-	TYPE *e = &m->ARR[i];						\
-	if (e->prev_lru != NIL)						\
-		m->ARR[e->prev_lru].next_lru = e->next_lru;		\
-	else								\
-		m->HEAD = e->next_lru;					\
-	if (e->next_lru != NIL)						\
-		m->ARR[e->next_lru].prev_lru = e->prev_lru;		\
-	else								\
-		m->TAIL = e->prev_lru;					\
-	e->prev_lru = e->next_lru = NIL;				\
-}									\
-static void								\
-NAME##_push(struct model *m, uint32_t i)				\
-{									\
-	TYPE *e = &m->ARR[i];						\
-	e->prev_lru = NIL;						\
-	e->next_lru = m->HEAD;						\
-	if (m->HEAD != NIL)						\
-		m->ARR[m->HEAD].prev_lru = i;				\
-	else								\
-		m->TAIL = i;						\
-	m->HEAD = i;							\
-}									\
-static void								\
-NAME##_touch(struct model *m, uint32_t i)				\
-{									\
-	if (m->HEAD == i)						\
-		return;							\
-	NAME##_unlink(m, i);						\
-	NAME##_push(m, i);						\
+static inline void
+plru_touch(struct model *m, uint32_t i)
+{
+	uint64_t q = ++m->pseq;
+
+	memcpy(m->peers[i].seq, &q, sizeof(q));
 }
 
-LRU_FUNCS(plru, struct peer, peers, phead, ptail)
-LRU_FUNCS(clru, struct conn, conns, chead, ctail)
+static inline void
+clru_touch(struct model *m, uint32_t i)
+{
+	m->conns[i].seq = ++m->cseq;
+}
 
 /* ------------------------------------------------------------------
  * Peer table
@@ -217,8 +220,8 @@ peer_key(const struct model *m, const struct key *k, struct peer *out)
 		memset(out->server, 0, 16);
 }
 
-static uint32_t
-peer_bucket(const struct model *m, const struct peer *pk)
+static uint64_t
+peer_hash(const struct model *m, const struct peer *pk)
 {
 	/* tcp_metrics hashes the remote address only, even when the key
 	 * also holds the local one. */
@@ -226,7 +229,19 @@ peer_bucket(const struct model *m, const struct peer *pk)
 
 	if (!m->b[MB_TCP_METRICS])
 		h ^= addr_mix(pk->family, pk->server, 0x15b2d4c7);
-	return (uint32_t)h & m->pbmask;
+	return h;
+}
+
+static inline uint32_t
+peer_bucket(const struct model *m, const struct peer *pk)
+{
+	return (uint32_t)peer_hash(m, pk) & m->pbmask;
+}
+
+static inline uint8_t
+peer_tag(uint64_t h)
+{
+	return (uint8_t)(h >> 56);
 }
 
 static bool
@@ -237,13 +252,30 @@ peer_eq(const struct peer *a, const struct peer *b)
 	    memcmp(a->server, b->server, 16) == 0;
 }
 
-/* Index of the entry for PK, or NIL; *depth = chain entries walked. */
+/* Index of the entry for PK (hash H), or NIL; *depth = chain entries
+ * walked (the chain length when missing). */
 static uint32_t
-peer_find(const struct model *m, const struct peer *pk, uint32_t bucket,
+peer_find(const struct model *m, const struct peer *pk, uint64_t h,
     unsigned *depth)
 {
+	uint32_t bucket = (uint32_t)h & m->pbmask;
 	unsigned d = 0;
 
+	if (m->pslots) {
+		const struct pslot *ps = &m->pslot[bucket];
+		uint8_t tag = peer_tag(h);
+		uint32_t base = bucket * PSLOTS;
+
+		for (unsigned s = ps->n; s-- > 0;) {
+			if (ps->tag[s] == tag &&
+			    peer_eq(&m->peers[base + s], pk)) {
+				*depth = ps->n - 1 - s;
+				return base + s;
+			}
+		}
+		*depth = ps->n;
+		return NIL;
+	}
 	for (uint32_t i = m->pbucket[bucket]; i != NIL; i = m->peers[i].next) {
 		if (peer_eq(&m->peers[i], pk)) {
 			*depth = d;
@@ -266,18 +298,57 @@ peer_unhash(struct model *m, uint32_t i)
 	*pp = m->peers[i].next;
 }
 
+static void
+peer_rekey(struct peer *p, const struct peer *pk, uint32_t now_s)
+{
+	memcpy(p->client, pk->client, 16);
+	memcpy(p->server, pk->server, 16);
+	p->family = pk->family;
+	p->ts = p->stamp = 0;
+	p->used = now_s;
+}
+
 /* Find or create the entry for PK (tcp_get_metrics(..., create=true)). */
 static struct peer *
 peer_get(struct model *m, const struct peer *pk, uint32_t now_s)
 {
-	uint32_t b = peer_bucket(m, pk);
+	uint64_t h = peer_hash(m, pk);
+	uint32_t b = (uint32_t)h & m->pbmask;
 	unsigned depth;
-	uint32_t i = peer_find(m, pk, b, &depth);
+	uint32_t i = peer_find(m, pk, h, &depth);
 	struct peer *p;
 
 	if (i != NIL) {
 		p = &m->peers[i];
 		p->used = now_s;
+		plru_touch(m, i);
+		return p;
+	}
+	if (m->pslots) {
+		struct pslot *ps = &m->pslot[b];
+		uint32_t base = b * PSLOTS;
+
+		if (ps->n == PSLOTS) {
+			/* tcpm_new(reclaim), as below; chain order is
+			 * slot PSLOTS-1 first. */
+			uint32_t old = base + PSLOTS - 1;
+			for (unsigned s = PSLOTS - 1; s-- > 0;)
+				if ((int32_t)(m->peers[base + s].used -
+				    m->peers[old].used) < 0)
+					old = base + s;
+			ps->tag[old - base] = peer_tag(h);
+			p = &m->peers[old];
+			peer_rekey(p, pk, now_s);
+			plru_touch(m, old);
+			m->st.evictions[MODEL_T_PEERS]++;
+			return p;
+		}
+		i = base + ps->n;
+		ps->tag[ps->n++] = peer_tag(h);
+		m->pused++;
+		p = &m->peers[i];
+		peer_rekey(p, pk, now_s);
+		p->in_use = 1;
 		plru_touch(m, i);
 		return p;
 	}
@@ -290,11 +361,7 @@ peer_get(struct model *m, const struct peer *pk, uint32_t now_s)
 			if ((int32_t)(m->peers[j].used - m->peers[old].used) < 0)
 				old = j;
 		p = &m->peers[old];
-		memcpy(p->client, pk->client, 16);
-		memcpy(p->server, pk->server, 16);
-		p->family = pk->family;
-		p->ts = p->stamp = 0;
-		p->used = now_s;
+		peer_rekey(p, pk, now_s);
 		plru_touch(m, old);
 		m->st.evictions[MODEL_T_PEERS]++;
 		return p;
@@ -302,9 +369,9 @@ peer_get(struct model *m, const struct peer *pk, uint32_t now_s)
 	if (m->pfree == NIL) {
 		/* inet_peer: a full pool frees unused entries at once (3.1+
 		 * TTL 0 at the threshold); LRU stands in for the TTL scan. */
-		i = m->ptail;
+		i = lruq_victim(&m->plru, m->peers, sizeof(struct peer),
+		    offsetof(struct peer, seq), m->pcap);
 		peer_unhash(m, i);
-		plru_unlink(m, i);
 		m->st.evictions[MODEL_T_PEERS]++;
 	} else {
 		i = m->pfree;
@@ -312,15 +379,11 @@ peer_get(struct model *m, const struct peer *pk, uint32_t now_s)
 		m->pused++;
 	}
 	p = &m->peers[i];
-	memcpy(p->client, pk->client, 16);
-	memcpy(p->server, pk->server, 16);
-	p->family = pk->family;
+	peer_rekey(p, pk, now_s);
 	p->in_use = 1;
-	p->ts = p->stamp = 0;
-	p->used = now_s;
 	p->next = m->pbucket[b];
 	m->pbucket[b] = i;
-	plru_push(m, i);
+	plru_touch(m, i);
 	return p;
 }
 
@@ -328,7 +391,7 @@ static const struct peer *
 peer_lookup(struct model *m, const struct peer *pk)
 {
 	unsigned depth;
-	uint32_t i = peer_find(m, pk, peer_bucket(m, pk), &depth);
+	uint32_t i = peer_find(m, pk, peer_hash(m, pk), &depth);
 
 	if (i == NIL)
 		return NULL;
@@ -341,28 +404,50 @@ peer_lookup(struct model *m, const struct peer *pk)
  * Connection table
  */
 
+/* Placement only (no decision depends on it): independent multiplies,
+ * then one finalising round. */
 static uint32_t
-conn_hash(const struct model *m, const struct key *k)
+conn_hash(const struct key *k)
 {
-	uint64_t h = addr_mix(k->family, k->client, 0x2545f491) ^
-	    addr_mix(k->family, k->server, ((uint64_t)k->cport << 16) |
-	    k->sport);
-	return (uint32_t)mix64(h) & m->cbmask;
+	uint64_t c0, c1, s0, s1, x;
+
+	memcpy(&c0, k->client, 8);
+	memcpy(&c1, k->client + 8, 8);
+	memcpy(&s0, k->server, 8);
+	memcpy(&s1, k->server + 8, 8);
+	x = (c0 ^ 0x2545f4914f6cdd1dULL) * 0x9e3779b97f4a7c15ULL +
+	    (c1 ^ 0x7c3a9f1e15b2d4c7ULL) * 0xc2b2ae3d27d4eb4fULL +
+	    (s0 ^ 0x165667b19e3779f9ULL) * 0xbf58476d1ce4e5b9ULL +
+	    (s1 ^ 0x27d4eb2f165667c5ULL) * 0x94d049bb133111ebULL +
+	    (((uint64_t)k->cport << 24 | (uint64_t)k->sport << 8 |
+	    k->family) ^ 0x85ebca77c2b2ae63ULL) * 0xff51afd7ed558ccdULL;
+	x ^= x >> 32;
+	x *= 0xd6e8feb86659fd93ULL;
+	x ^= x >> 29;
+	return (uint32_t)x;
+}
+
+static inline void
+key_hash(struct key *k)
+{
+	k->ch = conn_hash(k);
 }
 
 static bool
 conn_eq(const struct conn *c, const struct key *k)
 {
-	return c->cport == k->cport && c->sport == k->sport &&
-	    c->family == k->family && memcmp(c->client, k->client, 16) == 0 &&
+	return c->hash == k->ch && c->cport == k->cport &&
+	    c->sport == k->sport && c->family == k->family &&
+	    memcmp(c->client, k->client, 16) == 0 &&
 	    memcmp(c->server, k->server, 16) == 0;
 }
 
 static uint32_t
 conn_find(const struct model *m, const struct key *k)
 {
-	for (uint32_t i = m->cbucket[conn_hash(m, k)]; i != NIL;
-	    i = m->conns[i].next)
+	uint32_t pos = k->ch & m->cidx.mask, i;
+
+	while ((i = oat_next(&m->cidx, k->ch, &pos)) != NIL)
 		if (conn_eq(&m->conns[i], k))
 			return i;
 	return NIL;
@@ -371,19 +456,7 @@ conn_find(const struct model *m, const struct key *k)
 static void
 conn_unhash(struct model *m, uint32_t i)
 {
-	struct conn *c = &m->conns[i];
-	struct key k;
-	uint32_t *pp;
-
-	k.family = c->family;
-	memcpy(k.client, c->client, 16);
-	memcpy(k.server, c->server, 16);
-	k.cport = c->cport;
-	k.sport = c->sport;
-	pp = &m->cbucket[conn_hash(m, &k)];
-	while (*pp != i)
-		pp = &m->conns[*pp].next;
-	*pp = c->next;
+	oat_delete(&m->cidx, m->conns[i].hash, i);
 }
 
 static void
@@ -408,7 +481,7 @@ static void
 conn_release(struct model *m, uint32_t i)
 {
 	conn_unhash(m, i);
-	clru_unlink(m, i);
+	m->conns[i].seq = 0;
 	m->conns[i].state = C_FREE;
 	m->conns[i].next = m->cfree;
 	m->cfree = i;
@@ -434,7 +507,8 @@ conn_new(struct model *m, const struct key *k, uint64_t now)
 	struct conn *c;
 
 	if (m->cfree == NIL) {
-		i = m->ctail;
+		i = lruq_victim(&m->clru, m->conns, sizeof(struct conn),
+		    offsetof(struct conn, seq), m->ccap);
 		c = &m->conns[i];
 		tw_expire(c, now);
 		/* Only state that could still change a verdict counts. */
@@ -454,9 +528,9 @@ conn_new(struct model *m, const struct key *k, uint64_t now)
 	c->cport = k->cport;
 	c->sport = k->sport;
 	c->state = C_CLOSED;
-	c->next = m->cbucket[conn_hash(m, k)];
-	m->cbucket[conn_hash(m, k)] = i;
-	clru_push(m, i);
+	c->hash = k->ch;
+	oat_insert(&m->cidx, k->ch, i);
+	clru_touch(m, i);
 	return i;
 }
 
@@ -468,6 +542,13 @@ srctab_bytes(const struct model_config *cfg)
 	return srctab_memory(cfg->max_sources);
 }
 
+static bool
+peer_slots(const struct model_config *cfg)
+{
+	return model_config_behaviour(cfg, MB_TCP_METRICS) &&
+	    cfg->max_peers >= PSLOTS;
+}
+
 size_t model_peer_entry_size(void) { return sizeof(struct peer); }
 size_t model_conn_entry_size(void) { return sizeof(struct conn); }
 size_t model_source_entry_size(void) { return srctab_entry_size(); }
@@ -477,10 +558,18 @@ model_memory_bound(const struct model_config *cfg)
 {
 	size_t n = sizeof(struct model);
 
-	n += (size_t)cfg->max_peers * sizeof(struct peer);
-	n += (size_t)peer_buckets(cfg) * sizeof(uint32_t);
-	n += (size_t)cfg->max_connections * sizeof(struct conn);
-	n += (size_t)pow2_ceil(cfg->max_connections) * sizeof(uint32_t);
+	n += model_table_bytes((size_t)cfg->max_peers * sizeof(struct peer));
+	if (peer_slots(cfg))
+		n += model_table_bytes((size_t)peer_buckets(cfg) *
+		    sizeof(struct pslot));
+	else
+		n += model_table_bytes((size_t)peer_buckets(cfg) *
+		    sizeof(uint32_t)) + lruq_memory(cfg->max_peers, PEER_LRU_SHIFT);
+	n += model_table_bytes((size_t)cfg->max_connections *
+	    sizeof(struct conn));
+	n += model_table_bytes(oat_slots(cfg->max_connections) *
+	    sizeof(uint64_t));
+	n += lruq_memory(cfg->max_connections, CONN_LRU_SHIFT);
 	n += srctab_bytes(cfg);
 	return n;
 }
@@ -521,34 +610,46 @@ model_new(const struct model_config *cfg, char *err, size_t errlen)
 	m->pcap = cfg->max_peers;
 	uint32_t nb = peer_buckets(cfg);
 	m->pbmask = nb - 1;
-	m->peers = calloc(m->pcap, sizeof(*m->peers));
-	m->pbucket = malloc((size_t)nb * sizeof(uint32_t));
+	m->pnb = nb;
+	m->peers = model_table_alloc((size_t)m->pcap * sizeof(*m->peers));
+	m->pslots = peer_slots(cfg);
+	if (m->pslots) {
+		m->pslot = model_table_alloc((size_t)nb * sizeof(*m->pslot));
+		m->pbucket = NULL;
+	} else {
+		m->pslot = NULL;
+		m->pbucket = model_table_alloc((size_t)nb * sizeof(uint32_t));
+		if (m->pbucket != NULL && lruq_init(&m->plru, m->pcap, PEER_LRU_SHIFT) < 0) {
+			model_table_free(m->pbucket,
+			    (size_t)nb * sizeof(uint32_t));
+			m->pbucket = NULL;
+		}
+	}
 	m->ccap = cfg->max_connections;
-	uint32_t cb = pow2_ceil(cfg->max_connections);
-	m->cbmask = cb - 1;
-	m->conns = calloc(m->ccap, sizeof(*m->conns));
-	m->cbucket = malloc((size_t)cb * sizeof(uint32_t));
+	size_t cb = oat_slots(cfg->max_connections);
+	m->cidx.mask = (uint32_t)(cb - 1);
+	m->conns = model_table_alloc((size_t)m->ccap * sizeof(*m->conns));
+	m->cidx.s = model_table_alloc(cb * sizeof(uint64_t));
+	if (m->cidx.s != NULL && lruq_init(&m->clru, m->ccap, CONN_LRU_SHIFT) < 0) {
+		model_table_free(m->cidx.s, cb * sizeof(uint64_t));
+		m->cidx.s = NULL;
+	}
 	m->src = srctab_new(cfg->max_sources);
-	if (m->peers == NULL || m->pbucket == NULL || m->conns == NULL ||
-	    m->cbucket == NULL || m->src == NULL) {
+	if (m->peers == NULL || (m->pbucket == NULL && m->pslot == NULL) ||
+	    m->conns == NULL || m->cidx.s == NULL || m->src == NULL) {
 		model_free(m);
 		set_error(err, errlen, "out of memory for the model tables "
 		    "(%zu bytes)", model_memory_bound(cfg));
 		return NULL;
 	}
-	memset(m->pbucket, 0xff, (size_t)nb * sizeof(uint32_t));
-	memset(m->cbucket, 0xff, (size_t)cb * sizeof(uint32_t));
-	for (uint32_t i = 0; i < m->pcap; i++) {
+	if (m->pbucket != NULL)
+		memset(m->pbucket, 0xff, (size_t)nb * sizeof(uint32_t));
+	for (uint32_t i = 0; i < m->pcap; i++)
 		m->peers[i].next = i + 1 < m->pcap ? i + 1 : NIL;
-		m->peers[i].prev_lru = m->peers[i].next_lru = NIL;
-	}
-	for (uint32_t i = 0; i < m->ccap; i++) {
+	for (uint32_t i = 0; i < m->ccap; i++)
 		m->conns[i].next = i + 1 < m->ccap ? i + 1 : NIL;
-		m->conns[i].prev_lru = m->conns[i].next_lru = NIL;
-	}
 	m->pfree = 0;
 	m->cfree = 0;
-	m->phead = m->ptail = m->chead = m->ctail = NIL;
 	return m;
 }
 
@@ -557,10 +658,14 @@ model_free(struct model *m)
 {
 	if (m == NULL)
 		return;
-	free(m->peers);
-	free(m->pbucket);
-	free(m->conns);
-	free(m->cbucket);
+	model_table_free(m->peers, (size_t)m->pcap * sizeof(*m->peers));
+	model_table_free(m->pbucket, (size_t)m->pnb * sizeof(uint32_t));
+	model_table_free(m->pslot, (size_t)m->pnb * sizeof(*m->pslot));
+	lruq_free(&m->plru);
+	model_table_free(m->conns, (size_t)m->ccap * sizeof(*m->conns));
+	model_table_free(m->cidx.s, ((size_t)m->cidx.mask + 1) *
+	    sizeof(uint64_t));
+	lruq_free(&m->clru);
 	srctab_free(m->src);
 	free(m);
 }
@@ -942,15 +1047,119 @@ on_server(struct model *m, const struct key *k, const struct tcp_event *ev,
 	}
 }
 
+/*
+ * Prefetching: the tables are far bigger than the caches and every
+ * lookup is a dependent chain (bucket, then entry). Starting the
+ * independent first loads of all tables an event needs at once overlaps
+ * their misses. Hints only: nothing here changes state.
+ */
+static inline void
+prefetch_entry(const void *p, size_t len)
+{
+	for (size_t o = 0; o < len; o += 64)
+		__builtin_prefetch((const char *)p + o);
+	__builtin_prefetch((const char *)p + len - 1);
+}
+
+static inline void
+prefetch_conn(const struct model *m, const struct key *k)
+{
+	uint32_t pos = k->ch & m->cidx.mask;
+	uint32_t i = oat_next(&m->cidx, k->ch, &pos);
+
+	if (i != NIL)
+		prefetch_entry(&m->conns[i], sizeof(struct conn));
+}
+
+/* LEVEL 0: the buckets (no dependent load); 1: the entries they point
+ * to. */
+static void
+prefetch_key(const struct model *m, const struct key *k,
+    const struct tcp_event *ev, int level)
+{
+	bool syn = ev->to_server &&
+	    (ev->flags & (TCPF_SYN | TCPF_ACK | TCPF_RST)) == TCPF_SYN;
+	bool src = syn || (ev->to_server && (ev->flags & TCPF_FIN) &&
+	    ev->has_ts);
+
+	/* A full table evicts on a new 4-tuple: the next victim and its
+	 * slot. */
+	uint32_t v = syn && m->cfree == NIL ? lruq_peek(&m->clru) : NIL;
+
+	if (level == 0) {
+		oat_prefetch(&m->cidx, k->ch);
+		if (v != NIL)
+			prefetch_entry(&m->conns[v], sizeof(struct conn));
+	} else {
+		prefetch_conn(m, k);
+		if (v != NIL)
+			oat_prefetch(&m->cidx, m->conns[v].hash);
+	}
+	if (src)
+		srctab_prefetch(m->src, k->family, k->client, level);
+	if (syn && m->pslots && m->b[MB_PASSIVE_CHECK] &&
+	    m->setting[MS_TW_RECYCLE]) {
+		struct peer pk;
+		uint64_t ph;
+		const struct pslot *ps;
+
+		peer_key(m, k, &pk);
+		ph = peer_hash(m, &pk);
+		ps = &m->pslot[(uint32_t)ph & m->pbmask];
+		if (level == 0) {
+			__builtin_prefetch(ps);
+		} else {
+			uint32_t base = ((uint32_t)ph & m->pbmask) * PSLOTS;
+			for (unsigned s = 0; s < ps->n; s++)
+				if (ps->tag[s] == peer_tag(ph))
+					__builtin_prefetch(&m->peers[base + s]);
+		}
+	}
+}
+
+/* The table key of EV; false when it has none. */
+static inline bool
+event_key(const struct tcp_event *ev, struct key *k)
+{
+	size_t alen;
+
+	if (ev->family != 4 && ev->family != 6)
+		return false;
+	alen = ev->family == 4 ? 4 : 16;
+	memset(k, 0, sizeof(*k));
+	k->family = ev->family;
+	if (ev->to_server) {
+		memcpy(k->client, ev->src, alen);
+		memcpy(k->server, ev->dst, alen);
+		k->cport = ev->sport;
+		k->sport = ev->dport;
+	} else {
+		memcpy(k->client, ev->dst, alen);
+		memcpy(k->server, ev->src, alen);
+		k->cport = ev->dport;
+		k->sport = ev->sport;
+	}
+	key_hash(k);
+	return true;
+}
+
 void
-model_feed(struct model *m, const struct tcp_event *ev,
-    struct model_verdict *out)
+model_prefetch(const struct model *m, const struct tcp_event *ev, int level)
+{
+	struct key k;
+
+	if (event_key(ev, &k))
+		prefetch_key(m, &k, ev, level);
+}
+
+static inline void
+feed_one(struct model *m, const struct tcp_event *ev,
+    struct model_verdict *out, bool prefetched)
 {
 	struct model_verdict v;
 	struct key k;
 	uint64_t now = ev->time_us;
 	uint32_t now_s = (uint32_t)(now / USEC);
-	size_t alen;
 
 	memset(&v, 0, sizeof(v));
 	m->st.packets++;
@@ -961,41 +1170,54 @@ model_feed(struct model *m, const struct tcp_event *ev,
 	if (now > m->last_us)
 		m->last_us = now;
 	apply_changes(m, now);
-	if (ev->family != 4 && ev->family != 6)
+	if (!event_key(ev, &k))
 		goto done;
-
-	alen = ev->family == 4 ? 4 : 16;
-	memset(&k, 0, sizeof(k));
-	k.family = ev->family;
-	if (ev->to_server) {
-		memcpy(k.client, ev->src, alen);
-		memcpy(k.server, ev->dst, alen);
-		k.cport = ev->sport;
-		k.sport = ev->dport;
-		if ((ev->flags & (TCPF_SYN | TCPF_ACK | TCPF_RST)) == TCPF_SYN)
-			on_syn(m, &k, ev, now, now_s, &v);
-		else
-			on_client(m, &k, ev, now, now_s, &v);
-	} else {
-		memcpy(k.client, ev->dst, alen);
-		memcpy(k.server, ev->src, alen);
-		k.cport = ev->dport;
-		k.sport = ev->sport;
-		on_server(m, &k, ev, now);
+	if (!prefetched) {
+		/* Start every table's miss at once, then the entries'. */
+		prefetch_key(m, &k, ev, 0);
+		prefetch_key(m, &k, ev, 1);
 	}
+	if (!ev->to_server)
+		on_server(m, &k, ev, now);
+	else if ((ev->flags & (TCPF_SYN | TCPF_ACK | TCPF_RST)) == TCPF_SYN)
+		on_syn(m, &k, ev, now, now_s, &v);
+	else
+		on_client(m, &k, ev, now, now_s, &v);
 done:
 	if (out != NULL)
 		*out = v;
 }
 
 void
+model_feed(struct model *m, const struct tcp_event *ev,
+    struct model_verdict *out)
+{
+	feed_one(m, ev, out, false);
+}
+
+#define FEED_AHEAD	16	/* events prefetched ahead (level 0) */
+
+void
+model_feed_many(struct model *m, const struct tcp_event *ev, size_t n,
+    struct model_verdict *out)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (i + FEED_AHEAD < n)
+			model_prefetch(m, &ev[i + FEED_AHEAD], 0);
+		if (i + FEED_AHEAD / 2 < n)
+			model_prefetch(m, &ev[i + FEED_AHEAD / 2], 1);
+		feed_one(m, &ev[i], out != NULL ? &out[i] : NULL,
+		    i >= FEED_AHEAD / 2);
+	}
+}
+
+void
 model_finish(struct model *m)
 {
-	for (uint32_t i = m->chead; i != NIL;) {
-		uint32_t next = m->conns[i].next_lru;
-		obs_settle(m, &m->conns[i], m->last_us, false);
-		i = next;
-	}
+	/* Order does not matter: each settled SYN adds one to a count. */
+	for (uint32_t i = 0; i < m->ccap; i++)
+		if (m->conns[i].state != C_FREE)
+			obs_settle(m, &m->conns[i], m->last_us, false);
 }
 
 void
@@ -1057,7 +1279,7 @@ model_peer_get(const struct model *m, uint8_t family, const uint8_t server[16],
 	memcpy(k.client, client, alen);
 	memcpy(k.server, server, alen);
 	peer_key(m, &k, &pk);
-	if ((i = peer_find(m, &pk, peer_bucket(m, &pk), &depth)) == NIL)
+	if ((i = peer_find(m, &pk, peer_hash(m, &pk), &depth)) == NIL)
 		return -1;
 	*ts = m->peers[i].ts;
 	*stamp = m->peers[i].stamp;

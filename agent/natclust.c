@@ -19,11 +19,17 @@
  */
 #include "model.h"
 
+#include <stddef.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #define NIL		UINT32_MAX
 #define RECENT_CONNS	8
+/* lruq batch = capacity / 8 (capacity / 2 measured no faster on a
+ * spoofed-SYN flood: the bigger sort costs what the rarer scans save). */
+#define SRC_LRU_SHIFT	3
 
 static const uint32_t rates[] = { 0, 1, 10, 100, 250, 300, 1000, 1000000 };
 #define NRATES	(sizeof(rates) / sizeof(rates[0]))
@@ -43,7 +49,8 @@ struct src {
 	uint8_t in_use;
 	uint8_t nlines;
 	uint8_t rpos;
-	uint32_t next, prev_lru, next_lru;
+	uint32_t next;
+	uint64_t seq;		/* LRU touch sequence number; 0 = free */
 	uint64_t first_seen_us;
 	uint32_t syns, rejections;
 	uint32_t points;	/* TS samples */
@@ -53,23 +60,214 @@ struct src {
 	uint32_t intra;		/* samples matching their connection's line */
 	uint32_t recent[RECENT_CONNS];
 	struct line line[NATCLUST_LINES];
+	uint32_t hash;		/* src_hash(); in the padding */
 };
 
 struct srctab {
 	struct src *e;
-	uint32_t *bucket;
-	uint32_t cap, bmask, free, head, tail, used;
+	struct oat idx;
+	uint32_t cap, free, used;
+	uint64_t seq;
 	uint64_t evictions;
+	struct lruq lru;
 };
 
-static uint32_t
-bucket_count(uint32_t max)
-{
-	uint32_t p = 1;
+/* ------------------------------------------------------------------
+ * Table memory (model.h)
+ */
+#define HUGE_PAGE	((size_t)2 << 20)
+/* Smaller tables stay on 4 KiB pages: rounding up to 2 MiB would waste
+ * up to half of them (the live sampler's tables are a few MiB). */
+#define HUGE_MIN	((size_t)4 << 20)
 
-	while (p < max && p < (1u << 31))
-		p <<= 1;
-	return p;
+size_t
+model_table_bytes(size_t n)
+{
+	if (n < HUGE_MIN)
+		return n;
+	return (n + HUGE_PAGE - 1) & ~(HUGE_PAGE - 1);
+}
+
+void *
+model_table_alloc(size_t n)
+{
+	size_t sz = model_table_bytes(n);
+	char *p, *a;
+
+	if (n < HUGE_MIN)
+		return calloc(1, n ? n : 1);
+	if (sz + HUGE_PAGE < sz)
+		return NULL;
+	p = mmap(NULL, sz + HUGE_PAGE, PROT_READ | PROT_WRITE,
+	    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		return NULL;
+	/* Keep the 2 MiB-aligned SZ bytes inside, unmap the rest. */
+	a = (char *)(((uintptr_t)p + HUGE_PAGE - 1) & ~(uintptr_t)(HUGE_PAGE - 1));
+	if (a > p)
+		munmap(p, (size_t)(a - p));
+	if (a + sz < p + sz + HUGE_PAGE)
+		munmap(a + sz, (size_t)(p + sz + HUGE_PAGE - (a + sz)));
+#ifdef MADV_HUGEPAGE
+	(void)madvise(a, sz, MADV_HUGEPAGE);	/* a hint; may fail */
+#endif
+	return a;
+}
+
+void
+model_table_free(void *p, size_t n)
+{
+	if (p == NULL)
+		return;
+	if (n < HUGE_MIN)
+		free(p);
+	else
+		munmap(p, model_table_bytes(n));
+}
+
+/* ------------------------------------------------------------------
+ * Exact LRU by sequence numbers (model.h)
+ */
+
+/* Batch size: capacity >> SHIFT, but whole small tables (up to 256). */
+static uint32_t
+lruq_k(uint32_t cap, unsigned shift)
+{
+	if ((cap >> shift) >= 256)
+		return cap >> shift;
+	return cap < 256 ? (cap ? cap : 1) : 256;
+}
+
+size_t
+lruq_memory(uint32_t cap, unsigned shift)
+{
+	return (size_t)lruq_k(cap, shift) * sizeof(struct lruq_ent);
+}
+
+int
+lruq_init(struct lruq *q, uint32_t cap, unsigned shift)
+{
+	q->k = lruq_k(cap, shift);
+	q->n = q->pos = 0;
+	q->b = malloc((size_t)q->k * sizeof(*q->b));
+	return q->b != NULL ? 0 : -1;
+}
+
+void
+lruq_free(struct lruq *q)
+{
+	free(q->b);
+	q->b = NULL;
+}
+
+static inline uint64_t
+lruq_seq(const void *base, size_t stride, size_t off, uint32_t i)
+{
+	uint64_t s;
+
+	memcpy(&s, (const char *)base + (size_t)i * stride + off, sizeof(s));
+	return s;
+}
+
+/* Max-heap on seq. */
+static void
+lruq_sift_down(struct lruq_ent *h, uint32_t n, uint32_t i)
+{
+	struct lruq_ent x = h[i];
+
+	for (;;) {
+		uint32_t c = 2 * i + 1;
+		if (c >= n)
+			break;
+		if (c + 1 < n && h[c + 1].seq > h[c].seq)
+			c++;
+		if (h[c].seq <= x.seq)
+			break;
+		h[i] = h[c];
+		i = c;
+	}
+	h[i] = x;
+}
+
+static void
+lruq_rebuild(struct lruq *q, const void *base, size_t stride, size_t off,
+    uint32_t cap)
+{
+	struct lruq_ent *h = q->b;
+	uint32_t n = 0;
+	uint64_t limit = UINT64_MAX;
+
+	/* A threshold from a sample (every 64th entry) near the k-th
+	 * smallest lets the full pass skip the heap for most entries; if
+	 * fewer than k pass it, the batch is smaller but still the oldest
+	 * entries. */
+	if (cap >= 64 * 64 && q->k >= cap / 64) {
+		uint32_t ns = 0;
+		for (uint32_t i = 0; i < cap; i += 64) {
+			uint64_t s = lruq_seq(base, stride, off, i);
+			if (s != 0)
+				h[ns++].seq = s;
+		}
+		if (ns >= 64) {
+			/* Select rank ns * k / cap (+ 1/4 slack) by a heap
+			 * sort of the samples' seq. */
+			uint32_t r = (uint32_t)((uint64_t)ns * q->k / cap);
+			r += r / 4;
+			if (r >= ns)
+				r = ns - 1;
+			for (uint32_t j = ns / 2; j-- > 0;)
+				lruq_sift_down(h, ns, j);
+			for (uint32_t m = ns; m > 1; m--) {
+				struct lruq_ent t = h[0];
+				h[0] = h[m - 1];
+				h[m - 1] = t;
+				lruq_sift_down(h, m - 1, 0);
+			}
+			limit = h[r].seq;
+		}
+	}
+	for (uint32_t i = 0; i < cap; i++) {
+		uint64_t s = lruq_seq(base, stride, off, i);
+		if (s == 0 || s > limit)
+			continue;
+		if (n < q->k) {
+			/* sift up */
+			uint32_t j = n++;
+			while (j > 0 && h[(j - 1) / 2].seq < s) {
+				h[j] = h[(j - 1) / 2];
+				j = (j - 1) / 2;
+			}
+			h[j] = (struct lruq_ent){ .seq = s, .idx = i };
+		} else if (s < h[0].seq) {
+			h[0] = (struct lruq_ent){ .seq = s, .idx = i };
+			lruq_sift_down(h, n, 0);
+		}
+	}
+	/* Heap sort: ascending seq. */
+	for (uint32_t m = n; m > 1; m--) {
+		struct lruq_ent t = h[0];
+		h[0] = h[m - 1];
+		h[m - 1] = t;
+		lruq_sift_down(h, m - 1, 0);
+	}
+	q->n = n;
+	q->pos = 0;
+}
+
+uint32_t
+lruq_victim(struct lruq *q, const void *base, size_t stride, size_t off,
+    uint32_t cap)
+{
+	for (;;) {
+		while (q->pos < q->n) {
+			const struct lruq_ent *e = &q->b[q->pos++];
+			if (lruq_seq(base, stride, off, e->idx) == e->seq)
+				return e->idx;
+		}
+		lruq_rebuild(q, base, stride, off, cap);
+		if (q->n == 0)
+			return NIL;
+	}
 }
 
 size_t srctab_entry_size(void) { return sizeof(struct src); }
@@ -77,33 +275,32 @@ size_t srctab_entry_size(void) { return sizeof(struct src); }
 size_t
 srctab_memory(uint32_t max_sources)
 {
-	return sizeof(struct srctab) + (size_t)max_sources * sizeof(struct src) +
-	    (size_t)bucket_count(max_sources) * sizeof(uint32_t);
+	return sizeof(struct srctab) +
+	    model_table_bytes((size_t)max_sources * sizeof(struct src)) +
+	    model_table_bytes(oat_slots(max_sources) * sizeof(uint64_t)) +
+	    lruq_memory(max_sources, SRC_LRU_SHIFT);
 }
 
 struct srctab *
 srctab_new(uint32_t max_sources)
 {
 	struct srctab *t;
-	uint32_t nb = bucket_count(max_sources);
+	size_t nb = oat_slots(max_sources);
 
 	if (max_sources == 0 || (t = calloc(1, sizeof(*t))) == NULL)
 		return NULL;
 	t->cap = max_sources;
-	t->bmask = nb - 1;
-	t->e = calloc(max_sources, sizeof(*t->e));
-	t->bucket = malloc((size_t)nb * sizeof(uint32_t));
-	if (t->e == NULL || t->bucket == NULL) {
+	t->idx.mask = (uint32_t)(nb - 1);
+	t->e = model_table_alloc((size_t)max_sources * sizeof(*t->e));
+	t->idx.s = model_table_alloc(nb * sizeof(uint64_t));
+	if (t->e == NULL || t->idx.s == NULL ||
+	    lruq_init(&t->lru, max_sources, SRC_LRU_SHIFT) < 0) {
 		srctab_free(t);
 		return NULL;
 	}
-	memset(t->bucket, 0xff, (size_t)nb * sizeof(uint32_t));
-	for (uint32_t i = 0; i < max_sources; i++) {
+	for (uint32_t i = 0; i < max_sources; i++)
 		t->e[i].next = i + 1 < max_sources ? i + 1 : NIL;
-		t->e[i].prev_lru = t->e[i].next_lru = NIL;
-	}
 	t->free = 0;
-	t->head = t->tail = NIL;
 	return t;
 }
 
@@ -112,8 +309,10 @@ srctab_free(struct srctab *t)
 {
 	if (t == NULL)
 		return;
-	free(t->e);
-	free(t->bucket);
+	model_table_free(t->e, (size_t)t->cap * sizeof(*t->e));
+	model_table_free(t->idx.s, ((size_t)t->idx.mask + 1) *
+	    sizeof(uint64_t));
+	lruq_free(&t->lru);
 	free(t);
 }
 
@@ -128,44 +327,42 @@ src_hash(const struct srctab *t, uint8_t family, const uint8_t a[16])
 	x ^= x >> 29;
 	x *= 0xbf58476d1ce4e5b9ULL;
 	x ^= x >> 32;
-	return (uint32_t)x & t->bmask;
+	(void)t;
+	return (uint32_t)x;
 }
 
-static void
-lru_unlink(struct srctab *t, uint32_t i)
+void
+srctab_prefetch(const struct srctab *t, uint8_t family,
+    const uint8_t addr[16], int level)
 {
-	struct src *e = &t->e[i];
+	uint32_t h = src_hash(t, family, addr), pos = h & t->idx.mask, i;
 
-	if (e->prev_lru != NIL)
-		t->e[e->prev_lru].next_lru = e->next_lru;
-	else
-		t->head = e->next_lru;
-	if (e->next_lru != NIL)
-		t->e[e->next_lru].prev_lru = e->prev_lru;
-	else
-		t->tail = e->prev_lru;
-	e->prev_lru = e->next_lru = NIL;
+	/* A full table evicts: the next victim and its slot are needed. */
+	uint32_t v = t->free == NIL ? lruq_peek(&t->lru) : NIL;
+
+	if (level == 0) {
+		oat_prefetch(&t->idx, h);
+		if (v != NIL)
+			__builtin_prefetch(&t->e[v].seq);
+		return;
+	}
+	if (v != NIL)
+		oat_prefetch(&t->idx, t->e[v].hash);
+	if ((i = oat_next(&t->idx, h, &pos)) != NIL) {
+		const char *p = (const char *)&t->e[i];
+		for (size_t o = 0; o < sizeof(struct src); o += 64)
+			__builtin_prefetch(p + o);
+		__builtin_prefetch(p + sizeof(struct src) - 1);
+	}
 }
 
-static void
-lru_push(struct srctab *t, uint32_t i)
+static uint32_t
+find_h(const struct srctab *t, uint32_t h, uint8_t family,
+    const uint8_t addr[16])
 {
-	struct src *e = &t->e[i];
+	uint32_t pos = h & t->idx.mask, i;
 
-	e->prev_lru = NIL;
-	e->next_lru = t->head;
-	if (t->head != NIL)
-		t->e[t->head].prev_lru = i;
-	else
-		t->tail = i;
-	t->head = i;
-}
-
-uint32_t
-srctab_find(const struct srctab *t, uint8_t family, const uint8_t addr[16])
-{
-	for (uint32_t i = t->bucket[src_hash(t, family, addr)]; i != NIL;
-	    i = t->e[i].next)
+	while ((i = oat_next(&t->idx, h, &pos)) != NIL)
 		if (t->e[i].family == family &&
 		    memcmp(t->e[i].addr, addr, 16) == 0)
 			return i;
@@ -173,30 +370,29 @@ srctab_find(const struct srctab *t, uint8_t family, const uint8_t addr[16])
 }
 
 uint32_t
+srctab_find(const struct srctab *t, uint8_t family, const uint8_t addr[16])
+{
+	return find_h(t, src_hash(t, family, addr), family, addr);
+}
+
+uint32_t
 srctab_get(struct srctab *t, uint8_t family, const uint8_t addr[16],
     uint64_t now_us, bool *created)
 {
-	uint32_t i = srctab_find(t, family, addr), b;
+	uint32_t h = src_hash(t, family, addr);
+	uint32_t i = find_h(t, h, family, addr);
 	struct src *e;
 
 	*created = false;
 	if (i != NIL) {
-		if (t->head != i) {
-			lru_unlink(t, i);
-			lru_push(t, i);
-		}
+		t->e[i].seq = ++t->seq;
 		return i;
 	}
 	if (t->free == NIL) {
-		uint32_t *pp;
-
-		i = t->tail;
+		i = lruq_victim(&t->lru, t->e, sizeof(*t->e),
+		    offsetof(struct src, seq), t->cap);
 		e = &t->e[i];
-		pp = &t->bucket[src_hash(t, e->family, e->addr)];
-		while (*pp != i)
-			pp = &t->e[*pp].next;
-		*pp = e->next;
-		lru_unlink(t, i);
+		oat_delete(&t->idx, e->hash, i);
 		t->evictions++;
 	} else {
 		i = t->free;
@@ -210,10 +406,9 @@ srctab_get(struct srctab *t, uint8_t family, const uint8_t addr[16],
 	e->in_use = 1;
 	e->first_seen_us = now_us;
 	memset(e->recent, 0xff, sizeof(e->recent));
-	b = src_hash(t, family, addr);
-	e->next = t->bucket[b];
-	t->bucket[b] = i;
-	lru_push(t, i);
+	e->hash = h;
+	oat_insert(&t->idx, h, i);
+	e->seq = ++t->seq;
 	*created = true;
 	return i;
 }

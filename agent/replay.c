@@ -485,6 +485,15 @@ static inline void
 feed(struct replay *r, struct tcp_event *ev, int dir)
 {
 	ev->to_server = (uint8_t)dir;
+	/* The instances' tables are independent: start all their cache
+	 * misses for this event before the first model needs its lines
+	 * (model_prefetch() is a hint and changes nothing). */
+	if (r->ninst > 1) {
+		for (unsigned i = 0; i < r->ninst; i++)
+			model_prefetch(r->inst[i].m, ev, 0);
+		for (unsigned i = 0; i < r->ninst; i++)
+			model_prefetch(r->inst[i].m, ev, 1);
+	}
 	for (unsigned i = 0; i < r->ninst; i++)
 		model_feed(r->inst[i].m, ev, NULL);
 	r->fed++;

@@ -253,6 +253,23 @@ void model_free(struct model *m);
 void model_feed(struct model *m, const struct tcp_event *ev,
     struct model_verdict *out);
 
+/*
+ * Exactly model_feed() on EV[0..N) in order (OUT, when not NULL, gets N
+ * verdicts), faster: the table lines of later events are prefetched while
+ * earlier ones are processed.
+ */
+void model_feed_many(struct model *m, const struct tcp_event *ev, size_t n,
+    struct model_verdict *out);
+
+/*
+ * A hint that EV (to_server set) will be fed soon: LEVEL 0 starts
+ * loading the table buckets it needs, LEVEL 1 (later, once those have
+ * arrived) the entries they point to. Changes nothing; lets a caller
+ * overlap the cache misses of several events or of several models.
+ */
+void model_prefetch(const struct model *m, const struct tcp_event *ev,
+    int level);
+
 /* End of capture: pending SYNs are settled (see observed_unanswered). */
 void model_finish(struct model *m);
 
@@ -320,6 +337,10 @@ void srctab_free(struct srctab *t);
  * when missing); *created set when new. */
 uint32_t srctab_get(struct srctab *t, uint8_t family, const uint8_t addr[16],
     uint64_t now_us, bool *created);
+/* A hint: LEVEL 0 prefetches the address's bucket, 1 the entry it
+ * points to. Changes nothing. */
+void srctab_prefetch(const struct srctab *t, uint8_t family,
+    const uint8_t addr[16], int level);
 /* Lookup only; UINT32_MAX when missing. */
 uint32_t srctab_find(const struct srctab *t, uint8_t family,
     const uint8_t addr[16]);
@@ -336,5 +357,130 @@ bool srctab_in_use(const struct srctab *t, uint32_t i);
 uint32_t srctab_capacity(const struct srctab *t);
 size_t srctab_entry_size(void);
 size_t srctab_memory(uint32_t max_sources);
+
+/* ---------------------------------------------------------------------
+ * Exact LRU by touch sequence numbers (agent/natclust.c); internal to the
+ * model library. Each table entry holds a 64-bit sequence number (0 =
+ * not in use) set from a per-table counter at every touch; the victim is
+ * the in-use entry with the smallest one, exactly the tail of a
+ * doubly-linked LRU list, without the list's neighbour writes. Victims
+ * come from a sorted batch of the oldest capacity >> shift entries,
+ * rebuilt by one scan when used up: an entry outside the batch was newer than all of
+ * it at the scan and touches only make entries newer, so the oldest
+ * still-valid batch entry is the global oldest.
+ */
+struct lruq_ent {
+	uint64_t seq;
+	uint32_t idx;
+	uint32_t pad;
+};
+
+struct lruq {
+	struct lruq_ent *b;
+	uint32_t k, n, pos;
+};
+
+/*
+ * Table memory (agent/natclust.c): zeroed; N >= 4 MiB is mapped on its
+ * own, 2 MiB-aligned and rounded up to 2 MiB, with MADV_HUGEPAGE (fewer
+ * TLB misses on random lookups); smaller sizes come from calloc.
+ * model_table_bytes(N) is what the bound counts for N.
+ */
+void *model_table_alloc(size_t n);
+void model_table_free(void *p, size_t n);
+size_t model_table_bytes(size_t n);
+
+/*
+ * Open-addressing index (internal to the model library): a power-of-two
+ * array of 64-bit slots, (32-bit key hash << 32) | (entry index + 1), 0 =
+ * empty, linear probing, at least 2 slots per entry (load <= 0.5), and
+ * backward-shift deletion (no tombstones). Entries themselves never move;
+ * a lookup touches one slot line and, on a hash match, the entry.
+ */
+struct oat {
+	uint64_t *s;
+	uint32_t mask;
+};
+
+/* Slots for CAP entries: the power of two >= 2 x CAP. */
+static inline size_t
+oat_slots(uint32_t cap)
+{
+	size_t n = 2;
+
+	while (n < 2 * (size_t)cap)
+		n <<= 1;
+	return n;
+}
+
+/* Iterate the candidates for hash H: *POS starts at H & mask; returns
+ * the next entry index whose hash is H, or UINT32_MAX at the end. */
+static inline uint32_t
+oat_next(const struct oat *t, uint32_t h, uint32_t *pos)
+{
+	for (;;) {
+		uint64_t v = t->s[*pos];
+		*pos = (*pos + 1) & t->mask;
+		if (v == 0)
+			return UINT32_MAX;
+		if ((uint32_t)(v >> 32) == h)
+			return (uint32_t)v - 1;
+	}
+}
+
+static inline void
+oat_insert(struct oat *t, uint32_t h, uint32_t i)
+{
+	uint32_t p = h & t->mask;
+
+	while (t->s[p] != 0)
+		p = (p + 1) & t->mask;
+	t->s[p] = ((uint64_t)h << 32) | ((uint64_t)i + 1);
+}
+
+static inline void
+oat_delete(struct oat *t, uint32_t h, uint32_t i)
+{
+	uint64_t want = ((uint64_t)h << 32) | ((uint64_t)i + 1);
+	uint32_t p = h & t->mask, j;
+
+	while (t->s[p] != want)
+		p = (p + 1) & t->mask;
+	for (j = p;;) {
+		j = (j + 1) & t->mask;
+		if (t->s[j] == 0)
+			break;
+		uint32_t home = (uint32_t)(t->s[j] >> 32) & t->mask;
+		/* Move into the hole unless home lies in (p, j]. */
+		if (((j - home) & t->mask) >= ((j - p) & t->mask)) {
+			t->s[p] = t->s[j];
+			p = j;
+		}
+	}
+	t->s[p] = 0;
+}
+
+static inline void
+oat_prefetch(const struct oat *t, uint32_t h)
+{
+	__builtin_prefetch(&t->s[h & t->mask]);
+}
+
+/* The next victim candidate (a hint for prefetching), or UINT32_MAX. */
+static inline uint32_t
+lruq_peek(const struct lruq *q)
+{
+	return q->pos < q->n ? q->b[q->pos].idx : UINT32_MAX;
+}
+
+/* Batches of CAP >> SHIFT entries (all of CAP when that is <= 256). */
+int lruq_init(struct lruq *q, uint32_t cap, unsigned shift);
+void lruq_free(struct lruq *q);
+size_t lruq_memory(uint32_t cap, unsigned shift);
+/* The entry of BASE[0..CAP) (STRIDE bytes each, the sequence number at
+ * byte OFF) with the smallest non-zero sequence number; UINT32_MAX when
+ * none is in use. */
+uint32_t lruq_victim(struct lruq *q, const void *base, size_t stride,
+    size_t off, uint32_t cap);
 
 #endif
