@@ -117,6 +117,7 @@ struct model {
 	struct pslot *pslot;	/* slot mode (tcp_metrics) */
 	bool pslots;
 	uint32_t pcap, pnb, pbmask, pfree, pused;
+	uint32_t phw, chw;	/* entries handed out at least once (see model_new) */
 	uint64_t pseq;
 	struct lruq plru;
 
@@ -366,7 +367,10 @@ peer_get(struct model *m, const struct peer *pk, uint32_t now_s)
 		m->st.evictions[MODEL_T_PEERS]++;
 		return p;
 	}
-	if (m->pfree == NIL) {
+	if (m->pfree == NIL && m->phw < m->pcap) {
+		i = m->phw++;
+		m->pused++;
+	} else if (m->pfree == NIL) {
 		/* inet_peer: a full pool frees unused entries at once (3.1+
 		 * TTL 0 at the threshold); LRU stands in for the TTL scan. */
 		i = lruq_victim(&m->plru, m->peers, sizeof(struct peer),
@@ -506,20 +510,25 @@ conn_new(struct model *m, const struct key *k, uint64_t now)
 	uint32_t i;
 	struct conn *c;
 
-	if (m->cfree == NIL) {
-		i = lruq_victim(&m->clru, m->conns, sizeof(struct conn),
-		    offsetof(struct conn, seq), m->ccap);
+	if (m->cfree == NIL && m->chw < m->ccap) {
+		i = m->chw++;
 		c = &m->conns[i];
-		tw_expire(c, now);
-		/* Only state that could still change a verdict counts. */
-		if (c->state == C_ALIVE || (c->flags & F_TW))
-			m->st.evictions[MODEL_T_CONNECTIONS]++;
-		obs_settle(m, c, now, false);
-		conn_release(m, i);
+	} else {
+		if (m->cfree == NIL) {
+			i = lruq_victim(&m->clru, m->conns, sizeof(struct conn),
+			    offsetof(struct conn, seq), m->ccap);
+			c = &m->conns[i];
+			tw_expire(c, now);
+			/* Only state that could still change a verdict counts. */
+			if (c->state == C_ALIVE || (c->flags & F_TW))
+				m->st.evictions[MODEL_T_CONNECTIONS]++;
+			obs_settle(m, c, now, false);
+			conn_release(m, i);
+		}
+		i = m->cfree;
+		c = &m->conns[i];
+		m->cfree = c->next;
 	}
-	i = m->cfree;
-	c = &m->conns[i];
-	m->cfree = c->next;
 	m->cused++;
 	memset(c, 0, sizeof(*c));
 	c->family = k->family;
@@ -644,12 +653,14 @@ model_new(const struct model_config *cfg, char *err, size_t errlen)
 	}
 	if (m->pbucket != NULL)
 		memset(m->pbucket, 0xff, (size_t)nb * sizeof(uint32_t));
-	for (uint32_t i = 0; i < m->pcap; i++)
-		m->peers[i].next = i + 1 < m->pcap ? i + 1 : NIL;
-	for (uint32_t i = 0; i < m->ccap; i++)
-		m->conns[i].next = i + 1 < m->ccap ? i + 1 : NIL;
-	m->pfree = 0;
-	m->cfree = 0;
+	/*
+	 * Entries are handed out in order up to a high-water mark before the
+	 * free lists are used, so pages of the (zero-filled) tables stay
+	 * untouched until needed: resident memory follows the traffic, not
+	 * the caps.
+	 */
+	m->pfree = NIL;
+	m->cfree = NIL;
 	return m;
 }
 
@@ -1084,7 +1095,8 @@ prefetch_key(const struct model *m, const struct key *k,
 
 	/* A full table evicts on a new 4-tuple: the next victim and its
 	 * slot. */
-	uint32_t v = syn && m->cfree == NIL ? lruq_peek(&m->clru) : NIL;
+	uint32_t v = syn && m->cfree == NIL && m->chw == m->ccap ?
+	    lruq_peek(&m->clru) : NIL;
 
 	if (level == 0) {
 		oat_prefetch(&m->cidx, k->ch);

@@ -67,6 +67,7 @@ struct srctab {
 	struct src *e;
 	struct oat idx;
 	uint32_t cap, free, used;
+	uint32_t hw;		/* e[0..hw) handed out at least once */
 	uint64_t seq;
 	uint64_t evictions;
 	struct lruq lru;
@@ -298,9 +299,13 @@ srctab_new(uint32_t max_sources)
 		srctab_free(t);
 		return NULL;
 	}
-	for (uint32_t i = 0; i < max_sources; i++)
-		t->e[i].next = i + 1 < max_sources ? i + 1 : NIL;
-	t->free = 0;
+	/*
+	 * Entries are handed out in order up to the high-water mark before the
+	 * free list is used, so untouched pages stay unmapped: a daemon's
+	 * resident memory follows the sources it has really seen.
+	 */
+	t->free = NIL;
+	t->hw = 0;
 	return t;
 }
 
@@ -338,7 +343,8 @@ srctab_prefetch(const struct srctab *t, uint8_t family,
 	uint32_t h = src_hash(t, family, addr), pos = h & t->idx.mask, i;
 
 	/* A full table evicts: the next victim and its slot are needed. */
-	uint32_t v = t->free == NIL ? lruq_peek(&t->lru) : NIL;
+	uint32_t v = t->free == NIL && t->hw == t->cap ?
+	    lruq_peek(&t->lru) : NIL;
 
 	if (level == 0) {
 		oat_prefetch(&t->idx, h);
@@ -388,7 +394,10 @@ srctab_get(struct srctab *t, uint8_t family, const uint8_t addr[16],
 		t->e[i].seq = ++t->seq;
 		return i;
 	}
-	if (t->free == NIL) {
+	if (t->free == NIL && t->hw < t->cap) {
+		i = t->hw++;
+		t->used++;
+	} else if (t->free == NIL) {
 		i = lruq_victim(&t->lru, t->e, sizeof(*t->e),
 		    offsetof(struct src, seq), t->cap);
 		e = &t->e[i];
