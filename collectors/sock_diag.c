@@ -14,6 +14,7 @@
  * at most lim->max_entries sockets are counted (the dump is then abandoned
  * and the result says it was truncated).
  */
+#include "nlbuf.h"
 #include "sock_diag.h"
 
 #include <arpa/inet.h>
@@ -324,15 +325,9 @@ sock_diag_parse(const void *buf, size_t len, struct sock_diag_acc *acc,
 	}
 	if (len == 0)
 		return SOCK_DIAG_PARSE_MORE;
-	/* libnl reads the headers in place: give it an aligned buffer. */
-	if ((uintptr_t)buf % NLMSG_ALIGNTO != 0) {
-		copy = malloc(len);
-		if (copy == NULL) {
-			set_error(err, errlen, "sock_diag: out of memory");
-			return -1;
-		}
-		memcpy(copy, buf, len);
-		buf = copy;
+	if ((buf = nlbuf_aligned(buf, len, &copy)) == NULL) {
+		set_error(err, errlen, "sock_diag: out of memory");
+		return -1;
 	}
 	nlh = (struct nlmsghdr *)buf;
 	rem = (int)len;

@@ -5,6 +5,7 @@
  * with nl_recv() after a poll() bounded by the time left, and walked by
  * tcp_metrics_parse() with libnl's nlmsg_* / genlmsg_* / nla_* helpers.
  */
+#include "nlbuf.h"
 #include "tcp_metrics.h"
 
 #include <errno.h>
@@ -179,14 +180,9 @@ tcp_metrics_parse(const void *buf, size_t len, int family_id,
 	}
 	if (len == 0)
 		return TCP_METRICS_PARSE_MORE;
-	if ((uintptr_t)buf % NLMSG_ALIGNTO != 0) {
-		copy = malloc(len);
-		if (copy == NULL) {
-			set_error(err, errlen, "tcp_metrics: out of memory");
-			return -1;
-		}
-		memcpy(copy, buf, len);
-		buf = copy;
+	if ((buf = nlbuf_aligned(buf, len, &copy)) == NULL) {
+		set_error(err, errlen, "tcp_metrics: out of memory");
+		return -1;
 	}
 	nlh = (struct nlmsghdr *)buf;
 	rem = (int)len;
