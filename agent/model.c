@@ -1224,6 +1224,18 @@ model_feed_many(struct model *m, const struct tcp_event *ev, size_t n,
 }
 
 void
+model_settle(struct model *m, uint64_t now_us)
+{
+	for (uint32_t i = 0; i < m->chw; i++) {
+		struct conn *c = &m->conns[i];
+
+		if ((c->flags & F_OBS_PENDING) && now_us >= c->obs_syn_us &&
+		    now_us - c->obs_syn_us >= UNANSWERED_GRACE_US)
+			obs_settle(m, c, now_us, false);
+	}
+}
+
+void
 model_finish(struct model *m)
 {
 	/* Order does not matter: each settled SYN adds one to a count. */

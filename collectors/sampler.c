@@ -1074,6 +1074,8 @@ model_publish(struct sampler *s, bool scan_nat)
 	struct model_source top[SAMPLER_TOP_SOURCES];
 	size_t ntop, nscan = 0;
 
+	/* Capture timestamps are wall-clock: settle SYNs nobody answered. */
+	model_settle(s->model, (uint64_t)(now_wall() * 1e6));
 	model_stats(s->model, &cur);
 	ms = s->base;
 	stats_add(&ms, &cur);

@@ -273,6 +273,15 @@ void model_prefetch(const struct model *m, const struct tcp_event *ev,
 /* End of capture: pending SYNs are settled (see observed_unanswered). */
 void model_finish(struct model *m);
 
+/*
+ * Live use: count as unanswered every SYN still waiting for a SYN-ACK
+ * after the 1 s grace at NOW_US (capture clock). The same SYNs would be
+ * counted when their connection's next SYN came; a client that gave up
+ * sends none, so a live caller settles them itself. Recent SYNs stay
+ * pending.
+ */
+void model_settle(struct model *m, uint64_t now_us);
+
 void model_stats(const struct model *m, struct model_stats *out);
 
 /* NAT clustering result for one source address. */

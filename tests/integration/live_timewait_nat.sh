@@ -32,10 +32,9 @@
 #     tcpdump on s0, tcpdump installed with apt-get when missing) == the
 #     SYNs the clients had to send again (TCP_INFO total_retrans, + 1 per
 #     failed connection);
-#   * the model's observed_unanswered_syns == the capture's unanswered
-#     SYNs that were followed by another SYN on the same 4-tuple (a live
-#     model settles a pending SYN only when the next one comes, see the
-#     report in the rfc1337 phase);
+#   * the model's observed_unanswered_syns == the capture's refused SYNs,
+#     the last one of a client that gave up included (the live model
+#     settles SYNs left unanswered for 1 s);
 #   * silently refused SYNs in the capture == TCPACKSkippedTimeWait delta;
 #   * no sampler drops (kernel, queue);
 #   * the NAT source 10.14.0.2 is found with 3 hosts (phase 1);
@@ -302,10 +301,11 @@ stop_serve() {
 	kill "$SERVE_PID" 2>/dev/null; wait "$SERVE_PID" 2>/dev/null
 }
 # wait_settings TS RFC1337: until the sampler's model runs with these
-# settings (serve pushes the live sysctls to it at its first tick).
+# settings (serve pushes the live sysctls to it on its 5 s tick; allow a
+# few ticks on a loaded machine).
 wait_settings() {
 	local want="[$1, $2, 0]" got=
-	for _ in $(seq 1 120); do
+	for _ in $(seq 1 300); do
 		scrape /model >"$TMP/m.json" 2>/dev/null &&
 			got=$(jget "$TMP/m.json" '[d["settings"]["net.ipv4.tcp_timestamps"], d["settings"]["net.ipv4.tcp_rfc1337"], d["dropped"]["queue"]]' 2>/dev/null)
 		if [ "$got" = "$want" ]; then
@@ -391,8 +391,10 @@ phase_check() {
 		[ "$(jget "$model" 'd["predicted_rejections"]')" = "$refused" ]
 	check "[$PHASE] refused SYNs in the capture ($refused) == SYNs the clients resent + failed connections ($cli_resent + $cli_failed)" \
 		[ "$refused" = $((cli_resent + cli_failed)) ]
-	check "[$PHASE] model observed_unanswered_syns ($(jget "$model" 'd["observed_unanswered_syns"]')) == refused SYNs followed by a retry ($retried)" \
-		[ "$(jget "$model" 'd["observed_unanswered_syns"]')" = "$retried" ]
+	# Every refused SYN, including the last one of a client that gave up:
+	# the live model settles SYNs unanswered for 1 s (model_settle).
+	check "[$PHASE] model observed_unanswered_syns ($(jget "$model" 'd["observed_unanswered_syns"]')) == refused SYNs in the capture ($refused; $retried of them retried)" \
+		[ "$(jget "$model" 'd["observed_unanswered_syns"]')" = "$refused" ]
 	check "[$PHASE] silently refused SYNs ($silent) == TCPACKSkippedTimeWait delta ($(delta TCPACKSkippedTimeWait))" \
 		[ "$silent" = "$(delta TCPACKSkippedTimeWait)" ]
 	check "[$PHASE] model SYNs ($(jget "$model" 'd["syns"]')) == captured SYNs ($syns)" \
@@ -505,8 +507,6 @@ FAILED=$($PY -c 'import json,sys; print(sum(not json.loads(l)["ok"] for l in ope
 check "[rfc1337] a client really failed (exactly 1 of $(wc -l <"$TMP/rfc1337.clients"))" [ "$FAILED" = 1 ]
 check "[rfc1337] every refused SYN (the failed client's $(jget "$TMP/rfc1337.cap.json" 'd["refused"]')) was PAWS-refused (PAWSTimewait +$(delta PAWSTimewait)), >= 3" \
 	[ "$(delta PAWSTimewait)" = "$(jget "$TMP/rfc1337.cap.json" 'd["refused"]')" -a "$(delta PAWSTimewait)" -ge 3 ]
-PENDING=$(( $(jget "$TMP/rfc1337.cap.json" 'd["refused"]') - $(jget "$TMP/rfc1337.model.json" 'd["observed_unanswered_syns"]') ))
-echo "[rfc1337] note: observed_unanswered_syns leaves out $PENDING refused SYN(s): the last SYN of an abandoned attempt stays pending in a live model"
 scrape /advice >"$TMP/advice.json"
 check "[rfc1337] /advice has rfc1337_timewait_nat ($(jget "$TMP/advice.json" '[f["severity"] for f in d["findings"] if f["id"] == "rfc1337_timewait_nat"]'))" \
 	[ "$(jget "$TMP/advice.json" 'any(f["id"] == "rfc1337_timewait_nat" for f in d["findings"])')" = true ]
