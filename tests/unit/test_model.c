@@ -716,6 +716,47 @@ test_observed_unanswered(void **state)
 	model_free(h.m);
 }
 
+/* Live use: a SYN left unanswered counts once, after the 1 s grace. */
+static uint64_t
+at_us(double t)
+{
+	return BASE * 1000000ull + (uint64_t)(t * 1e6 + 0.5);
+}
+
+static void
+test_settle(void **state)
+{
+	struct h h;
+
+	(void)state;
+	h_init(&h, MODEL_P_6_16, 0);
+	syn(&h, 100, NAT, 40001, 1000, 1, 5100000);	/* never answered */
+	model_settle(h.m, at_us(100.5));
+	assert_int_equal(stats(&h).observed_unanswered_syns, 0);
+	model_settle(h.m, at_us(101.5));
+	assert_int_equal(stats(&h).observed_unanswered_syns, 1);
+	model_settle(h.m, at_us(102));
+	assert_int_equal(stats(&h).observed_unanswered_syns, 1);
+	/* Its retransmission is pending again, and counted once more. */
+	syn(&h, 103, NAT, 40001, 1000, 1, 5103000);
+	model_settle(h.m, at_us(103.2));
+	assert_int_equal(stats(&h).observed_unanswered_syns, 1);
+	model_settle(h.m, at_us(104.5));
+	assert_int_equal(stats(&h).observed_unanswered_syns, 2);
+	/* An answered SYN never counts; a clock behind the SYN settles nothing. */
+	syn(&h, 105, NAT, 40002, 2000, 1, 5105000);
+	feed(&h, 105.001, NAT, 40002, 0, TCPF_SYN | TCPF_ACK, 1, 1, 1);
+	syn(&h, 106, NAT, 40003, 3000, 1, 5106000);
+	model_settle(h.m, at_us(50));
+	model_settle(h.m, at_us(106.5));
+	assert_int_equal(stats(&h).observed_unanswered_syns, 2);
+	model_settle(h.m, at_us(110));
+	assert_int_equal(stats(&h).observed_unanswered_syns, 3);
+	model_finish(h.m);
+	assert_int_equal(stats(&h).observed_unanswered_syns, 3);
+	model_free(h.m);
+}
+
 static void
 test_warmup(void **state)
 {
@@ -1050,6 +1091,7 @@ main(void)
 		cmocka_unit_test(test_tw_wrap),
 		cmocka_unit_test(test_whatif_rejected_world),
 		cmocka_unit_test(test_observed_unanswered),
+		cmocka_unit_test(test_settle),
 		cmocka_unit_test(test_warmup),
 		cmocka_unit_test(test_evictions),
 		cmocka_unit_test(test_memory_bound),
