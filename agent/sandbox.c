@@ -131,7 +131,7 @@ add_conditional(scmp_filter_ctx ctx, const struct sandbox_config *c)
 	    SCMP_A1(SCMP_CMP_MASKED_EQ, wr, 0));
 	/* Netlink sockets for sock_diag and tcp_metrics (1). */
 	rc |= seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 1,
-	    SCMP_A0(SCMP_CMP_EQ, AF_NETLINK));
+	    SCMP_A0(SCMP_CMP_EQ, AF_NETLINK, 0));
 	/* Threads only: a clone without CLONE_THREAD would be a fork (1). */
 	rc |= seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(clone), 1,
 	    SCMP_A0(SCMP_CMP_MASKED_EQ, CLONE_THREAD, CLONE_THREAD));
@@ -139,20 +139,20 @@ add_conditional(scmp_filter_ctx ctx, const struct sandbox_config *c)
 	rc |= seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(clone3), 0);
 	/* Thread names (MHD names its threads) (2). */
 	rc |= seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(prctl), 1,
-	    SCMP_A0(SCMP_CMP_EQ, PR_SET_NAME));
+	    SCMP_A0(SCMP_CMP_EQ, PR_SET_NAME, 0));
 	rc |= seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(prctl), 1,
-	    SCMP_A0(SCMP_CMP_EQ, PR_GET_NAME));
+	    SCMP_A0(SCMP_CMP_EQ, PR_GET_NAME, 0));
 	if (c->sampler) {
 		/* libpcap: the packet socket and the AF_INET one it uses
 		   for interface ioctls (2). */
 		rc |= seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 1,
-		    SCMP_A0(SCMP_CMP_EQ, AF_PACKET));
+		    SCMP_A0(SCMP_CMP_EQ, AF_PACKET, 0));
 		rc |= seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 1,
-		    SCMP_A0(SCMP_CMP_EQ, AF_INET));
+		    SCMP_A0(SCMP_CMP_EQ, AF_INET, 0));
 	} else {
 		/* stdio asks whether stderr is a terminal (TCGETS). */
 		rc |= seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 1,
-		    SCMP_A1(SCMP_CMP_EQ, TCGETS));
+		    SCMP_A1(SCMP_CMP_EQ, TCGETS, 0));
 	}
 	return rc;
 }

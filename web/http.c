@@ -313,6 +313,9 @@ handle(void *cls, struct MHD_Connection *conn, const char *url,
 	return ret;
 }
 
+static void mhd_logger(void *cls, const char *fmt, va_list ap)
+    __attribute__((format(printf, 2, 0)));
+
 static void
 mhd_logger(void *cls, const char *fmt, va_list ap)
 {
