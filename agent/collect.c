@@ -18,6 +18,7 @@ struct collector {
 	pthread_mutex_t lock;
 	pthread_cond_t done;		/* a collection finished */
 	bool collecting;
+	bool tick_waiting;		/* the ticker waits to collect */
 	struct snapshot *current;	/* NULL before the first collection */
 	double current_at;		/* monotonic time it was collected */
 	struct history *hist;
@@ -105,7 +106,11 @@ collector_get(struct collector *c)
 		if (c->current != NULL &&
 		    now_monotonic() - c->current_at < c->min_interval)
 			break;
-		if (!c->collecting) {
+		/*
+		 * A waiting tick goes first: back-to-back scrapes must not
+		 * starve it (it records history and follows sysctls).
+		 */
+		if (!c->collecting && !c->tick_waiting) {
 			refresh_locked(c, false);
 			break;
 		}
@@ -128,8 +133,10 @@ tick_main(void *arg)
 	clock_gettime(CLOCK_MONOTONIC, &next);
 	pthread_mutex_lock(&c->lock);
 	while (!c->stopping) {
+		c->tick_waiting = true;
 		while (c->collecting && !c->stopping)
 			pthread_cond_wait(&c->done, &c->lock);
+		c->tick_waiting = false;
 		if (c->stopping)
 			break;
 		refresh_locked(c, true);

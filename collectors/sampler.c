@@ -1191,6 +1191,12 @@ model_main(void *arg)
 	double last_pub = 0, last_scan = 0;
 	unsigned gen = atomic_load(&s->set_gen);
 
+	/*
+	 * Settings pushed between pthread_create() and the load above are
+	 * already counted in gen: look at them once now, or they would wait
+	 * for a change that may never come.
+	 */
+	apply_settings(s);
 	while (!atomic_load(&s->stop)) {
 		unsigned n = 0;
 		double now;
