@@ -191,6 +191,123 @@ lruq_sift_down(struct lruq_ent *h, uint32_t n, uint32_t i)
 }
 
 static void
+lruq_heapsort(struct lruq_ent *h, uint32_t n)
+{
+	for (uint32_t j = n / 2; j-- > 0;)
+		lruq_sift_down(h, n, j);
+	for (uint32_t m = n; m > 1; m--) {
+		struct lruq_ent t = h[0];
+		h[0] = h[m - 1];
+		h[m - 1] = t;
+		lruq_sift_down(h, m - 1, 0);
+	}
+}
+
+/*
+ * Hoare partition of A[0..N) (N >= 3) around the median of three seqs;
+ * returns P with A[0..P) <= pivot <= A[P..N). The seqs of a table are
+ * unique, so the pivot is neither the largest nor the smallest of the
+ * three and both sides are non-empty: 0 < P < N.
+ */
+static uint32_t
+lruq_partition(struct lruq_ent *a, uint32_t n)
+{
+	uint64_t x = a[0].seq, y = a[n / 2].seq, z = a[n - 1].seq;
+	uint64_t pivot = x < y ? (y < z ? y : (x < z ? z : x)) :
+	    (x < z ? x : (y < z ? z : y));
+	uint32_t i = 0, j = n - 1;
+
+	for (;;) {
+		while (a[i].seq < pivot)
+			i++;
+		while (a[j].seq > pivot)
+			j--;
+		if (i >= j)
+			return j + 1;
+		struct lruq_ent t = a[i];
+		a[i] = a[j];
+		a[j] = t;
+		i++;
+		j--;
+	}
+}
+
+/*
+ * Ascending sort by seq without allocating: quicksort (sequential passes,
+ * where a heap sort of a batch bigger than the cache misses on every
+ * level), insertion sort for short runs, heap sort past a depth limit.
+ */
+static void
+lruq_sort(struct lruq_ent *a, uint32_t n, unsigned depth)
+{
+	while (n > 16) {
+		uint32_t p;
+
+		if (depth-- == 0) {
+			lruq_heapsort(a, n);
+			return;
+		}
+		p = lruq_partition(a, n);
+		/* Recurse into the smaller side: stack depth O(log n). */
+		if (p < n - p) {
+			lruq_sort(a, p, depth);
+			a += p;
+			n -= p;
+		} else {
+			lruq_sort(a + p, n - p, depth);
+			n = p;
+		}
+	}
+	for (uint32_t i = 1; i < n; i++) {
+		struct lruq_ent x = a[i];
+		uint32_t j = i;
+
+		while (j > 0 && a[j - 1].seq > x.seq) {
+			a[j] = a[j - 1];
+			j--;
+		}
+		a[j] = x;
+	}
+}
+
+/* Reorder A[0..N) so that A[0..M) are its M smallest (0 < M < N). */
+static void
+lruq_select(struct lruq_ent *a, uint32_t n, uint32_t m)
+{
+	while (n > 16) {
+		uint32_t p = lruq_partition(a, n);
+
+		if (p == m)
+			return;
+		if (p > m) {
+			n = p;
+		} else {
+			a += p;
+			n -= p;
+			m -= p;
+		}
+	}
+	lruq_sort(a, n, 0);
+}
+
+static unsigned
+lruq_depth(uint32_t n)
+{
+	unsigned d = 0;
+
+	while (n > 1) {
+		n >>= 1;
+		d += 2;
+	}
+	return d;
+}
+
+/*
+ * Refill the batch with the oldest in-use entries, ascending. Exactness
+ * needs only that every in-use entry left out is newer than every entry
+ * taken; the batch size may vary.
+ */
+static void
 lruq_rebuild(struct lruq *q, const void *base, size_t stride, size_t off,
     uint32_t cap)
 {
@@ -198,10 +315,10 @@ lruq_rebuild(struct lruq *q, const void *base, size_t stride, size_t off,
 	uint32_t n = 0;
 	uint64_t limit = UINT64_MAX;
 
-	/* A threshold from a sample (every 64th entry) near the k-th
-	 * smallest lets the full pass skip the heap for most entries; if
-	 * fewer than k pass it, the batch is smaller but still the oldest
-	 * entries. */
+	/* A threshold from a sample (every 64th entry) near rank 7k/8
+	 * lets the pass skip most entries and usually fills less than the
+	 * batch; if it overflows, the oldest 3/4 are kept and the threshold
+	 * drops to the newest of them. */
 	if (cap >= 64 * 64 && q->k >= cap / 64) {
 		uint32_t ns = 0;
 		for (uint32_t i = 0; i < cap; i += 64) {
@@ -210,47 +327,37 @@ lruq_rebuild(struct lruq *q, const void *base, size_t stride, size_t off,
 				h[ns++].seq = s;
 		}
 		if (ns >= 64) {
-			/* Select rank ns * k / cap (+ 1/4 slack) by a heap
-			 * sort of the samples' seq. */
 			uint32_t r = (uint32_t)((uint64_t)ns * q->k / cap);
-			r += r / 4;
+			r -= r / 8;
 			if (r >= ns)
 				r = ns - 1;
-			for (uint32_t j = ns / 2; j-- > 0;)
-				lruq_sift_down(h, ns, j);
-			for (uint32_t m = ns; m > 1; m--) {
-				struct lruq_ent t = h[0];
-				h[0] = h[m - 1];
-				h[m - 1] = t;
-				lruq_sift_down(h, m - 1, 0);
-			}
-			limit = h[r].seq;
+			lruq_select(h, ns, r + 1);
+			/* h[r] is now the largest of the r + 1 smallest. */
+			limit = 0;
+			for (uint32_t j = 0; j <= r; j++)
+				if (h[j].seq > limit)
+					limit = h[j].seq;
 		}
 	}
 	for (uint32_t i = 0; i < cap; i++) {
 		uint64_t s = lruq_seq(base, stride, off, i);
 		if (s == 0 || s > limit)
 			continue;
-		if (n < q->k) {
-			/* sift up */
-			uint32_t j = n++;
-			while (j > 0 && h[(j - 1) / 2].seq < s) {
-				h[j] = h[(j - 1) / 2];
-				j = (j - 1) / 2;
-			}
-			h[j] = (struct lruq_ent){ .seq = s, .idx = i };
-		} else if (s < h[0].seq) {
-			h[0] = (struct lruq_ent){ .seq = s, .idx = i };
-			lruq_sift_down(h, n, 0);
+		if (n == q->k) {
+			uint32_t keep = q->k - q->k / 4;
+
+			lruq_select(h, n, keep);
+			limit = 0;
+			for (uint32_t j = 0; j < keep; j++)
+				if (h[j].seq > limit)
+					limit = h[j].seq;
+			n = keep;
+			if (s > limit)
+				continue;
 		}
+		h[n++] = (struct lruq_ent){ .seq = s, .idx = i };
 	}
-	/* Heap sort: ascending seq. */
-	for (uint32_t m = n; m > 1; m--) {
-		struct lruq_ent t = h[0];
-		h[0] = h[m - 1];
-		h[m - 1] = t;
-		lruq_sift_down(h, m - 1, 0);
-	}
+	lruq_sort(h, n, lruq_depth(n));
 	q->n = n;
 	q->pos = 0;
 }
