@@ -21,6 +21,8 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <inttypes.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -43,6 +45,8 @@
 #define REPLAY_MAX_SERVERS	4096
 #define REPLAY_SERVER_SLOTS	8192	/* power of two, > 2 x the cap */
 #define REPLAY_MAX_EXPLICIT	CLI_MAX_LIST
+#define REPLAY_BATCH		4096	/* events per hand-over to the models */
+#define REPLAY_MAX_THREADS	64
 /* Top sources printed when --top is not given. */
 #define REPLAY_TOP_DEFAULT	10
 #define REPLAY_TOP_MAX		10000
@@ -109,6 +113,23 @@ struct replay {
 	/* models */
 	struct instance inst[1 + MODEL_NPROFILES * V_COUNT];
 	unsigned ninst;
+	/*
+	 * Events go to the models in batches; with several threads each
+	 * instance is fed the whole batch, in order, by one of them (the
+	 * instances share nothing, so the results do not depend on the
+	 * thread count). The main thread bumps gen and feeds too, then
+	 * waits until pending (workers still busy) is 0.
+	 */
+	struct tcp_event *batch;
+	size_t nbatch;
+	unsigned nworkers;	/* started */
+	pthread_t worker[REPLAY_MAX_THREADS];
+	pthread_mutex_t lock;
+	pthread_cond_t go, done;
+	uint64_t gen;
+	unsigned pending;
+	bool stopping;
+	atomic_uint next_inst;
 	struct whatif_row rows[MODEL_NPROFILES * V_COUNT];
 	unsigned nrows;
 	/* counts */
@@ -474,29 +495,110 @@ static size_t
 memory_bound(const struct replay *r)
 {
 	size_t n = sizeof(*r) + 2 * sizeof(struct srvset) +
-	    REPLAY_PENDING_MAX * sizeof(struct tcp_event);
+	    (REPLAY_PENDING_MAX + REPLAY_BATCH) * sizeof(struct tcp_event);
 
 	for (unsigned i = 0; i < r->ninst; i++)
 		n += model_memory_bound(&r->inst[i].cfg);
 	return n;
 }
 
+/* Feed the batch to instances taken from a shared counter until none is
+ * left (balances instances of different sizes across threads). */
+static void
+feed_share(struct replay *r)
+{
+	unsigned i;
+
+	while ((i = atomic_fetch_add(&r->next_inst, 1)) < r->ninst)
+		model_feed_many(r->inst[i].m, r->batch, r->nbatch, NULL);
+}
+
+static void *
+worker_main(void *arg)
+{
+	struct replay *r = arg;
+	uint64_t seen = 0;
+
+	for (;;) {
+		pthread_mutex_lock(&r->lock);
+		while (r->gen == seen && !r->stopping)
+			pthread_cond_wait(&r->go, &r->lock);
+		seen = r->gen;
+		if (r->stopping) {
+			pthread_mutex_unlock(&r->lock);
+			return NULL;
+		}
+		pthread_mutex_unlock(&r->lock);
+		feed_share(r);
+		pthread_mutex_lock(&r->lock);
+		if (--r->pending == 0)
+			pthread_cond_signal(&r->done);
+		pthread_mutex_unlock(&r->lock);
+	}
+}
+
+static void
+dispatch(struct replay *r)
+{
+	if (r->nbatch == 0)
+		return;
+	atomic_store(&r->next_inst, 0);
+	if (r->nworkers > 0) {
+		pthread_mutex_lock(&r->lock);
+		r->gen++;
+		r->pending = r->nworkers;
+		pthread_cond_broadcast(&r->go);
+		pthread_mutex_unlock(&r->lock);
+	}
+	feed_share(r);
+	if (r->nworkers > 0) {
+		pthread_mutex_lock(&r->lock);
+		while (r->pending > 0)
+			pthread_cond_wait(&r->done, &r->lock);
+		pthread_mutex_unlock(&r->lock);
+	}
+	r->nbatch = 0;
+}
+
+/* Up to NTHREADS - 1 workers; if the system refuses some, the threads
+ * that exist feed every instance anyway. */
+static void
+start_workers(struct replay *r, unsigned nthreads)
+{
+	pthread_mutex_init(&r->lock, NULL);
+	pthread_cond_init(&r->go, NULL);
+	pthread_cond_init(&r->done, NULL);
+	atomic_init(&r->next_inst, 0);
+	for (unsigned i = 0; i + 1 < nthreads && i < REPLAY_MAX_THREADS; i++) {
+		if (pthread_create(&r->worker[i], NULL, worker_main, r) != 0)
+			break;
+		r->nworkers++;
+	}
+}
+
+static void
+stop_workers(struct replay *r)
+{
+	pthread_mutex_lock(&r->lock);
+	r->stopping = true;
+	pthread_cond_broadcast(&r->go);
+	pthread_mutex_unlock(&r->lock);
+	for (unsigned i = 0; i < r->nworkers; i++)
+		pthread_join(r->worker[i], NULL);
+	r->nworkers = 0;
+	pthread_cond_destroy(&r->go);
+	pthread_cond_destroy(&r->done);
+	pthread_mutex_destroy(&r->lock);
+}
+
 static inline void
 feed(struct replay *r, struct tcp_event *ev, int dir)
 {
 	ev->to_server = (uint8_t)dir;
-	/* The instances' tables are independent: start all their cache
-	 * misses for this event before the first model needs its lines
-	 * (model_prefetch() is a hint and changes nothing). */
-	if (r->ninst > 1) {
-		for (unsigned i = 0; i < r->ninst; i++)
-			model_prefetch(r->inst[i].m, ev, 0);
-		for (unsigned i = 0; i < r->ninst; i++)
-			model_prefetch(r->inst[i].m, ev, 1);
-	}
-	for (unsigned i = 0; i < r->ninst; i++)
-		model_feed(r->inst[i].m, ev, NULL);
+	r->batch[r->nbatch++] = *ev;
 	r->fed++;
+	if (r->nbatch == REPLAY_BATCH)
+		dispatch(r);
 }
 
 /* Feed what can be decided from the head of the FIFO; FORCE empties it. */
@@ -859,9 +961,9 @@ cmd_replay(int argc, char **argv)
 	unsigned long max_peers = MODEL_DEFAULT_MAX_PEERS;
 	unsigned long max_conns = MODEL_DEFAULT_MAX_CONNECTIONS;
 	unsigned long max_sources = MODEL_DEFAULT_MAX_SOURCES;
-	unsigned long top = REPLAY_TOP_DEFAULT;
+	unsigned long top = REPLAY_TOP_DEFAULT, threads = 0;
 	bool whatif = true, print_filter = false, stats = false;
-	bool progress_on = false;
+	bool progress_on = false, workers = false;
 	struct cli_flag flags[16 + MODEL_NBEHAVIOURS] = {
 		{ "format", CLI_STRING, &format, "text|json", "output format",
 		    "text" },
@@ -886,6 +988,10 @@ cmd_replay(int argc, char **argv)
 		{ "what-if", CLI_BOOL, &whatif, NULL,
 		    "also run every profile x {as given, tw_recycle=1, "
 		    "tw_recycle=0, timestamps off after 60 s}", "true" },
+		{ "threads", CLI_UINT, &threads, "N",
+		    "threads feeding the model instances (each instance is "
+		    "fed by one thread at a time; results do not depend on N)",
+		    "0: one per CPU, at most one per instance" },
 		{ "print-filter", CLI_BOOL, &print_filter, NULL,
 		    "print the BPF filter for FILE's link type and exit", NULL },
 		{ "stats", CLI_BOOL, &stats, NULL,
@@ -937,6 +1043,8 @@ cmd_replay(int argc, char **argv)
 	}
 	if (top > REPLAY_TOP_MAX)
 		return usage_error("--top: at most 10000");
+	if (threads > REPLAY_MAX_THREADS)
+		return usage_error("--threads: at most 64");
 
 	/* The kernel: flag, running kernel, or the default. */
 	if (kernel == NULL) {
@@ -1019,13 +1127,25 @@ cmd_replay(int argc, char **argv)
 	r->addrs = calloc(1, sizeof(*r->addrs));
 	r->ends = calloc(1, sizeof(*r->ends));
 	r->pend = malloc(REPLAY_PENDING_MAX * sizeof(*r->pend));
+	r->batch = malloc(REPLAY_BATCH * sizeof(*r->batch));
 	if (r->addrs == NULL || r->ends == NULL || r->pend == NULL ||
+	    r->batch == NULL ||
 	    build_models(r, &cfg, whatif, err, sizeof(err)) < 0) {
 		fprintf(stderr, "twaudit replay: %s\n", r->pend == NULL ||
-		    r->addrs == NULL || r->ends == NULL ? "out of memory" : err);
+		    r->addrs == NULL || r->ends == NULL || r->batch == NULL ?
+		    "out of memory" : err);
 		status = EXIT_INPUT;
 		goto out;
 	}
+	if (threads == 0) {
+		long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+
+		threads = ncpu > 0 ? (unsigned long)ncpu : 1;
+	}
+	if (threads > r->ninst)
+		threads = r->ninst;
+	start_workers(r, (unsigned)threads);
+	workers = true;
 
 	progress_on = isatty(STDERR_FILENO) == 1;
 	next_progress = t0 + 1.0;
@@ -1043,6 +1163,7 @@ cmd_replay(int argc, char **argv)
 		}
 	}
 	flush(r, UINT64_MAX, true);
+	dispatch(r);
 	if (progress_on && now_monotonic() >= t0 + 1.0)
 		progress(src, t0, true);
 	for (unsigned i = 0; i < r->ninst; i++)
@@ -1110,20 +1231,24 @@ cmd_replay(int argc, char **argv)
 		getrusage(RUSAGE_SELF, &ru);
 		fprintf(stderr, "replay-stats: elapsed_s=%.3f packets=%" PRIu64
 		    " events=%" PRIu64 " packets_per_s=%.0f models=%u "
-		    "max_rss_bytes=%ld memory_bound_bytes=%zu "
+		    "threads=%u max_rss_bytes=%ld memory_bound_bytes=%zu "
 		    "selected_model_bound_bytes=%zu\n", el, res.ps->packets,
 		    r->fed, el > 0 ? (double)res.ps->packets / el : 0.0,
-		    r->ninst, ru.ru_maxrss * 1024L, memory_bound(r),
+		    r->ninst, r->nworkers + 1, ru.ru_maxrss * 1024L,
+		    memory_bound(r),
 		    model_memory_bound(&r->inst[0].cfg));
 	}
 	free(res.top);
 out:
 	if (r != NULL) {
+		if (workers)
+			stop_workers(r);
 		for (unsigned i = 0; i < r->ninst; i++)
 			model_free(r->inst[i].m);
 		free(r->addrs);
 		free(r->ends);
 		free(r->pend);
+		free(r->batch);
 		free(r);
 	}
 	pcap_source_close(src);

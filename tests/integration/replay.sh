@@ -218,6 +218,16 @@ d = json.load(open(sys.argv[1]))
 print(" ".join(w["profile"] for w in d["what_if"][::4]), len(d["what_if"]),
       sorted(set(w["variant"] for w in d["what_if"])))' "$TMP/lt.json")" = \
 	"$PNAMES 36 ['as_given', 'timestamps_off_now', 'tw_recycle=0', 'tw_recycle=1']"
+# The instances are fed in batches by several threads: the result must
+# not depend on how many (each instance sees every event, in order).
+for t in 1 3 64; do
+	"$TWAUDIT" replay --format=json --threads=$t --kernel=4.4 \
+		--set net.ipv4.tcp_tw_recycle=1 "$TMP/lt.pcap" >"$TMP/thr$t.json"
+done
+check "--threads=1 and 3: identical JSON (what-if on)" cmp -s "$TMP/thr1.json" "$TMP/thr3.json"
+check "--threads=1 and 64: identical JSON" cmp -s "$TMP/thr1.json" "$TMP/thr64.json"
+"$TWAUDIT" replay --threads=65 "$TMP/lt.pcap" >/dev/null 2>&1
+check "--threads=65: exit 1" test $? = 1
 "$TWAUDIT" replay --kernel=4.4 --set net.ipv4.tcp_tw_recycle=1 "$TMP/lt.pcap" \
 	>"$TMP/text.out"
 check "text: summary, what-if table with every profile, top sources" \
