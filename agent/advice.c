@@ -355,6 +355,33 @@ nat_sources_json(const struct sampler_stats *sm)
 }
 
 /*
+ * evidence.model.tcp_metrics_agreement, only when the model's peer table
+ * and the kernel's disagree on enough peers: the estimate beside it is
+ * then less reliable than it looks.
+ */
+static void
+ev_model_agreement(json_t *m, const struct sampler_stats *sm)
+{
+	const struct sampler_agreement *a = &sm->tcpm_agreement;
+	uint64_t uni = a->kernel + a->model - a->common;
+
+	if (!a->valid || uni < SAMPLER_AGREE_MIN_PEERS ||
+	    a->ratio >= SAMPLER_AGREE_LOW)
+		return;
+	json_object_set_new(m, "tcp_metrics_agreement", json_pack(
+	    "{s:f, s:I, s:I, s:I, s:s}",
+	    "ratio", a->ratio,
+	    "kernel_peers", (json_int_t)a->kernel,
+	    "model_peers", (json_int_t)a->model,
+	    "matched_peers", (json_int_t)a->matched,
+	    "note", "The model's peer table agrees with the kernel's "
+	    "tcp_metrics table on few of the peers with a stamp younger than "
+	    "60 s: its estimates are less reliable here (capture drops, "
+	    "traffic the sampler does not see, or kernel behaviour the "
+	    "profile does not describe)."));
+}
+
+/*
  * evidence.model: the live estimate, when the sampler runs: predicted
  * rejections per minute (scaled), the NAT sources, and what-if for the
  * other tw_recycle setting.
@@ -381,6 +408,7 @@ ev_model(json_t *ev, const struct snapshot *s)
 	    "nat_sources_count", (json_int_t)sm->nat_sources,
 	    "per_connection_sources", (json_int_t)sm->per_connection_sources,
 	    "nat_sources", nat_sources_json(sm), "what_if", wi);
+	ev_model_agreement(m, sm);
 	json_object_set_new(ev, "model", m);
 }
 

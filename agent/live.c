@@ -14,12 +14,14 @@ struct live {
 	struct sampler *sampler;
 	char why[SAMPLER_ERR_LEN];	/* why it is not running, if not */
 	int settings[MODEL_NSETTINGS];	/* last pushed, -1 before */
+	struct sampler_kpeer kp[SAMPLER_TCPM_PEERS];	/* tcp_metrics, scratch */
 };
 
 /*
  * What-if models: the running profile with tw_recycle off, and with it on.
  * From 4.12 the knob is gone, so "on" is asked of the last kernels that
  * had it (4.1-4.11): what this traffic would suffer on an old fleet member.
+ * Both assume timestamps on; tcp_rfc1337 follows the live value.
  */
 static void
 add_whatifs(struct sampler_config *cfg)
@@ -34,6 +36,7 @@ add_whatifs(struct sampler_config *cfg)
 		memcpy(w->setting, cfg->model.setting, sizeof(w->setting));
 		w->setting[MS_TW_RECYCLE] = (int32_t)i;
 		w->setting[MS_TIMESTAMPS] = 1;
+		w->follow = 1u << MS_RFC1337;
 		if (i == 1 && !has_knob &&
 		    model_profile_by_name("4.1-4.11", &old) == 0)
 			w->profile = old;
@@ -93,6 +96,29 @@ live_new(const struct live_opts *o, struct live **out, char *err,
 	return 0;
 }
 
+/*
+ * The kernel's recent tcp_metrics stamps, for the sampler to compare with
+ * its model. Only where the kernel has them (3.7-4.11: TW attributes, or
+ * a running kernel that old with none stored yet); else withdrawn.
+ */
+static void
+follow_tcp_metrics(struct live *l, const struct snapshot *s)
+{
+	const struct tcp_metrics_stats *t = &s->tcpm;
+	bool complete;
+	size_t n;
+
+	if (s->source[SRC_TCP_METRICS].state != SOURCE_OK ||
+	    t->dump_wall <= 0 || !(t->has_tw_attrs ||
+	    (s->running_kv.code != 0 && s->running_kv.code < KV(4, 12, 0)))) {
+		sampler_set_kernel_peers(l->sampler, NULL, 0, false, 0);
+		return;
+	}
+	n = sampler_kpeers_from_tcp_metrics(t, l->kp, SAMPLER_TCPM_PEERS,
+	    &complete);
+	sampler_set_kernel_peers(l->sampler, l->kp, n, complete, t->dump_wall);
+}
+
 void
 live_follow(struct live *l, const struct snapshot *s)
 {
@@ -120,6 +146,7 @@ live_follow(struct live *l, const struct snapshot *s)
 	if (changed)
 		sampler_set_settings(l->sampler, v[MS_TW_RECYCLE],
 		    v[MS_TIMESTAMPS], v[MS_RFC1337]);
+	follow_tcp_metrics(l, s);
 }
 
 void

@@ -685,6 +685,19 @@ model_free(struct model *m)
  * Event processing
  */
 
+/*
+ * One settings change, at the model's current time: the kernel reads its
+ * sysctls per packet and forgets nothing when one changes, so neither
+ * does the model (peer stamps, TIME-WAITs and pending SYNs are kept; a
+ * stamp stored before tcp_timestamps goes to 0 keeps rejecting, §11.1).
+ * Scheduled changes (apply_changes) and model_set_setting() both end here.
+ */
+static void
+change_setting(struct model *m, unsigned which, int32_t value)
+{
+	m->setting[which] = value;
+}
+
 static void
 apply_changes(struct model *m, uint64_t now)
 {
@@ -692,9 +705,24 @@ apply_changes(struct model *m, uint64_t now)
 		const struct model_change *ch = &m->cfg.change[m->next_change];
 		if (now < m->t0_us || now - m->t0_us < ch->at_us)
 			break;
-		m->setting[ch->setting] = ch->value;
+		change_setting(m, ch->setting, ch->value);
 		m->next_change++;
 	}
+}
+
+int
+model_set_setting(struct model *m, enum model_setting which, int32_t value)
+{
+	if ((unsigned)which >= MODEL_NSETTINGS || value < 0)
+		return -1;
+	change_setting(m, which, value);
+	return 0;
+}
+
+int32_t
+model_get_setting(const struct model *m, enum model_setting which)
+{
+	return (unsigned)which < MODEL_NSETTINGS ? m->setting[which] : -1;
 }
 
 static inline void
@@ -1308,6 +1336,38 @@ model_peer_get(const struct model *m, uint8_t family, const uint8_t server[16],
 	*ts = m->peers[i].ts;
 	*stamp = m->peers[i].stamp;
 	return 0;
+}
+
+size_t
+model_peers_fresh(const struct model *m, uint32_t now_s,
+    void (*fn)(void *arg, const struct model_peer *p), void *arg)
+{
+	size_t n = 0;
+
+	/* Only entries handed out so far: untouched table pages stay so. */
+	for (uint32_t b = 0; b < (m->pslots ? m->pnb : 1); b++) {
+		uint32_t lo = m->pslots ? b * PSLOTS : 0;
+		uint32_t hi = m->pslots ? lo + m->pslot[b].n : m->phw;
+
+		for (uint32_t i = lo; i < hi; i++) {
+			const struct peer *p = &m->peers[i];
+			struct model_peer out;
+
+			if (!p->in_use || p->stamp == 0 ||
+			    (uint32_t)(now_s - p->stamp) >= TCP_PAWS_MSL)
+				continue;
+			n++;
+			if (fn == NULL)
+				continue;
+			out.family = p->family;
+			memcpy(out.client, p->client, 16);
+			memcpy(out.server, p->server, 16);
+			out.ts = p->ts;
+			out.stamp = p->stamp;
+			fn(arg, &out);
+		}
+	}
+	return n;
 }
 
 int

@@ -401,10 +401,26 @@ struct sampler {
 	int32_t want_setting[MODEL_NSETTINGS];
 	_Atomic unsigned set_gen;
 
+	/* Kernel peers to compare (any thread) -> model thread; set_lock. */
+	struct sampler_kpeer *kin;	/* SAMPLER_TCPM_PEERS */
+	size_t nkin;
+	bool kin_set, kin_complete;
+	double kin_at;
+	_Atomic unsigned kp_gen;
+
 	/* Model thread state. */
 	struct model *model;
 	struct model *whatif[SAMPLER_MAX_WHATIF];
 	int32_t setting[MODEL_NSETTINGS];
+	int32_t wsetting[SAMPLER_MAX_WHATIF][MODEL_NSETTINGS];
+	uint64_t settings_changes;
+	struct sampler_kpeer *kcmp;	/* SAMPLER_TCPM_PEERS */
+	size_t nkcmp;
+	bool kpending;			/* kcmp waits for the model */
+	double kat;			/* its dump time (wall) */
+	uint64_t kat_us;
+	double started_wall;
+	struct sampler_agreement agree;
 	struct model_stats base;	/* cumulative figures of old models */
 	struct flow *flows;
 	struct rate_point rate[RATE_SLOTS];
@@ -525,6 +541,10 @@ sampler_new(const struct sampler_config *cfg, char *err, size_t errlen)
 	atomic_init(&s->stop, false);
 	atomic_init(&s->consumer_sleeping, false);
 	atomic_init(&s->set_gen, 0);
+	atomic_init(&s->kp_gen, 0);
+	for (unsigned i = 0; i < cfg->nwhatif; i++)
+		memcpy(s->wsetting[i], cfg->whatif[i].setting,
+		    sizeof(s->wsetting[i]));
 	if (!cfg->enabled) {
 		s->fixed_state = SAMPLER_UNAVAILABLE;
 		set_error(s->fixed_error, sizeof(s->fixed_error),
@@ -985,6 +1005,8 @@ local_direction(struct sampler *s, const struct tcp_event *ev)
 	return ev->sport > ev->dport || (ev->sport == ev->dport);
 }
 
+static void agree_run(struct sampler *s);
+
 static void
 model_event(struct sampler *s, struct tcp_event *ev)
 {
@@ -992,6 +1014,10 @@ model_event(struct sampler *s, struct tcp_event *ev)
 	bool dst_local = is_server(s, ev->family, ev->dst);
 	const uint8_t *client;
 
+	/* A comparison waits until the model has every event up to the
+	 * dump: run it before the first later one. */
+	if (s->kpending && ev->time_us > s->kat_us)
+		agree_run(s);
 	if (src_local && dst_local)
 		ev->to_server = (uint8_t)local_direction(s, ev);
 	else if (dst_local)
@@ -1014,31 +1040,214 @@ model_event(struct sampler *s, struct tcp_event *ev)
 			model_feed(s->whatif[i], ev, NULL);
 }
 
+/*
+ * Live settings changed: apply them to the running models at their
+ * current time, as the kernel does (it forgets no peer stamp and no
+ * TIME-WAIT when a sysctl changes, §11.1). What-if models take only the
+ * settings they follow; their what-if values stay.
+ */
 static void
 apply_settings(struct sampler *s)
 {
 	int32_t want[MODEL_NSETTINGS];
-	bool same = true;
-	struct model *m;
-	struct model_stats ms;
-	char err[SAMPLER_ERR_LEN];
+	bool changed = false;
 
 	pthread_mutex_lock(&s->set_lock);
 	memcpy(want, s->want_setting, sizeof(want));
 	pthread_mutex_unlock(&s->set_lock);
-	for (int i = 0; i < MODEL_NSETTINGS; i++)
-		same &= want[i] == s->setting[i];
-	if (same)
+	for (int k = 0; k < MODEL_NSETTINGS; k++) {
+		if (want[k] == s->setting[k] ||
+		    model_set_setting(s->model, (enum model_setting)k,
+		    want[k]) < 0)
+			continue;
+		s->setting[k] = want[k];
+		changed = true;
+		for (unsigned i = 0; i < s->cfg.nwhatif; i++)
+			if ((s->cfg.whatif[i].follow & (1u << k)) &&
+			    s->whatif[i] != NULL &&
+			    model_set_setting(s->whatif[i],
+			    (enum model_setting)k, want[k]) == 0)
+				s->wsetting[i][k] = want[k];
+	}
+	if (changed)
+		s->settings_changes++;
+}
+
+/* ----- the kernel's tcp_metrics table against the model's ----- */
+
+static int
+kpeer_cmp(const void *a, const void *b)
+{
+	const struct sampler_kpeer *x = a, *y = b;
+	int c;
+
+	if (x->family != y->family)
+		return x->family < y->family ? -1 : 1;
+	if ((c = memcmp(x->client, y->client, 16)) != 0)
+		return c;
+	return memcmp(x->server, y->server, 16);
+}
+
+struct agree_walk {
+	const struct sampler_agree_in *in;
+	const struct sampler_kpeer *k;
+	size_t nk;
+	struct sampler_agreement *out;
+};
+
+static bool
+agree_keep(const struct sampler_agree_in *in, uint8_t family,
+    const uint8_t client[16], uint32_t stamp)
+{
+	return (family == 4 || family == 6) &&
+	    sampler_client_sampled(family, client, in->ratio) &&
+	    (uint32_t)(in->now_s - stamp) < 60 &&
+	    (int32_t)(stamp - in->since_s) > 0;
+}
+
+static void
+agree_model_peer(void *arg, const struct model_peer *p)
+{
+	struct agree_walk *w = arg;
+	struct sampler_kpeer key;
+	const struct sampler_kpeer *hit;
+
+	if (!agree_keep(w->in, p->family, p->client, p->stamp))
 		return;
-	m = build_model(s, s->cfg.model.profile, want, true, err, sizeof(err));
-	if (m == NULL)
-		return;		/* keep the old one; nothing else to do */
-	model_stats(s->model, &ms);
-	stats_add(&s->base, &ms);
-	model_free(s->model);
-	s->model = m;
-	memcpy(s->setting, want, sizeof(want));
-	s->resets++;
+	w->out->model++;
+	memset(&key, 0, sizeof(key));
+	key.family = p->family;
+	memcpy(key.client, p->client, 16);
+	if (w->in->key_server)
+		memcpy(key.server, p->server, 16);
+	hit = w->nk > 0 ? bsearch(&key, w->k, w->nk, sizeof(*w->k),
+	    kpeer_cmp) : NULL;
+	if (hit == NULL)
+		return;
+	w->out->common++;
+	if (hit->tsval == p->ts)
+		w->out->matched++;
+}
+
+void
+sampler_agreement_compute(const struct model *m,
+    const struct sampler_agree_in *in, struct sampler_kpeer *k, size_t nk,
+    struct sampler_agreement *out)
+{
+	struct agree_walk w = { in, k, 0, out };
+	size_t n = 0;
+	uint64_t uni;
+
+	/* The kernel's side, keyed as the profile keys its table. */
+	for (size_t i = 0; i < nk; i++) {
+		struct sampler_kpeer e = k[i];
+		bool local = in->nservers == 0 || !e.has_server;
+
+		if (e.family == 4) {
+			memset(e.client + 4, 0, 12);
+			memset(e.server + 4, 0, 12);
+		}
+		for (size_t j = 0; !local && j < in->nservers; j++)
+			local = in->servers[j].family == e.family &&
+			    memcmp(in->servers[j].addr, e.server,
+			    e.family == 4 ? 4 : 16) == 0;
+		if (!local || !agree_keep(in, e.family, e.client, e.stamp))
+			continue;
+		if (!in->key_server)
+			memset(e.server, 0, 16);
+		k[n++] = e;
+	}
+	qsort(k, n, sizeof(*k), kpeer_cmp);
+	/* One entry per key (a client-only key can merge several). */
+	w.nk = 0;
+	for (size_t i = 0; i < n; i++)
+		if (w.nk == 0 || kpeer_cmp(&k[w.nk - 1], &k[i]) != 0)
+			k[w.nk++] = k[i];
+		else if ((int32_t)(k[i].stamp - k[w.nk - 1].stamp) > 0)
+			k[w.nk - 1] = k[i];
+	out->kernel = w.nk;
+	out->model = out->common = out->matched = 0;
+	model_peers_fresh(m, in->now_s, agree_model_peer, &w);
+	uni = out->kernel + out->model - out->common;
+	out->ratio = uni == 0 ? 1.0 : (double)out->matched / (double)uni;
+	out->valid = true;
+}
+
+size_t
+sampler_kpeers_from_tcp_metrics(const struct tcp_metrics_stats *t,
+    struct sampler_kpeer *out, size_t max, bool *complete)
+{
+	uint32_t now_s = (uint32_t)t->dump_wall;
+	size_t n = 0;
+
+	*complete = !t->truncated && t->recent_dropped == 0;
+	for (size_t i = 0; i < t->nrecent; i++) {
+		const struct tcp_metrics_entry *e = &t->recent[i];
+		struct sampler_kpeer *k;
+		size_t alen = e->addr.family == AF_INET ? 4 : 16;
+
+		/* The kernel's freshness: (u32)(now - stamp) < 60. */
+		if (!e->has_tw || e->stamp_age_s < 0 ||
+		    e->stamp_age_s >= TCP_METRICS_FRESH_S ||
+		    (e->addr.family != AF_INET && e->addr.family != AF_INET6))
+			continue;
+		if (n == max) {
+			*complete = false;
+			break;
+		}
+		k = &out[n++];
+		memset(k, 0, sizeof(*k));
+		k->family = e->addr.family == AF_INET ? 4 : 6;
+		memcpy(k->client, e->addr.addr, alen);
+		if (e->saddr.family == e->addr.family) {
+			k->has_server = true;
+			memcpy(k->server, e->saddr.addr, alen);
+		}
+		k->tsval = e->tsval;
+		k->stamp = now_s - (uint32_t)e->stamp_age_s;
+	}
+	return n;
+}
+
+/* Model thread: take the kernel peers handed over, if new. */
+static void
+agree_take(struct sampler *s)
+{
+	pthread_mutex_lock(&s->set_lock);
+	s->kpending = false;
+	if (!s->kin_set) {
+		s->agree.valid = false;
+	} else if (!s->kin_complete) {
+		s->agree.valid = false;
+		s->agree.incomplete++;
+	} else {
+		memcpy(s->kcmp, s->kin, s->nkin * sizeof(*s->kcmp));
+		s->nkcmp = s->nkin;
+		s->kat = s->kin_at;
+		s->kat_us = (uint64_t)(s->kin_at * 1e6);
+		s->kpending = true;
+	}
+	pthread_mutex_unlock(&s->set_lock);
+}
+
+/* Model thread: compare now (the model has the events up to the dump). */
+static void
+agree_run(struct sampler *s)
+{
+	struct sampler_agree_in in = {
+		.key_server = model_config_behaviour(&s->cfg.model,
+		    MB_KEY_SERVER_ADDR),
+		.ratio = s->cfg.ratio,
+		.servers = s->server,
+		.nservers = s->nservers,
+		.now_s = (uint32_t)s->kat,
+		.since_s = (uint32_t)s->started_wall,
+	};
+
+	s->kpending = false;
+	sampler_agreement_compute(s->model, &in, s->kcmp, s->nkcmp, &s->agree);
+	s->agree.at = s->kat;
+	s->agree.comparisons++;
 }
 
 static uint64_t
@@ -1116,6 +1325,8 @@ model_publish(struct sampler *s, bool scan_nat)
 	p->unsampled = s->unsampled;
 	p->foreign = s->foreign;
 	p->model_resets = s->resets;
+	p->settings_changes = s->settings_changes;
+	p->tcpm_agreement = s->agree;
 	p->model = ms;
 	p->predicted_rejections = ms.predicted_rejections * r;
 	for (int i = 0; i < MODEL_NREASONS; i++)
@@ -1140,8 +1351,7 @@ model_publish(struct sampler *s, bool scan_nat)
 		copy_str(w->profile, sizeof(w->profile),
 		    model_profile_name(s->cfg.whatif[i].profile) ?
 		    model_profile_name(s->cfg.whatif[i].profile) : "?");
-		memcpy(w->setting, s->cfg.whatif[i].setting,
-		    sizeof(w->setting));
+		memcpy(w->setting, s->wsetting[i], sizeof(w->setting));
 		w->predicted_rejections = wm.predicted_rejections * r;
 		for (int k = 0; k < MODEL_NREASONS; k++)
 			w->by_reason[k] = wm.by_reason[k] * r;
@@ -1190,6 +1400,7 @@ model_main(void *arg)
 	struct tcp_event ev;
 	double last_pub = 0, last_scan = 0;
 	unsigned gen = atomic_load(&s->set_gen);
+	unsigned kgen = atomic_load(&s->kp_gen);
 
 	/*
 	 * Settings pushed between pthread_create() and the load above are
@@ -1209,6 +1420,12 @@ model_main(void *arg)
 			gen = atomic_load(&s->set_gen);
 			apply_settings(s);
 		}
+		if (atomic_load(&s->kp_gen) != kgen) {
+			kgen = atomic_load(&s->kp_gen);
+			agree_take(s);
+		}
+		if (s->kpending && now_wall() >= s->kat + SAMPLER_AGREE_GRACE_S)
+			agree_run(s);
 		now = now_monotonic();
 		if (now - last_pub >= 0.25) {
 			bool scan = now - last_scan >= 2.0;
@@ -1280,7 +1497,10 @@ sampler_start(struct sampler *s, char *err, size_t errlen)
 	    SAMPLER_DEFAULT_RING);
 	s->flows = calloc(SAMPLER_FLOW_SLOTS, sizeof(*s->flows));
 	s->scan = calloc(SAMPLER_NAT_SCAN, sizeof(*s->scan));
-	if (s->ring == NULL || s->flows == NULL || s->scan == NULL)
+	s->kin = calloc(SAMPLER_TCPM_PEERS, sizeof(*s->kin));
+	s->kcmp = calloc(SAMPLER_TCPM_PEERS, sizeof(*s->kcmp));
+	if (s->ring == NULL || s->flows == NULL || s->scan == NULL ||
+	    s->kin == NULL || s->kcmp == NULL)
 		return start_fail(s, SAMPLER_FAILED, "out of memory", err,
 		    errlen);
 	s->model = build_model(s, s->cfg.model.profile, s->setting, true, msg,
@@ -1288,8 +1508,12 @@ sampler_start(struct sampler *s, char *err, size_t errlen)
 	if (s->model == NULL)
 		return start_fail(s, SAMPLER_FAILED, msg, err, errlen);
 	for (unsigned i = 0; i < s->cfg.nwhatif; i++) {
+		/* Followed settings start from the live ones pushed so far. */
+		for (int k = 0; k < MODEL_NSETTINGS; k++)
+			if (s->cfg.whatif[i].follow & (1u << k))
+				s->wsetting[i][k] = s->setting[k];
 		s->whatif[i] = build_model(s, s->cfg.whatif[i].profile,
-		    s->cfg.whatif[i].setting, false, msg, sizeof(msg));
+		    s->wsetting[i], false, msg, sizeof(msg));
 		if (s->whatif[i] == NULL)
 			return start_fail(s, SAMPLER_FAILED, msg, err, errlen);
 	}
@@ -1317,6 +1541,7 @@ sampler_start(struct sampler *s, char *err, size_t errlen)
 	}
 	(void)any_open;
 	s->started_mono = now;
+	s->started_wall = now_wall();
 	s->rate[0].t = now;	/* rate origin: zero at the start */
 	s->nrate = 1;
 	s->rate_next = 1;
@@ -1409,6 +1634,26 @@ sampler_set_settings(struct sampler *s, int tw_recycle, int timestamps,
 }
 
 void
+sampler_set_kernel_peers(struct sampler *s, const struct sampler_kpeer *p,
+    size_t n, bool complete, double dump_wall)
+{
+	pthread_mutex_lock(&s->set_lock);
+	if (s->kin == NULL) {
+		/* Not started: nothing compares. */
+		pthread_mutex_unlock(&s->set_lock);
+		return;
+	}
+	s->kin_set = p != NULL;
+	s->kin_complete = complete && n <= SAMPLER_TCPM_PEERS;
+	s->nkin = n < SAMPLER_TCPM_PEERS ? n : SAMPLER_TCPM_PEERS;
+	if (p != NULL)
+		memcpy(s->kin, p, s->nkin * sizeof(*p));
+	s->kin_at = dump_wall;
+	pthread_mutex_unlock(&s->set_lock);
+	atomic_fetch_add(&s->kp_gen, 1);
+}
+
+void
 sampler_filter(struct sampler *s, char *out, size_t outlen)
 {
 	if (outlen == 0)
@@ -1451,6 +1696,8 @@ sampler_free(struct sampler *s)
 	sampler_ring_free(s->ring);
 	free(s->flows);
 	free(s->scan);
+	free(s->kin);
+	free(s->kcmp);
 	pthread_cond_destroy(&s->wake);
 	pthread_mutex_destroy(&s->wake_lock);
 	pthread_mutex_destroy(&s->set_lock);

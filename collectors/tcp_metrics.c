@@ -387,6 +387,7 @@ tcp_metrics_collect(struct tcp_metrics_stats *out,
 	nl_socket_disable_msg_peek(sk);
 	(void)nl_socket_set_msg_buf_size(sk, TM_MSG_BUF);
 	st = dump(sk, family, out, deadline, l.timeout_ms, err, errlen);
+	out->dump_wall = now_wall();
 done:
 	nl_socket_free(sk);
 	return st;

@@ -67,7 +67,12 @@ struct live_opts {
 int live_new(const struct live_opts *opts, struct live **out, char *err,
     size_t errlen);
 
-/* Follow the live sysctls of S (tw_recycle, timestamps, rfc1337). */
+/*
+ * Follow the live sysctls of S (tw_recycle, timestamps, rfc1337), and
+ * hand its tcp_metrics stamps to the sampler for the agreement figure
+ * (sampler_set_kernel_peers()). Called on the tick, whose snapshot has a
+ * fresh dump.
+ */
 void live_follow(struct live *l, const struct snapshot *s);
 
 /* Copy the sampler's current figures and state into S. */

@@ -270,6 +270,21 @@ void model_feed_many(struct model *m, const struct tcp_event *ev, size_t n,
 void model_prefetch(const struct model *m, const struct tcp_event *ev,
     int level);
 
+/*
+ * Change setting WHICH to VALUE (>= 0) now, between the events fed so far
+ * and the next one: exactly what a scheduled change ("NAME=VALUE@T",
+ * model_config.change) does when the first event at or after T arrives,
+ * through the same code. Nothing is reset: peer stamps, TIME-WAITs,
+ * pending SYNs and totals stay, as in the kernel when a sysctl changes
+ * (kernel-semantics.md §11.1: stamps stored before tcp_timestamps goes
+ * to 0 keep refusing SYNs for up to 60 s on no-timestamp-drop profiles).
+ * Returns 0, or -1 for an unknown setting or a negative value.
+ */
+int model_set_setting(struct model *m, enum model_setting which,
+    int32_t value);
+/* The value in force now (-1 for an unknown setting). */
+int32_t model_get_setting(const struct model *m, enum model_setting which);
+
 /* End of capture: pending SYNs are settled (see observed_unanswered). */
 void model_finish(struct model *m);
 
@@ -322,6 +337,26 @@ int model_source_get(const struct model *m, uint8_t family,
 int model_peer_get(const struct model *m, uint8_t family,
     const uint8_t server[16], const uint8_t client[16], uint32_t *ts,
     uint32_t *stamp);
+
+/* A peer-table entry as model_peers_fresh() reports it. */
+struct model_peer {
+	uint8_t family;		/* 4 or 6 */
+	uint8_t client[16];
+	uint8_t server[16];	/* zero unless the profile keys by (server,
+				   client) (key-server-addr) */
+	uint32_t ts;		/* the peer's TSval */
+	uint32_t stamp;		/* capture-clock second it was stored */
+};
+
+/*
+ * Call FN (may be NULL) for every peer entry whose stamp is fresh at
+ * NOW_S by the passive check's test, (u32)(now_s - stamp) < 60, in no
+ * particular order; returns how many. Read-only; walks only the entries
+ * handed out so far (at most max_peers). For comparing with the kernel's
+ * tcp_metrics table and for tests.
+ */
+size_t model_peers_fresh(const struct model *m, uint32_t now_s,
+    void (*fn)(void *arg, const struct model_peer *p), void *arg);
 
 /* The documented memory bound of a model built from CFG, in bytes. */
 size_t model_memory_bound(const struct model_config *cfg);

@@ -35,6 +35,7 @@
 #include "model.h"
 #include "packet.h"
 #include "tcp_event.h"
+#include "tcp_metrics.h"
 
 #define SAMPLER_MAX_INTERFACES	16	/* --sampler.interface */
 #define SAMPLER_MAX_SERVERS	64	/* server addresses (filter size:
@@ -86,6 +87,10 @@ void sampler_addr_format(const struct sampler_addr *a, char *out,
 struct sampler_whatif {
 	enum model_profile profile;
 	int32_t setting[MODEL_NSETTINGS];	/* enum model_setting */
+	/* Bit (1 << enum model_setting): this setting follows the live
+	 * value (sampler_set_settings(), from the start); the others keep
+	 * the what-if value above. */
+	uint8_t follow;
 };
 
 struct sampler_config {
@@ -109,9 +114,49 @@ struct sampler_config {
 /* enabled, "any", ratio 1, default ring, model_config_default(). */
 struct sampler_config sampler_config_default(void);
 
+/*
+ * The kernel's peer table (tcp_metrics, 3.7-4.11) against the model's:
+ * both sides are the peers whose stamp is fresh at the dump's second S
+ * by the passive check's test ((u32)(S - stamp) < 60), whose client is
+ * sampled (sampler_client_sampled()) and whose stamp was stored after the
+ * sampler started (the model cannot know older ones). Keys as the
+ * running profile's peer table: (server, client) from 3.13, else the
+ * client alone.
+ */
+#define SAMPLER_TCPM_PEERS	1024	/* kernel peers compared, at most */
+#define SAMPLER_AGREE_GRACE_S	0.5	/* events up to the dump: let them
+					   reach the model first */
+#define SAMPLER_AGREE_LOW	0.8	/* below: /advice shows it */
+#define SAMPLER_AGREE_MIN_PEERS	10	/* ... when this many compared */
+
+/* One kernel tcp_metrics peer with a TW stamp. */
+struct sampler_kpeer {
+	uint8_t family;		/* 4 or 6 */
+	bool has_server;	/* the kernel sent the local address (3.13+) */
+	uint8_t client[16];
+	uint8_t server[16];
+	uint32_t tsval;		/* TW_TSVAL */
+	uint32_t stamp;		/* wall-clock second: dump second - TW_TS_STAMP */
+};
+
+struct sampler_agreement {
+	bool valid;		/* compared: the kernel has TW stamps (3.7-4.11)
+				   and its list was complete */
+	double at;		/* wall-clock time of the dump compared */
+	uint64_t kernel;	/* kernel peers compared */
+	uint64_t model;		/* model peers compared */
+	uint64_t common;	/* keys on both sides */
+	uint64_t matched;	/* keys on both sides with the same TSval */
+	double ratio;		/* matched / (kernel + model - common): 1 when
+				   both are empty */
+	uint64_t comparisons;	/* dumps compared since the start */
+	uint64_t incomplete;	/* dumps not compared: the kernel's list was
+				   cut (more than SAMPLER_TCPM_PEERS) */
+};
+
 struct sampler_whatif_stats {
 	char profile[16];
-	int32_t setting[MODEL_NSETTINGS];
+	int32_t setting[MODEL_NSETTINGS];	/* in force now */
 	uint64_t predicted_rejections;		/* scaled by the ratio */
 	uint64_t by_reason[MODEL_NREASONS];	/* scaled */
 	double predicted_rejections_per_min;	/* scaled */
@@ -145,7 +190,12 @@ struct sampler_stats {
 	uint64_t unsampled;		/* client not in the sample (local
 					   <-> local flows; should be 0 else) */
 	uint64_t foreign;		/* neither end a server address */
-	uint64_t model_resets;		/* settings changes (model rebuilt) */
+	uint64_t model_resets;		/* times the model state was dropped
+					   and rebuilt: settings changes no
+					   longer do that (they apply in place,
+					   below), so 0 in this version */
+	uint64_t settings_changes;	/* live settings changes applied to
+					   the running model (nothing reset) */
 	struct model_stats model;	/* sampled figures, cumulative over
 					   resets (peers etc.: current) */
 	uint64_t predicted_rejections;		/* x ratio */
@@ -169,6 +219,10 @@ struct sampler_stats {
 
 	struct sampler_whatif_stats whatif[SAMPLER_MAX_WHATIF];
 	unsigned nwhatif;
+
+	/* The model's peer table against the kernel's tcp_metrics table,
+	 * as of the last dump handed over (sampler_set_kernel_peers()). */
+	struct sampler_agreement tcpm_agreement;
 };
 
 struct sampler;
@@ -197,12 +251,35 @@ void sampler_read(struct sampler *s, struct sampler_stats *out);
 
 /*
  * New live settings (tw_recycle, timestamps, rfc1337; -1 keeps one). When
- * one changes, the model thread rebuilds its model with them (the model
- * takes settings only at creation): peer and TIME-WAIT state start empty
- * again, totals carry over, model_resets counts it.
+ * one changes, the model thread applies it to the running model at its
+ * current time (model_set_setting(), as a scheduled change in replay) and
+ * to the what-if models that follow that setting: nothing is forgotten,
+ * as in the kernel (peer stamps, TIME-WAITs); settings_changes counts it.
  */
 void sampler_set_settings(struct sampler *s, int tw_recycle, int timestamps,
     int rfc1337);
+
+/*
+ * The kernel's tcp_metrics peers with a TW stamp from the dump made at
+ * wall-clock time DUMP_WALL (N of them, copied; at most
+ * SAMPLER_TCPM_PEERS are kept). COMPLETE false: the kernel had more
+ * recent stamps than the list holds, so no comparison is made. P NULL:
+ * the kernel has no TW stamps to compare (4.12+, or no dump): the
+ * agreement is withdrawn. The model thread compares once the events
+ * captured up to the dump have been fed (the first later event, or
+ * SAMPLER_AGREE_GRACE_S after it), and publishes tcpm_agreement.
+ */
+void sampler_set_kernel_peers(struct sampler *s,
+    const struct sampler_kpeer *p, size_t n, bool complete, double dump_wall);
+
+/*
+ * The fresh stamps of a tcp_metrics dump T (kernel-semantics.md §8.1:
+ * 0 <= TW_TS_STAMP < 60), as kernel peers for sampler_set_kernel_peers():
+ * at most MAX into OUT; returns how many. *COMPLETE false when T's list
+ * or OUT was too short for all of them.
+ */
+size_t sampler_kpeers_from_tcp_metrics(const struct tcp_metrics_stats *t,
+    struct sampler_kpeer *out, size_t max, bool *complete);
 
 /* The filter installed on the first open handle ("" before). */
 void sampler_filter(struct sampler *s, char *out, size_t outlen);
@@ -251,6 +328,26 @@ sampler_client_sampled(uint8_t family, const uint8_t addr[16], unsigned ratio)
 {
 	return ratio <= 1 || (addr[family == 4 ? 3 : 15] & (ratio - 1)) == 0;
 }
+
+/* What the comparison needs besides the two tables. */
+struct sampler_agree_in {
+	bool key_server;		/* the profile keys by (server, client) */
+	unsigned ratio;			/* sampler ratio (client test) */
+	const struct sampler_addr *servers;	/* watched addresses: kernel
+					   peers of another local address are
+					   left out (none given: all kept) */
+	size_t nservers;
+	uint32_t now_s;			/* the dump's second */
+	uint32_t since_s;		/* only stamps after this second */
+};
+
+/*
+ * Compare kernel peers K[0..NK) (sorted in place) with M's fresh peers
+ * into OUT (valid, counts, ratio; at and the totals are left alone).
+ */
+void sampler_agreement_compute(const struct model *m,
+    const struct sampler_agree_in *in, struct sampler_kpeer *k, size_t nk,
+    struct sampler_agreement *out);
 
 /* Single-producer single-consumer ring of events; fixed capacity. */
 struct sampler_ring;

@@ -25,7 +25,7 @@
 #include "source.h"
 
 #define TCP_METRICS_FRESH_S 60		/* TCP_PAWS_MSL */
-#define TCP_METRICS_MAX_RECENT 256	/* recent stamps kept in the list */
+#define TCP_METRICS_MAX_RECENT 1024	/* recent stamps kept in the list */
 #define TCP_METRICS_MAX_LISTED 64	/* first peers kept, for JSON */
 
 /* Defaults of struct tcp_metrics_limits (0 there means these). */
@@ -54,7 +54,8 @@ struct tcp_metrics_stats {
 	uint64_t tw_peers;		/* entries with TW_* */
 	uint64_t recent_stamps;		/* of those, stamp < 60 s */
 	/* Entries whose TW_TS_STAMP is younger than TCP_METRICS_FRESH_S (to
-	 * compare with the model's table), in dump order. */
+	 * compare with the model's table, sampler_set_kernel_peers()), in
+	 * dump order. */
 	size_t nrecent;
 	struct tcp_metrics_entry recent[TCP_METRICS_MAX_RECENT];
 	uint64_t recent_dropped;	/* recent stamps not kept in the list */
@@ -66,6 +67,9 @@ struct tcp_metrics_stats {
 	bool truncated;
 	uint64_t dropped;
 	uint64_t foreign_msgs;		/* skipped: other seq/port */
+	double dump_wall;		/* wall-clock time the dump ended (the
+					   ages above are as of then); 0 when
+					   none was made */
 
 	/* Parse state, not results: set by the reader before parsing
 	 * (0 = accept any / default), kernel_error set by the parser. */

@@ -70,6 +70,24 @@ by_reason_json(const uint64_t *by_reason)
 	return o;
 }
 
+/* The kernel's tcp_metrics table against the model's; null when not
+ * compared (no TW stamps on this kernel, or the kernel's list was cut). */
+static json_t *
+agreement_json(const struct sampler_stats *sm)
+{
+	const struct sampler_agreement *a = &sm->tcpm_agreement;
+
+	if (!a->valid)
+		return json_null();
+	return json_pack("{s:f, s:I, s:I, s:I, s:I, s:f}",
+	    "ratio", a->ratio,
+	    "kernel_peers", (json_int_t)a->kernel,
+	    "model_peers", (json_int_t)a->model,
+	    "common_peers", (json_int_t)a->common,
+	    "matched_peers", (json_int_t)a->matched,
+	    "compared_at", a->at);
+}
+
 json_t *
 render_model_summary(const struct snapshot *s)
 {
@@ -132,6 +150,10 @@ render_model(const struct snapshot *s, size_t *len)
 		    "per_connection_sources",
 		    (json_int_t)sm->per_connection_sources,
 		    "model_resets", (json_int_t)sm->model_resets));
+		json_object_set_new(root, "settings_changes",
+		    json_integer((json_int_t)sm->settings_changes));
+		json_object_set_new(root, "tcp_metrics_agreement",
+		    agreement_json(sm));
 	}
 	if (root == NULL)
 		return NULL;

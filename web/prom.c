@@ -352,6 +352,29 @@ render_live(const struct expo *e, const struct snapshot *s)
 	    "Client addresses with two or more timestamp clocks (NAT).");
 	fprintf(f, "twaudit_model_nat_sources %llu\n",
 	    (unsigned long long)sm->nat_sources);
+	/* Only where the kernel has TW stamps to compare (3.7-4.11). */
+	if (sm->tcpm_agreement.valid) {
+		const struct sampler_agreement *a = &sm->tcpm_agreement;
+
+		family(e, "twaudit_model_tcp_metrics_agreement_ratio", "gauge",
+		    "Peers with a stamp younger than 60 s in both the kernel's "
+		    "tcp_metrics table and the model's, with the same TSval, "
+		    "over those in either (sampled clients; 1 when both are "
+		    "empty).");
+		fprintf(f, "twaudit_model_tcp_metrics_agreement_ratio %.6f\n",
+		    a->ratio);
+		family(e, "twaudit_model_tcp_metrics_compared_peers", "gauge",
+		    "Peers with a stamp younger than 60 s compared: in the "
+		    "kernel's table, in the model's, and matched (in both, "
+		    "same TSval).");
+		fprintf(f, "twaudit_model_tcp_metrics_compared_peers{set="
+		    "\"kernel\"} %llu\n"
+		    "twaudit_model_tcp_metrics_compared_peers{set=\"model\"} "
+		    "%llu\n"
+		    "twaudit_model_tcp_metrics_compared_peers{set=\"matched\"} "
+		    "%llu\n", (unsigned long long)a->kernel,
+		    (unsigned long long)a->model, (unsigned long long)a->matched);
+	}
 }
 
 static void

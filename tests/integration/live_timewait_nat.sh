@@ -399,8 +399,9 @@ phase_check() {
 		[ "$silent" = "$(delta TCPACKSkippedTimeWait)" ]
 	check "[$PHASE] model SYNs ($(jget "$model" 'd["syns"]')) == captured SYNs ($syns)" \
 		[ "$(jget "$model" 'd["syns"]')" = "$syns" ]
-	# serve pushes the live sysctls at its first tick, before any traffic
-	# (a model reset when they differ from the defaults); none after.
+	# serve pushes the live sysctls at its first tick, before any traffic;
+	# they are applied to the running model in place (settings_changes),
+	# so model_resets stays 0 (RESETS0); none may happen after either.
 	check "[$PHASE] no sampler drops (kernel, queue), no model reset during the traffic" \
 		[ "$(jget "$model" '[d["dropped"]["kernel"], d["dropped"]["queue"], d["model_resets"]]')" = "[0, 0, $RESETS0]" ]
 	check "[$PHASE] /metrics: predicted_rejections_total{profile=\"6.16+\"} and observed_unanswered_syns_total as /model" \

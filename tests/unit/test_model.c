@@ -1066,6 +1066,311 @@ test_top_sources(void **state)
 	model_free(h.m);
 }
 
+/* ------------------------------------------------------------------ */
+/* model_set_setting: a live change equals a scheduled one */
+
+/* A random stream: NCLI clients (some behind one NAT address with two
+ * clocks), SYNs with and without TS, SYN-ACKs, server-first and
+ * client-first closes, RSTs, same-port reuse; times from t = 100. */
+#define EQ_EVENTS	3000
+
+static size_t
+eq_stream(uint32_t seed, uint8_t family, struct tcp_event *out, size_t max)
+{
+	uint32_t r = seed;
+	double t = 100;
+	size_t n = 0;
+
+	while (n + 4 <= max) {
+		uint32_t c = lcg(&r) >> 16;
+		uint32_t client = 0x0b000000u + (c % 5);
+		uint16_t port = (uint16_t)(40000 + (lcg(&r) >> 16) % 6);
+		/* Two clocks behind each address, far apart. */
+		uint32_t clock = ((lcg(&r) >> 16) & 1) ? 50000000u : 9000000u;
+		uint32_t ts = clock + (uint32_t)(t * 1000);
+		int has_ts = ((lcg(&r) >> 16) % 8) != 0;
+		uint32_t isn = lcg(&r);
+		unsigned what = (lcg(&r) >> 16) % 4;
+		struct tcp_event base;
+
+		t += ((lcg(&r) >> 16) % 3000) / 1000.0;
+		memset(&base, 0, sizeof(base));
+		base.family = family;
+		put_addr(base.src, family, client);
+		put_addr(base.dst, family, SRV);
+		base.sport = port;
+		base.dport = PORT;
+		base.has_ts = (uint8_t)has_ts;
+		base.tsval = ts;
+		base.to_server = 1;
+		base.time_us = BASE * 1000000ull + (uint64_t)(t * 1e6);
+		/* SYN */
+		out[n] = base;
+		out[n].flags = TCPF_SYN;
+		out[n].seq = isn;
+		n++;
+		if (what == 3)
+			continue;	/* unanswered / retried later */
+		/* SYN-ACK */
+		out[n] = base;
+		memcpy(out[n].src, base.dst, 16);
+		memcpy(out[n].dst, base.src, 16);
+		out[n].sport = PORT;
+		out[n].dport = port;
+		out[n].to_server = 0;
+		out[n].flags = TCPF_SYN | TCPF_ACK;
+		out[n].tsval = 42;
+		out[n].time_us += 100;
+		n++;
+		if (what == 0) {
+			/* Server closes first, then the client's FIN. */
+			out[n] = out[n - 1];
+			out[n].flags = TCPF_FIN | TCPF_ACK;
+			out[n].time_us += 500000;
+			n++;
+			out[n] = base;
+			out[n].flags = TCPF_FIN | TCPF_ACK;
+			out[n].seq = isn + 1000;
+			out[n].tsval = ts + 600;
+			out[n].time_us += 600000;
+			n++;
+		} else if (what == 1) {
+			/* Client closes first. */
+			out[n] = base;
+			out[n].flags = TCPF_FIN | TCPF_ACK;
+			out[n].seq = isn + 500;
+			out[n].tsval = ts + 300;
+			out[n].time_us += 300000;
+			n++;
+		} else {
+			/* Client RST, sometimes in a TIME-WAIT's window. */
+			out[n] = base;
+			out[n].flags = TCPF_RST;
+			out[n].seq = isn + 1;
+			out[n].has_ts = 0;
+			out[n].time_us += 200000;
+			n++;
+		}
+	}
+	return n;
+}
+
+/* Peers fresh at NOW_S, into a fixed array (order: table order). */
+struct peer_list {
+	size_t n;
+	struct model_peer p[64];
+};
+
+static void
+collect_peer(void *arg, const struct model_peer *p)
+{
+	struct peer_list *l = arg;
+
+	if (l->n < 64)
+		l->p[l->n++] = *p;
+}
+
+/*
+ * Run EV once with "NAME=VALUE@AT" scheduled in the config, once with
+ * model_set_setting() called just before the first event at or after
+ * first + AT; every verdict, the stats and the peer table must match.
+ */
+static void
+eq_run(enum model_profile p, int32_t start[MODEL_NSETTINGS],
+    const struct model_change *ch, unsigned nch, const struct tcp_event *ev,
+    size_t n)
+{
+	struct model_config cfg = model_config_default();
+	struct model *a, *b;
+	struct model_stats sa, sb;
+	struct peer_list la, lb;
+	unsigned next = 0;
+
+	cfg.profile = p;
+	memcpy(cfg.setting, start, sizeof(cfg.setting));
+	cfg.server_rto_ms = 200;
+	b = mk_cfg(&cfg);
+	for (unsigned i = 0; i < nch; i++)
+		cfg.change[i] = ch[i];
+	cfg.nchanges = nch;
+	a = mk_cfg(&cfg);
+	for (size_t i = 0; i < n; i++) {
+		struct model_verdict va, vb;
+
+		while (next < nch && ev[i].time_us - ev[0].time_us >=
+		    ch[next].at_us) {
+			assert_int_equal(model_set_setting(b,
+			    (enum model_setting)ch[next].setting,
+			    ch[next].value), 0);
+			next++;
+		}
+		model_feed(a, &ev[i], &va);
+		model_feed(b, &ev[i], &vb);
+		if (memcmp(&va, &vb, sizeof(va)) != 0)
+			fail_msg("profile %s event %zu: scheduled %d/%d, live "
+			    "%d/%d", model_profile_name(p), i, va.decision,
+			    va.reason, vb.decision, vb.reason);
+	}
+	for (int k = 0; k < MODEL_NSETTINGS; k++)
+		assert_int_equal(model_get_setting(a, k), model_get_setting(b, k));
+	model_finish(a);
+	model_finish(b);
+	model_stats(a, &sa);
+	model_stats(b, &sb);
+	assert_memory_equal(&sa, &sb, sizeof(sa));
+	memset(&la, 0, sizeof(la));
+	memset(&lb, 0, sizeof(lb));
+	uint32_t end_s = (uint32_t)(ev[n - 1].time_us / 1000000u);
+	assert_int_equal(model_peers_fresh(a, end_s, collect_peer, &la),
+	    model_peers_fresh(b, end_s, collect_peer, &lb));
+	assert_int_equal(la.n, lb.n);
+	assert_memory_equal(la.p, lb.p, la.n * sizeof(la.p[0]));
+	model_free(a);
+	model_free(b);
+}
+
+static void
+test_set_setting_equals_scheduled(void **state)
+{
+	static struct tcp_event ev[EQ_EVENTS];
+	/* Switches at 40 s, 400 s, 900 s of a ~1500 s stream. */
+	const struct model_change sets[][3] = {
+		{ { 40000000, 0, MS_TIMESTAMPS }, { 400000000, 1, MS_TIMESTAMPS },
+		  { 900000000, 0, MS_TW_RECYCLE } },
+		{ { 40000000, 1, MS_TW_RECYCLE }, { 400000000, 1, MS_RFC1337 },
+		  { 900000000, 0, MS_TIMESTAMPS } },
+		{ { 40000000, 1, MS_RFC1337 }, { 400000000, 0, MS_TW_RECYCLE },
+		  { 900000000, 1, MS_TW_RECYCLE } },
+	};
+	int32_t on[MODEL_NSETTINGS] = { 1, 1, 0 };
+	int32_t off[MODEL_NSETTINGS] = { 0, 1, 0 };
+
+	(void)state;
+	for (uint8_t fam = 4; fam <= 6; fam += 2) {
+		size_t n = eq_stream(fam * 7919u, fam, ev, EQ_EVENTS);
+
+		assert_true(n > 1000);
+		for (int p = 0; p < MODEL_NPROFILES; p++) {
+			eq_run((enum model_profile)p, on, sets[0], 3, ev, n);
+			eq_run((enum model_profile)p, off, sets[1], 3, ev, n);
+			eq_run((enum model_profile)p, on, sets[2], 3, ev, n);
+		}
+	}
+}
+
+/*
+ * §11.1 live: tcp_timestamps goes 1 -> 0 while a stamp is fresh. The
+ * stamp stays (no reset): on no-timestamp-drop profiles every SYN from
+ * the peer is refused until it is 60 s old, as with "@T"; before 3.17
+ * nothing is refused.
+ */
+static void
+set_ts_off_live(enum model_profile p, int expect_110)
+{
+	struct h h;
+	struct model_stats before, after;
+
+	h_init(&h, p, 1);
+	syn(&h, 50, 0x01020304, 1, 1, 1, 1);
+	syn(&h, 100, NAT, 40001, 1000, 1, 5100000);
+	close_server_first(&h, 101, NAT, 40001, 5000, 5101050);
+	before = stats(&h);
+	assert_int_equal(model_set_setting(h.m, MS_TIMESTAMPS, 0), 0);
+	assert_int_equal(model_get_setting(h.m, MS_TIMESTAMPS), 0);
+	after = stats(&h);
+	/* Nothing dropped: the peer table and totals are as they were. */
+	assert_memory_equal(&before, &after, sizeof(before));
+	assert_int_equal(after.peers, 1);
+	peer_is(&h, NAT, 5101050, 101);
+	assert_int_equal(model_peers_fresh(h.m, BASE + 105, NULL, NULL), 1);
+	assert_int_equal(syn(&h, 110, NAT, 40002, 2000, 1, 9000000),
+	    expect_110);
+	assert_int_equal(syn(&h, 161, NAT, 40003, 2100, 1, 9000000), ACC);
+	model_free(h.m);
+}
+
+static void
+test_set_setting_timestamps_transient(void **state)
+{
+	(void)state;
+	/* Same outcome as ts_switch_run(p, "tcp_timestamps=0@55", ...). */
+	set_ts_off_live(MODEL_P_4_1, REJ);
+	set_ts_off_live(MODEL_P_3_17, REJ);
+	set_ts_off_live(MODEL_P_3_13, ACC);
+	set_ts_off_live(MODEL_P_2_6_32, ACC);
+	ts_switch_run(MODEL_P_4_1, "net.ipv4.tcp_timestamps=0@55", REJ);
+}
+
+static void
+test_set_setting_args(void **state)
+{
+	struct h h;
+
+	(void)state;
+	h_init(&h, MODEL_P_4_1, 0);
+	assert_int_equal(model_set_setting(h.m, MODEL_NSETTINGS, 1), -1);
+	assert_int_equal(model_set_setting(h.m, MS_TW_RECYCLE, -1), -1);
+	assert_int_equal(model_get_setting(h.m, MS_TW_RECYCLE), 0);
+	assert_int_equal(model_get_setting(h.m, MODEL_NSETTINGS), -1);
+	/* Before any event: holds from the first one. */
+	assert_int_equal(model_set_setting(h.m, MS_TW_RECYCLE, 1), 0);
+	syn(&h, 100, NAT, 40001, 1000, 1, 5100000);
+	close_server_first(&h, 101, NAT, 40001, 5000, 5101050);
+	assert_int_equal(syn(&h, 102, NAT, 40002, 2000, 1, 1), REJ);
+	/* Off: the stamp stays, the passive check is gone. */
+	assert_int_equal(model_set_setting(h.m, MS_TW_RECYCLE, 0), 0);
+	assert_int_equal(syn(&h, 103, NAT, 40003, 2000, 1, 1), ACC);
+	peer_is(&h, NAT, 5101050, 101);
+	/* On again within 60 s: the old stamp refuses again. */
+	assert_int_equal(model_set_setting(h.m, MS_TW_RECYCLE, 1), 0);
+	assert_int_equal(syn(&h, 104, NAT, 40004, 2000, 1, 1), REJ);
+	model_free(h.m);
+}
+
+/* model_peers_fresh: the passive check's freshness, keys per profile. */
+static void
+test_peers_fresh(void **state)
+{
+	struct h h;
+	struct peer_list l;
+	uint8_t srv[16];
+
+	(void)state;
+	h_init(&h, MODEL_P_4_1, 1);
+	assert_int_equal(model_peers_fresh(h.m, BASE + 100, NULL, NULL), 0);
+	syn(&h, 100, NAT, 40001, 1000, 1, 5100000);
+	close_server_first(&h, 101, NAT, 40001, 5000, 5101050);
+	syn(&h, 110, 0x0c000001, 40001, 1000, 1, 700);
+	close_server_first(&h, 130, 0x0c000001, 40001, 5000, 800);
+	memset(&l, 0, sizeof(l));
+	assert_int_equal(model_peers_fresh(h.m, BASE + 131, collect_peer, &l),
+	    2);
+	assert_int_equal(l.n, 2);
+	put_addr(srv, 4, SRV);
+	for (size_t i = 0; i < 2; i++) {
+		assert_int_equal(l.p[i].family, 4);
+		assert_memory_equal(l.p[i].server, srv, 16);
+	}
+	assert_true((l.p[0].ts == 5101050 && l.p[0].stamp == BASE + 101) ||
+	    (l.p[1].ts == 5101050 && l.p[1].stamp == BASE + 101));
+	/* Stamp second 101 is fresh up to 160, not at 161. */
+	assert_int_equal(model_peers_fresh(h.m, BASE + 160, NULL, NULL), 2);
+	assert_int_equal(model_peers_fresh(h.m, BASE + 161, NULL, NULL), 1);
+	assert_int_equal(model_peers_fresh(h.m, BASE + 190, NULL, NULL), 0);
+	model_free(h.m);
+
+	/* Before 3.13 the key is the client alone: server zero. */
+	h_init(&h, MODEL_P_3_8, 1);
+	syn(&h, 100, NAT, 40001, 1000, 1, 5100000);
+	close_server_first(&h, 101, NAT, 40001, 5000, 5101050);
+	memset(&l, 0, sizeof(l));
+	assert_int_equal(model_peers_fresh(h.m, BASE + 101, collect_peer, &l),
+	    1);
+	memset(srv, 0, 16);
+	assert_memory_equal(l.p[0].server, srv, 16);
+	model_free(h.m);
+}
+
 int
 main(void)
 {
@@ -1100,6 +1405,10 @@ main(void)
 		cmocka_unit_test(test_scheduled_recycle),
 		cmocka_unit_test(test_natclust),
 		cmocka_unit_test(test_top_sources),
+		cmocka_unit_test(test_set_setting_equals_scheduled),
+		cmocka_unit_test(test_set_setting_timestamps_transient),
+		cmocka_unit_test(test_set_setting_args),
+		cmocka_unit_test(test_peers_fresh),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
