@@ -360,6 +360,8 @@ struct flow {
 
 /* Per-second cumulative rejections, for the per-minute rate. */
 #define RATE_SLOTS 64
+/* Events per model_feed_many() run on the model thread (on its stack). */
+#define SAMPLER_MODEL_RUN 256
 struct rate_point {
 	double t;
 	uint64_t main, whatif[SAMPLER_MAX_WHATIF];
@@ -1007,17 +1009,14 @@ local_direction(struct sampler *s, const struct tcp_event *ev)
 
 static void agree_run(struct sampler *s);
 
-static void
-model_event(struct sampler *s, struct tcp_event *ev)
+/* Direction and sampling of EV: false when the models do not see it. */
+static bool
+model_admit(struct sampler *s, struct tcp_event *ev)
 {
 	bool src_local = is_server(s, ev->family, ev->src);
 	bool dst_local = is_server(s, ev->family, ev->dst);
 	const uint8_t *client;
 
-	/* A comparison waits until the model has every event up to the
-	 * dump: run it before the first later one. */
-	if (s->kpending && ev->time_us > s->kat_us)
-		agree_run(s);
 	if (src_local && dst_local)
 		ev->to_server = (uint8_t)local_direction(s, ev);
 	else if (dst_local)
@@ -1026,18 +1025,73 @@ model_event(struct sampler *s, struct tcp_event *ev)
 		ev->to_server = 0;
 	else {
 		s->foreign++;
-		return;
+		return false;
 	}
 	client = ev->to_server ? ev->src : ev->dst;
 	if (!sampler_client_sampled(ev->family, client, s->cfg.ratio)) {
 		s->unsampled++;
-		return;
+		return false;
 	}
 	s->fed++;
-	model_feed(s->model, ev, NULL);
+	return true;
+}
+
+/* EV[0..N) to every model, each model the whole run (model_feed_many
+ * prefetches the table lines of later events). */
+static void
+model_feed_run(struct sampler *s, const struct tcp_event *ev, size_t n)
+{
+	if (n == 0)
+		return;
+	model_feed_many(s->model, ev, n, NULL);
 	for (unsigned i = 0; i < s->cfg.nwhatif; i++)
 		if (s->whatif[i] != NULL)
-			model_feed(s->whatif[i], ev, NULL);
+			model_feed_many(s->whatif[i], ev, n, NULL);
+}
+
+/* A comparison waits until the model has every event up to the dump:
+ * true when it must run before EV. */
+static inline bool
+agree_due(const struct sampler *s, const struct tcp_event *ev)
+{
+	return s->kpending && ev->time_us > s->kat_us;
+}
+
+static void
+model_event(struct sampler *s, struct tcp_event *ev)
+{
+	if (agree_due(s, ev))
+		agree_run(s);
+	if (model_admit(s, ev))
+		model_feed_run(s, ev, 1);
+}
+
+/*
+ * Up to MAX events from the ring, fed in runs of SAMPLER_MODEL_RUN;
+ * returns how many were taken.
+ */
+static unsigned
+model_drain(struct sampler *s, unsigned max)
+{
+	struct tcp_event run[SAMPLER_MODEL_RUN];
+	size_t nr = 0;
+	unsigned n = 0;
+
+	while (n < max && sampler_ring_pop(s->ring, &run[nr])) {
+		n++;
+		if (agree_due(s, &run[nr])) {
+			model_feed_run(s, run, nr);
+			run[0] = run[nr];
+			nr = 0;
+			agree_run(s);
+		}
+		if (model_admit(s, &run[nr]) && ++nr == SAMPLER_MODEL_RUN) {
+			model_feed_run(s, run, nr);
+			nr = 0;
+		}
+	}
+	model_feed_run(s, run, nr);
+	return n;
 }
 
 /*
@@ -1409,13 +1463,9 @@ model_main(void *arg)
 	 */
 	apply_settings(s);
 	while (!atomic_load(&s->stop)) {
-		unsigned n = 0;
+		unsigned n = model_drain(s, 8192);
 		double now;
 
-		while (n < 8192 && sampler_ring_pop(s->ring, &ev)) {
-			model_event(s, &ev);
-			n++;
-		}
 		if (atomic_load(&s->set_gen) != gen) {
 			gen = atomic_load(&s->set_gen);
 			apply_settings(s);
@@ -1459,8 +1509,8 @@ model_main(void *arg)
 		}
 	}
 	/* Drain what is left so the last figures include it. */
-	while (sampler_ring_pop(s->ring, &ev))
-		model_event(s, &ev);
+	while (model_drain(s, 8192) > 0)
+		;
 	model_publish(s, true);
 	return NULL;
 }
