@@ -44,8 +44,6 @@ privs_needed(const struct privs_config *c, const struct kversion *kv)
 		m |= BIT(CAP_SYS_ADMIN);
 	if (c->netns_all)
 		m |= BIT(CAP_SYS_PTRACE);
-	if (c->low_port)
-		m |= BIT(CAP_NET_BIND_SERVICE);
 	return m;
 }
 
@@ -187,6 +185,25 @@ nnp:
 	if (kept != NULL)
 		*kept = held;
 	return 0;
+}
+
+const char *
+privs_default_user(bool *missing)
+{
+	struct passwd pw, *pwp = NULL;
+	char pwbuf[4096];
+
+	if (missing != NULL)
+		*missing = false;
+	if (geteuid() != 0)
+		return NULL;
+	if (getpwnam_r(PRIVS_DEFAULT_USER, &pw, pwbuf, sizeof(pwbuf),
+	    &pwp) != 0 || pwp == NULL) {
+		if (missing != NULL)
+			*missing = true;
+		return NULL;
+	}
+	return PRIVS_DEFAULT_USER;
 }
 
 uint64_t

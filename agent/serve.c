@@ -59,8 +59,8 @@ static struct policy *serve_policy;
  * before any thread exists: threads inherit the main thread's set.
  */
 static int
-drop_privileges(const struct cli_list *listen, bool tcp_metrics,
-    bool sampler, const char *user)
+drop_privileges(bool tcp_metrics, bool sampler, const char *user,
+    bool user_default)
 {
 	struct privs_config pc = { .tcp_metrics = tcp_metrics,
 	    .sampler = sampler, .user = user };
@@ -70,14 +70,6 @@ drop_privileges(const struct cli_list *listen, bool tcp_metrics,
 	/* Hooks: .sampler = live capture on, .netns / .netns_all = --netns. */
 	pc.netns = serve_netns.n > 0;
 	pc.netns_all = serve_netns_all;
-	for (size_t i = 0; i < listen->n; i++) {
-		char host[256];
-		unsigned port;
-
-		if (http_split_address(listen->v[i], host, sizeof(host), &port,
-		    err, sizeof(err)) == 0 && port < 1024)
-			pc.low_port = true;
-	}
 	/* Before the drop: the HTTP connection limit needs descriptors. */
 	nofile = privs_raise_nofile(HTTP_NOFILE);
 	if (nofile < HTTP_NOFILE)
@@ -85,12 +77,15 @@ drop_privileges(const struct cli_list *listen, bool tcp_metrics,
 		    "nofile=%llu want=%d", (unsigned long long)nofile,
 		    HTTP_NOFILE);
 	if (privs_drop(&pc, &kept, err, sizeof(err)) < 0) {
-		fprintf(stderr, "twaudit serve: %s\n", err);
+		fprintf(stderr, "twaudit serve: %s%s\n", err, user_default ?
+		    " (the default user for root; --security.user= keeps the "
+		    "uid)" : "");
 		return -1;
 	}
 	log_info("privileges dropped", "capabilities=%s user=%s",
 	    privs_describe(kept, caps, sizeof(caps)),
-	    log_quote(user[0] ? user : "(unchanged)", q, sizeof(q)));
+	    log_quote(user[0] == '\0' ? "(unchanged)" : user_default ?
+	    PRIVS_DEFAULT_USER " (default)" : user, q, sizeof(q)));
 	return 0;
 }
 
@@ -102,7 +97,7 @@ cmd_serve(int argc, char **argv)
 	const char *web_config = "";
 	double min_interval = 1.0;
 	bool sock_diag = true, tcp_metrics = true;
-	const char *sec_user = "";
+	const char *sec_user = NULL;	/* not given: privs_default_user() */
 	const char *policy_file = NULL;
 	struct cli_list netns_flags = { 0 };
 	bool sec_seccomp = true, sec_seccomp_log = false;
@@ -127,8 +122,8 @@ cmd_serve(int argc, char **argv)
 		    "debug, info, warn or error", "info" },
 		{ "user", CLI_STRING, &sec_user, "USER",
 		    "switch to USER after start-up, keeping only the "
-		    "capabilities in use (empty: keep the uid; the systemd "
-		    "unit uses DynamicUser)", NULL },
+		    "capabilities in use (started as root: nobody by default; "
+		    "empty: keep the uid)", "nobody" },
 		{ "security.user", CLI_STRING, &sec_user, "USER",
 		    "same as --user", NULL },
 		{ "security.seccomp", CLI_BOOL, &sec_seccomp, NULL,
@@ -153,6 +148,7 @@ cmd_serve(int argc, char **argv)
 	struct stat st;
 	sigset_t set;
 	char err[512];
+	bool user_default = false;
 	int rc, sig, lvl;
 
 	rc = cli_parse(flags, argc, argv, NULL, err, sizeof(err));
@@ -202,7 +198,29 @@ cmd_serve(int argc, char **argv)
 		return EXIT_INPUT;
 	}
 
-	if (drop_privileges(&listen, tcp_metrics, live_o.enabled, sec_user) < 0) {
+	/*
+	 * Listening sockets first, while privileged: a port below 1024 needs
+	 * CAP_NET_BIND_SERVICE for bind(2) only, so it is never kept.
+	 */
+	if ((h = http_listen(listen.v, listen.n, err, sizeof(err))) == NULL) {
+		fprintf(stderr, "twaudit serve: %s\n", err);
+		webconfig_unref(wc);
+		return EXIT_INPUT;
+	}
+	if (sec_user == NULL) {
+		bool missing;
+
+		sec_user = privs_default_user(&missing);
+		user_default = sec_user != NULL;
+		if (missing)
+			log_warn("no user '" PRIVS_DEFAULT_USER "' to switch to: "
+			    "keeping uid 0 (give --security.user=USER)", NULL);
+		if (sec_user == NULL)
+			sec_user = "";
+	}
+	if (drop_privileges(tcp_metrics, live_o.enabled, sec_user,
+	    user_default) < 0) {
+		http_stop(h);
 		webconfig_unref(wc);
 		return EXIT_INPUT;
 	}
@@ -224,6 +242,7 @@ cmd_serve(int argc, char **argv)
 	/* The sampler's threads inherit the blocked signals set above. */
 	if (live_new(&live_o, &live, err, sizeof(err)) < 0) {
 		fprintf(stderr, "twaudit serve: %s\n", err);
+		http_stop(h);
 		webconfig_unref(wc);
 		return EXIT_USAGE;
 	}
@@ -232,15 +251,17 @@ cmd_serve(int argc, char **argv)
 		collector_set_live(c, live);
 	if (c == NULL || collector_start(c, err, sizeof(err)) < 0) {
 		fprintf(stderr, "twaudit serve: %s\n", c ? err : "out of memory");
+		http_stop(h);
 		collector_free(c);
 		live_free(live);
 		webconfig_unref(wc);
 		return EXIT_INPUT;
 	}
-	h = http_start(listen.v, listen.n, c, wc, err, sizeof(err));
+	rc = http_start(h, c, wc, err, sizeof(err));
 	webconfig_unref(wc);
-	if (h == NULL) {
+	if (rc < 0) {
 		fprintf(stderr, "twaudit serve: %s\n", err);
+		http_stop(h);
 		collector_free(c);
 		live_free(live);
 		return EXIT_INPUT;

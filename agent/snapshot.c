@@ -27,7 +27,10 @@ collect_file(struct source_status *st, const char *procfs, const char *rel,
 
 	rc = read_file_at(procfs, rel, READ_FILE_MAX, &buf, &len);
 	if (rc < 0) {
-		st->state = source_state_from_errno(rc);
+		/* These files are world-readable on every kernel: EACCES or
+		 * EPERM here is a fault (an LSM, a broken tree), not a
+		 * missing privilege, so the audit is incomplete. */
+		st->state = SOURCE_FAILED;
 		set_error(st->error, sizeof(st->error), "%s: %s", rel,
 		    strerror(-rc));
 		return rc;

@@ -9,13 +9,24 @@ struct http_server;
 struct webconfig;
 
 /*
- * Listen on each of the N addresses ("[ADDR]:PORT", ":PORT" for every
- * address) and serve snapshots from C, with the TLS and basic auth of WC
- * (NULL: plain HTTP, no auth; the server takes its own reference).
- * NULL with ERR on failure.
+ * Open the listening sockets for the N addresses ("[ADDR]:PORT", ":PORT"
+ * for every address, IPv6 and IPv4) and nothing else: no thread, no HTTP
+ * yet. serve calls it before the privilege drop, so a port below 1024 needs
+ * CAP_NET_BIND_SERVICE only here and never afterwards. ADDRS must outlive
+ * the server (messages name them). NULL with ERR ("cannot listen on ADDR:
+ * Address already in use") on failure.
  */
-struct http_server *http_start(const char *const *addrs, size_t n,
-    struct collector *c, struct webconfig *wc, char *err, size_t errlen);
+struct http_server *http_listen(const char *const *addrs, size_t n,
+    char *err, size_t errlen);
+
+/*
+ * Serve snapshots from C on H's sockets, with the TLS and basic auth of WC
+ * (NULL: plain HTTP, no auth; the server takes its own reference): starts
+ * the libmicrohttpd daemons and their threads. -1 with ERR on failure
+ * (http_stop() still frees H).
+ */
+int http_start(struct http_server *h, struct collector *c,
+    struct webconfig *wc, char *err, size_t errlen);
 
 /*
  * Use WC from the next request on (SIGHUP). When the TLS material changed
@@ -24,6 +35,7 @@ struct http_server *http_start(const char *const *addrs, size_t n,
  */
 int http_reload(struct http_server *h, struct webconfig *wc, char *err,
     size_t errlen);
+/* Stop the daemons, close the sockets, free H (NULL is fine). */
 void http_stop(struct http_server *h);
 
 /* Split "host:port" / "[v6]:port" / ":port". 0, or -1 with ERR. */

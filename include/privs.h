@@ -23,10 +23,12 @@ struct privs_config {
 	bool netns;		/* --netns given: CAP_SYS_ADMIN for setns(2) */
 	bool netns_all;		/* --netns=all: also CAP_SYS_PTRACE to open
 				   other users' /proc/PID/ns/net */
-	bool low_port;		/* a listen port below 1024 is opened after
-				   the drop: CAP_NET_BIND_SERVICE */
 	const char *user;	/* switch to this user; NULL or "" keeps uid */
 };
+/*
+ * No CAP_NET_BIND_SERVICE: serve binds its listening sockets before the
+ * drop (http_listen), so a port below 1024 needs nothing afterwards.
+ */
 
 /* Bit (1 << CAP_X) of each capability C needs on the running kernel KV. */
 uint64_t privs_needed(const struct privs_config *c, const struct kversion *kv);
@@ -45,6 +47,17 @@ const char *privs_describe(uint64_t caps, char *out, size_t outlen);
  */
 int privs_drop(const struct privs_config *c, uint64_t *kept, char *err,
     size_t errlen);
+
+/* The user serve switches to when --security.user is not given. */
+#define PRIVS_DEFAULT_USER "nobody"
+
+/*
+ * The user to switch to when --security.user is not given: for a root
+ * process (euid 0) PRIVS_DEFAULT_USER when the user database has it; NULL
+ * (keep the uid) for any other process, and for root when there is no such
+ * user, with *MISSING (may be NULL) set so that the caller can warn.
+ */
+const char *privs_default_user(bool *missing);
 
 /*
  * Raise the soft RLIMIT_NOFILE towards WANT (never above the hard limit,

@@ -2,9 +2,11 @@
 #include "http.h"
 
 #include <arpa/inet.h>
+#include <errno.h>
 #include <gnutls/gnutls.h>
 #include <microhttpd.h>
 #include <netdb.h>
+#include <netinet/in.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -29,7 +31,9 @@
 
 struct http_server {
 	size_t n;
-	struct MHD_Daemon *d[HTTP_MAX_LISTEN];
+	struct MHD_Daemon *d[HTTP_MAX_LISTEN];	/* NULL until http_start */
+	int fd[HTTP_MAX_LISTEN];	/* listening, until a daemon takes it */
+	const char *addr[HTTP_MAX_LISTEN];	/* the caller's, for messages */
 	unsigned family_flags[HTTP_MAX_LISTEN];	/* MHD_USE_IPv6 / DUAL_STACK */
 	struct collector *collector;
 	pthread_mutex_t lock;		/* guards wc */
@@ -369,12 +373,13 @@ bad:
 }
 
 /*
- * Start one daemon with WC's TLS settings: on the address FAMILY_FLAGS and
- * SA describe, or on the already listening socket FD (>= 0) after a reload.
+ * Start one daemon with WC's TLS settings on the listening socket FD, which
+ * it takes over: MHD closes it when the daemon stops, and libmicrohttpd
+ * 0.9.75 closes it as well when the start fails.
  */
 static struct MHD_Daemon *
 start_daemon(struct http_server *h, const struct webconfig *wc,
-    unsigned family_flags, const struct sockaddr *sa, uint16_t port, int fd)
+    unsigned family_flags, int fd)
 {
 	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
 	    MHD_USE_ERROR_LOG | MHD_USE_ITC | family_flags;
@@ -389,10 +394,7 @@ start_daemon(struct http_server *h, const struct webconfig *wc,
 	OPT(MHD_OPTION_CONNECTION_TIMEOUT, HTTP_TIMEOUT_SECONDS, NULL);
 	OPT(MHD_OPTION_CONNECTION_MEMORY_LIMIT, HTTP_CONNECTION_MEMORY, NULL);
 	OPT(MHD_OPTION_THREAD_POOL_SIZE, HTTP_THREADS, NULL);
-	if (fd >= 0)
-		OPT(MHD_OPTION_LISTEN_SOCKET, fd, NULL);
-	else if (sa != NULL)
-		OPT(MHD_OPTION_SOCK_ADDR, 0, sa);
+	OPT(MHD_OPTION_LISTEN_SOCKET, fd, NULL);
 	if (webconfig_tls(wc)) {
 		flags |= MHD_USE_TLS;
 		OPT(MHD_OPTION_HTTPS_MEM_CERT, 0, webconfig_cert_pem(wc));
@@ -403,30 +405,63 @@ start_daemon(struct http_server *h, const struct webconfig *wc,
 	}
 	OPT(MHD_OPTION_END, 0, NULL);
 #undef OPT
-	return MHD_start_daemon(flags, port, NULL, NULL, handle, h,
+	return MHD_start_daemon(flags, 0, NULL, NULL, handle, h,
 	    MHD_OPTION_ARRAY, o, MHD_OPTION_END);
 }
 
-static struct MHD_Daemon *
-start_one(struct http_server *h, size_t i, const char *addr, char *err,
+/*
+ * A socket listening on SA, set up as libmicrohttpd sets up its own:
+ * SO_REUSEADDR, IPV6_V6ONLY off for the dual-stack wildcard (DUAL) and on
+ * for any other IPv6 address, a SOMAXCONN backlog, non-blocking and
+ * close-on-exec. -1 with errno.
+ */
+static int
+listen_socket(const struct sockaddr *sa, socklen_t salen, bool dual)
+{
+	int fd, one = 1, v6only = dual ? 0 : 1, e;
+
+	fd = socket(sa->sa_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK,
+	    0);
+	if (fd < 0)
+		return -1;
+	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
+	    (sa->sa_family == AF_INET6 && setsockopt(fd, IPPROTO_IPV6,
+	    IPV6_V6ONLY, &v6only, sizeof(v6only)) < 0) ||
+	    bind(fd, sa, salen) < 0 || listen(fd, SOMAXCONN) < 0) {
+		e = errno;
+		close(fd);
+		errno = e;
+		return -1;
+	}
+	return fd;
+}
+
+/* Bind listener I to ADDR. 0, or -1 with ERR. */
+static int
+listen_one(struct http_server *h, size_t i, const char *addr, char *err,
     size_t errlen)
 {
 	struct addrinfo hints = { 0 }, *ai = NULL;
-	struct MHD_Daemon *d;
 	char host[256], portstr[8];
 	unsigned port;
-	int rc;
+	int rc, fd;
 
 	if (http_split_address(addr, host, sizeof(host), &port, err, errlen) < 0)
-		return NULL;
+		return -1;
 	if (host[0] == '\0') {
 		/* ":PORT": every address, IPv6 and IPv4, IPv4 only if no IPv6. */
+		struct sockaddr_in6 s6 = { .sin6_family = AF_INET6,
+		    .sin6_port = htons((uint16_t)port), .sin6_addr = IN6ADDR_ANY_INIT };
+		struct sockaddr_in s4 = { .sin_family = AF_INET,
+		    .sin_port = htons((uint16_t)port),
+		    .sin_addr.s_addr = htonl(INADDR_ANY) };
+
 		h->family_flags[i] = MHD_USE_DUAL_STACK;
-		d = start_daemon(h, h->wc, h->family_flags[i], NULL,
-		    (uint16_t)port, -1);
-		if (d == NULL) {
+		fd = listen_socket((struct sockaddr *)&s6, sizeof(s6), true);
+		if (fd < 0) {
 			h->family_flags[i] = 0;
-			d = start_daemon(h, h->wc, 0, NULL, (uint16_t)port, -1);
+			fd = listen_socket((struct sockaddr *)&s4, sizeof(s4),
+			    false);
 		}
 	} else {
 		hints.ai_socktype = SOCK_STREAM;
@@ -436,22 +471,28 @@ start_one(struct http_server *h, size_t i, const char *addr, char *err,
 		if (rc != 0) {
 			set_error(err, errlen, "listen address '%s': %s", addr,
 			    gai_strerror(rc));
-			return NULL;
+			return -1;
 		}
 		h->family_flags[i] = ai->ai_family == AF_INET6 ? MHD_USE_IPv6 : 0;
-		d = start_daemon(h, h->wc, h->family_flags[i], ai->ai_addr,
-		    (uint16_t)port, -1);
+		fd = listen_socket(ai->ai_addr, ai->ai_addrlen, false);
 		freeaddrinfo(ai);
 	}
-	if (d == NULL)
-		set_error(err, errlen, "cannot listen on %s (address in use or "
-		    "not permitted?)", addr);
-	return d;
+	if (fd < 0) {
+		int e = errno;
+
+		set_error(err, errlen, "cannot listen on %s: %s%s", addr,
+		    strerror(e), (e == EACCES || e == EPERM) && port < 1024 ?
+		    " (a port below 1024 needs root or CAP_NET_BIND_SERVICE)" :
+		    "");
+		return -1;
+	}
+	h->fd[i] = fd;
+	h->addr[i] = addr;
+	return 0;
 }
 
 struct http_server *
-http_start(const char *const *addrs, size_t n, struct collector *c,
-    struct webconfig *wc, char *err, size_t errlen)
+http_listen(const char *const *addrs, size_t n, char *err, size_t errlen)
 {
 	struct http_server *h;
 
@@ -464,23 +505,43 @@ http_start(const char *const *addrs, size_t n, struct collector *c,
 		set_error(err, errlen, "out of memory");
 		return NULL;
 	}
-	h->collector = c;
 	pthread_mutex_init(&h->lock, NULL);
-	h->wc = wc != NULL ? webconfig_ref(wc) : webconfig_none();
-	if (h->wc == NULL) {
-		set_error(err, errlen, "out of memory");
-		http_stop(h);
-		return NULL;
-	}
+	for (size_t i = 0; i < HTTP_MAX_LISTEN; i++)
+		h->fd[i] = -1;
 	for (size_t i = 0; i < n; i++) {
-		h->d[i] = start_one(h, i, addrs[i], err, errlen);
-		if (h->d[i] == NULL) {
+		if (listen_one(h, i, addrs[i], err, errlen) < 0) {
 			http_stop(h);
 			return NULL;
 		}
 		h->n++;
 	}
 	return h;
+}
+
+int
+http_start(struct http_server *h, struct collector *c, struct webconfig *wc,
+    char *err, size_t errlen)
+{
+	h->collector = c;
+	h->wc = wc != NULL ? webconfig_ref(wc) : webconfig_none();
+	if (h->wc == NULL) {
+		set_error(err, errlen, "out of memory");
+		return -1;
+	}
+	for (size_t i = 0; i < h->n; i++) {
+		int fd = h->fd[i];
+
+		/* The daemon owns the socket from here, started or not. */
+		h->fd[i] = -1;
+		h->d[i] = start_daemon(h, h->wc, h->family_flags[i], fd);
+		if (h->d[i] == NULL) {
+			set_error(err, errlen, "cannot serve HTTP on %s "
+			    "(libmicrohttpd refused to start, see the log)",
+			    h->addr[i]);
+			return -1;
+		}
+	}
+	return 0;
 }
 
 /*
@@ -504,9 +565,9 @@ restart_daemons(struct http_server *h, struct webconfig *wc, char *err,
 			set_error(err, errlen, "cannot reuse listening socket");
 			return -1;
 		}
-		nd = start_daemon(h, wc, h->family_flags[i], NULL, 0, fd);
+		/* A failed start has closed FD already (start_daemon). */
+		nd = start_daemon(h, wc, h->family_flags[i], fd);
 		if (nd == NULL) {
-			close(fd);
 			set_error(err, errlen, "cannot restart the listener with "
 			    "the new TLS settings");
 			return -1;
@@ -542,8 +603,12 @@ http_stop(struct http_server *h)
 {
 	if (h == NULL)
 		return;
-	for (size_t i = 0; i < h->n; i++)
-		MHD_stop_daemon(h->d[i]);
+	for (size_t i = 0; i < h->n; i++) {
+		if (h->d[i] != NULL)
+			MHD_stop_daemon(h->d[i]);
+		else if (h->fd[i] >= 0)
+			close(h->fd[i]);
+	}
 	webconfig_unref(h->wc);
 	pthread_mutex_destroy(&h->lock);
 	free(h);

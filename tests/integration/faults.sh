@@ -35,8 +35,9 @@ check "netstat grown to 3 MB: success 0, serve answers" test "$(succ netstat)" =
 cp "$TMP/netstat.orig" "$P/net/netstat"
 check "netstat restored: success 1" test "$(succ netstat)" = 1
 
-# Errors: a directory where a file was (EISDIR), unreadable (EACCES needs
-# a non-root reader: serve runs as root here, so use EISDIR and ENOTDIR).
+# Errors: a directory where a file was (EISDIR), a file where a directory
+# was (ENOTDIR). Unreadable files (EACCES) need a reader without root's
+# DAC override: see the serve as nobody further down.
 mv "$P/net/snmp" "$TMP/snmp.orig"; mkdir "$P/net/snmp"
 check "snmp is a directory (EISDIR): success 0" test "$(succ snmp)" = 0
 check "snmp EISDIR: /advice names the error" advice_has 'net/snmp: Is a directory'
@@ -90,6 +91,69 @@ ms=$(( ($(date +%s%N) - start) / 1000000 ))
 wait
 echo "# SIGTERM during scrapes with the sampler: $ms ms"
 check "SIGTERM under load with the sampler: exit 0 within 1 s (rc=$rc, $ms ms)" test "$rc" -eq 0 -a "$ms" -lt 1000
+
+# EACCES: serve as nobody (what root switches to by default; start_serve
+# keeps the uid unless told) over a copy in a world-readable directory,
+# files made unreadable between scrapes. The /proc files are
+# world-readable on every kernel, so EACCES there is a fault: the source
+# fails (success 0, source_failed in /advice, status unknown) and the
+# others keep working; an unreadable kernel.osrelease fails sysctl.
+if [ "$(id -u)" = 0 ]; then
+	chmod 755 "$TMP"
+	U="$TMP/uproc"; cp -a "$FIXTURES/linux-6.18" "$U"; chmod -R a+rX "$U"
+	port=$(free_port)
+	start_serve "$port" --path.procfs="$U" --path.rootfs="$R" --collect.min-interval=0s --security.user=nobody
+	base="http://127.0.0.1:$port"
+	state() { local m; m=$(curl -fsS "$base/metrics") && grep -q "^twaudit_collector_state{collector=\"$1\",state=\"$2\"} 1$" <<<"$m"; }
+	status() { curl -fsS "$base/advice" | $PY -c 'import json,sys; print(json.load(sys.stdin)["status"])'; }
+	check "as nobody: serve runs as uid $(id -u nobody)" test "$(awk '/^Uid:/ { print $3 }' /proc/"$SERVE_PID"/status)" = "$(id -u nobody)"
+	check "as nobody: baseline netstat ok" state netstat ok
+	chmod 000 "$U/net/netstat"
+	check "netstat unreadable (EACCES): state failed" state netstat failed
+	check "netstat EACCES: success 0" test "$(succ netstat)" = 0
+	check "netstat EACCES: /advice status unknown (source_failed)" test "$(status)" = unknown
+	check "netstat EACCES: /advice names the error" advice_has 'net/netstat: Permission denied'
+	check "netstat EACCES: /metrics still 200, snmp and sysctl ok" bash -c "
+		[ \"\$(curl -s -o '$TMP/m' -w '%{http_code}' '$base/metrics')\" = 200 ] &&
+		grep -q '^twaudit_collector_state{collector=\"snmp\",state=\"ok\"} 1$' '$TMP/m' &&
+		grep -q '^twaudit_collector_state{collector=\"sysctl\",state=\"ok\"} 1$' '$TMP/m'"
+	chmod 644 "$U/net/netstat"
+	check "netstat readable again: ok" state netstat ok
+	chmod 000 "$U/net"
+	check "net/ unreadable: netstat, snmp, sockstat failed" bash -c "
+		curl -fsS '$base/metrics' > '$TMP/m' &&
+		for c in netstat snmp sockstat; do grep -q \"^twaudit_collector_state{collector=\\\"\$c\\\",state=\\\"failed\\\"} 1\$\" '$TMP/m' || exit 1; done"
+	check "net/ EACCES: /advice names net/snmp" advice_has 'net/snmp: Permission denied'
+	chmod 755 "$U/net"
+	check "net/ back: sockstat ok" state sockstat ok
+	chmod 000 "$U/sys/kernel/osrelease"
+	check "kernel.osrelease unreadable: sysctl success 0" test "$(succ sysctl)" = 0
+	check "kernel.osrelease EACCES: /advice names it" advice_has 'kernel.osrelease: Permission denied'
+	check "kernel.osrelease EACCES: /advice status unknown" test "$(status)" = unknown
+	check "kernel.osrelease EACCES: still serving" curl -fsS -o /dev/null "$base/healthz"
+	chmod 644 "$U/sys/kernel/osrelease"
+	check "kernel.osrelease back: sysctl success 1, status ok" test "$(succ sysctl)$(status)" = 1ok
+	check "as nobody: serve alive after the faults" kill -0 "$SERVE_PID"
+	stop_serve
+
+	# check as a user: an unreadable /proc file makes the audit
+	# incomplete: UNKNOWN (3), naming the file; so does a whole procfs.
+	nobody() { setpriv --reuid=nobody --regid="$(id -g nobody)" --clear-groups --inh-caps=-all "$@"; }
+	nobody "$TWAUDIT" check --path.procfs="$U" --path.rootfs="$R" >"$TMP/out" 2>&1; rc0=$?
+	chmod 000 "$U/net/netstat"
+	nobody "$TWAUDIT" check --path.procfs="$U" --path.rootfs="$R" >"$TMP/out" 2>&1; rc=$?
+	check "check as nobody, netstat unreadable: says so" \
+		grep -q 'The netstat collector failed: net/netstat: Permission denied' "$TMP/out"
+	check "check as nobody, netstat unreadable: exit 3 (rc $rc0 -> $rc)" test "$rc0" -ne 3 -a "$rc" -eq 3
+	chmod 644 "$U/net/netstat"; chmod 700 "$U"
+	nobody "$TWAUDIT" check --path.procfs="$U" --path.rootfs="$R" >"$TMP/out" 2>&1; rc=$?
+	check "check as nobody on an unreadable procfs: exit 3 (got $rc)" test "$rc" -eq 3
+	check "check as nobody on an unreadable procfs: says why" \
+		grep -q 'The sysctl collector failed: kernel.osrelease: Permission denied' "$TMP/out"
+	chmod 755 "$U"
+else
+	echo "ok - # SKIP EACCES faults: need root to run serve and check as nobody"
+fi
 
 # check --output on a full disk: exit 3, a clear message, no partial file.
 if [ "$(id -u)" = 0 ] && mount -t tmpfs -o size=16k tmpfs "$R" 2>/dev/null; then

@@ -34,9 +34,15 @@ free_port() {
 # start_serve PORT ARGS...: start twaudit serve in the background and wait for /healthz.
 # The live sampler is off unless ARGS turn it on (--sampler.enabled): fixture
 # trees describe another host, and this machine's own traffic must not mix in.
+# The uid is kept (--security.user=) unless ARGS give --security.user/--user:
+# serve started as root switches to nobody by default, and fixture trees or
+# configs under the 0700 $TMP would be unreadable to it.
 start_serve() {
-	local port=$1; shift
-	"$TWAUDIT" serve --web.listen-address="127.0.0.1:$port" --no-sampler.enabled "$@" \
+	local port=$1 a keep=--security.user=; shift
+	for a in "$@"; do
+		case $a in --security.user|--security.user=*|--user|--user=*) keep=;; esac
+	done
+	"$TWAUDIT" serve --web.listen-address="127.0.0.1:$port" --no-sampler.enabled ${keep:+"$keep"} "$@" \
 		2>>"$TMP/serve-$port.log" &
 	PIDS+=($!)
 	SERVE_PID=$!

@@ -44,7 +44,7 @@ start_serve "$pport" --path.procfs="$FIX" --path.rootfs="$EMPTY_ROOT" || { fail 
 start_tls() {
 	local port=$1
 	"$TWAUDIT" serve --web.listen-address="127.0.0.1:$port" --web.config.file="$TMP/web.yml" \
-		--no-sampler.enabled --path.procfs="$FIX" --path.rootfs="$EMPTY_ROOT" 2>>"$TMP/serve-$port.log" &
+		--no-sampler.enabled --security.user= --path.procfs="$FIX" --path.rootfs="$EMPTY_ROOT" 2>>"$TMP/serve-$port.log" &
 	PIDS+=($!)
 	for _ in $(seq 1 100); do
 		[ "$(curl -s -o /dev/null -w '%{http_code}' --cacert "$D/ca.crt" "https://127.0.0.1:$port/healthz")" != 000 ] && return 0

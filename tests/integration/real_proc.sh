@@ -13,7 +13,12 @@ check "real /proc: tcp_timestamps read" \
 	test "$(json_get "$TMP/real.json" 'd["sources"]["sysctl"]["keys"]["net.ipv4.tcp_timestamps"]["value"]')" = "$(cat /proc/sys/net/ipv4/tcp_timestamps)"
 
 port=$(free_port)
-start_serve "$port" --sampler.enabled
+# As serve runs by default when started as root: switched to nobody, keeping
+# CAP_NET_RAW for the sampler (the collectors below must all still work).
+start_serve "$port" --sampler.enabled --security.user=nobody
+if [ "$(id -u)" = 0 ]; then
+	check "real /proc: serve runs as nobody" test "$(awk '/^Uid:/ { print $2 $3 $4 $5 }' /proc/"$SERVE_PID"/status)" = "$(id -u nobody)$(id -u nobody)$(id -u nobody)$(id -u nobody)"
+fi
 # Read the kernel first: the scrape must then see at least as many segments.
 want=$(awk '/^Tcp:/ { if (!h) { for (i = 1; i <= NF; i++) if ($i == "InSegs") c = i; h = 1 } else print $c }' /proc/net/snmp)
 sleep 1.1  # past --collect.min-interval, so the scrape collects afresh

@@ -20,7 +20,7 @@ for procfs in /proc "$FIXTURES/linux-4.19"; do
 	port=$(free_port)
 	rm -f "$TMP/log"
 	strace -f -qq -s 256 -o "$TMP/trace" -e trace=all -e signal=none \
-		"$TWAUDIT" serve --security.seccomp=false --web.listen-address=127.0.0.1:$port \
+		"$TWAUDIT" serve --security.seccomp=false --security.user= --web.listen-address=127.0.0.1:$port \
 		--path.procfs="$procfs" --web.config.file="$d/web.yml" 2>"$TMP/log" &
 	tpid=$!
 	for _ in $(seq 100); do grep -q listening "$TMP/log" && break; sleep 0.1; done

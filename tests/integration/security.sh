@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Privileges and seccomp of `twaudit serve` (agent/privs.c, agent/sandbox.c,
-# docs/security.md): the capability sets left in /proc/PID/status for each
-# feature set, the uid switch, NoNewPrivs, the filter killing forbidden
-# syscalls (tests/sandbox_probe) and a confined serve answering every
-# endpoint across 5 s ticks.
+# docs/security.md): the uid and capability sets left in /proc/PID/status
+# for each feature set (root switches to nobody by default), a port below
+# 1024 without CAP_NET_BIND_SERVICE, NoNewPrivs, the filter killing
+# forbidden syscalls (tests/sandbox_probe) and a confined serve answering
+# every endpoint across 5 s ticks.
 . "$(dirname "$0")/lib.sh"
 
 PROBE="$BUILD/tests/sandbox_probe"
@@ -23,18 +24,55 @@ every_task() {
 	done
 }
 
+# start_default PORT ARGS...: serve as a service manager would start it,
+# without --security.user (start_serve keeps the uid); waits for /healthz.
+start_default() {
+	local port=$1; shift
+	"$TWAUDIT" serve --web.listen-address="127.0.0.1:$port" "$@" 2>>"$TMP/serve-$port.log" &
+	PIDS+=($!); SERVE_PID=$!
+	for _ in $(seq 1 150); do
+		curl -fsS -o /dev/null "http://127.0.0.1:$port/healthz" 2>/dev/null && return 0
+		sleep 0.05
+	done
+	echo "serve on $port did not come up:" >&2; cat "$TMP/serve-$port.log" >&2
+	return 1
+}
+ids() { printf '%s\t%s\t%s\t%s' "$1" "$1" "$1" "$1"; }   # real, effective, saved, fs
+# free_low_port: a port below 1024 free on 127.0.0.1, 947 if it is.
+free_low_port() {
+	$PY -c '
+import socket
+for p in [947] + list(range(900, 1000)):
+    s = socket.socket()
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        s.bind(("127.0.0.1", p)); print(p); break
+    except OSError:
+        pass
+    finally:
+        s.close()'
+}
+
 if [ "$(id -u)" != 0 ]; then
-	echo "not root: capability tests skipped"
+	echo "ok - # SKIP capability and uid tests: not root"
 else
 	# Default features on this kernel: sampler on (CAP_NET_RAW), tcp_metrics
 	# needs nothing on >= 4.12.
 	want=$(bit $CAP_NET_RAW)
 	kv=$(uname -r | cut -d. -f1-2)
 	case $kv in 3.*|4.[0-9]|4.1[01]) want=$(printf '%016x' $((0x$want | 1 << CAP_NET_ADMIN)));; esac
+	nob=$(id -u nobody) nobg=$(id -g nobody)
+	# nobody must read the fixture and rootfs: $TMP is a 0700 mktemp dir.
+	chmod 755 "$TMP"
+
+	# The default as root: switch to nobody, keep CAP_NET_RAW for the sampler.
 	port=$(free_port)
-	# lib.sh turns the sampler off for fixtures: turn it back on (default).
-	start_serve "$port" --path.procfs="$FIX" --path.rootfs="$ROOT" --sampler.enabled=true
-	check "default: CapEff = $want (every thread)" every_task "$SERVE_PID" CapEff "$want"
+	start_default "$port" --path.procfs="$FIX" --path.rootfs="$ROOT"
+	check "default: uid $nob (real, effective, saved, fs)" test "$(field "$SERVE_PID" Uid)" = "$(ids "$nob")"
+	check "default: gid $nobg" test "$(field "$SERVE_PID" Gid)" = "$(ids "$nobg")"
+	check "default: no supplementary groups" test -z "$(field "$SERVE_PID" Groups | tr -d ' ')"
+	check "default: uid $nob on every thread" every_task "$SERVE_PID" Uid "$(ids "$nob")"
+	check "default: CapEff = $want exactly (every thread)" every_task "$SERVE_PID" CapEff "$want"
 	check "default: CapPrm = $want" test "$(field "$SERVE_PID" CapPrm)" = "$want"
 	check "default: bounding set empty" test "$(field "$SERVE_PID" CapBnd)" = 0000000000000000
 	check "default: inheritable and ambient empty" test "$(field "$SERVE_PID" CapInh)$(field "$SERVE_PID" CapAmb)" = 00000000000000000000000000000000
@@ -44,22 +82,55 @@ else
 	else
 		check "default: seccomp filter on every thread" every_task "$SERVE_PID" Seccomp 2
 	fi
-	grep -q 'privileges dropped' "$TMP/serve-$port.log"; check "logs the kept set" test $? -eq 0
+	check "default: logs the kept set and the user" grep -q 'msg="privileges dropped" capabilities=net_raw user="nobody (default)"' "$TMP/serve-$port.log"
+	curl -fsS "http://127.0.0.1:$port/metrics" >"$TMP/m"
+	check "default: the sampler runs as nobody" grep -q '^twaudit_collector_success{collector="sampler"} 1' "$TMP/m"
+	check "default: every collector ok as nobody" bash -c "! grep -E '^twaudit_collector_state\{collector=\"(sysctl|netstat|snmp|sockstat|persist|sock_diag|tcp_metrics)\",state=\"(unavailable|failed)\"\} 1' '$TMP/m'"
 	stop_serve
 
 	port=$(free_port)
-	start_serve "$port" --path.procfs="$FIX" --path.rootfs="$ROOT" --sampler.enabled=false
+	start_default "$port" --path.procfs="$FIX" --path.rootfs="$ROOT" --sampler.enabled=false
+	check "--sampler.enabled=false: uid $nob" test "$(field "$SERVE_PID" Uid)" = "$(ids "$nob")"
 	check "--sampler.enabled=false: CapEff empty on every thread" every_task "$SERVE_PID" CapEff 0000000000000000
 	check "--sampler.enabled=false: CapPrm empty" test "$(field "$SERVE_PID" CapPrm)" = 0000000000000000
 	check "--sampler.enabled=false: still serves /metrics" curl -fsS -o /dev/null "http://127.0.0.1:$port/metrics"
 	stop_serve
 
-	# The uid switch keeps the capabilities in use (libcap-ng keepcaps).
+	# A port below 1024: bound before the drop, so CAP_NET_BIND_SERVICE is
+	# never kept (the sampler's CAP_NET_RAW is the whole set).
+	low=$(free_low_port)
+	if [ -z "$low" ]; then
+		echo "ok - # SKIP low port: no free port below 1024 on 127.0.0.1"
+	elif start_default "$low" --path.procfs="$FIX" --path.rootfs="$ROOT" --sampler.enabled=true; then
+		check "port $low: serves /metrics as nobody" curl -fsS -o /dev/null "http://127.0.0.1:$low/metrics"
+		check "port $low: uid $nob" test "$(field "$SERVE_PID" Uid)" = "$(ids "$nob")"
+		check "port $low: CapEff = $want exactly, no CAP_NET_BIND_SERVICE (every thread)" every_task "$SERVE_PID" CapEff "$want"
+		# A TLS-less SIGHUP reload keeps the listener (no rebind needed).
+		kill -HUP "$SERVE_PID"; sleep 0.3
+		check "port $low: still serving after SIGHUP" curl -fsS -o /dev/null "http://127.0.0.1:$low/healthz"
+		stop_serve
+	else
+		fail "serve on 127.0.0.1:$low (below 1024) starts"
+	fi
+	# Without root, the same port is refused, in one clear line.
+	setpriv --reuid="$nob" --regid="$nobg" --clear-groups --inh-caps=-all \
+		"$TWAUDIT" serve --web.listen-address="127.0.0.1:${low:-947}" --path.procfs="$FIX" \
+		--path.rootfs="$ROOT" >/dev/null 2>"$TMP/err"; rc=$?
+	check "low port without privilege: exit 2 (got $rc), one line naming the cause ($(cat "$TMP/err"))" \
+		bash -c '[ "$1" -eq 2 ] && [ "$(wc -l < "$2")" -eq 1 ] && grep -q "cannot listen on 127.0.0.1:[0-9]*: Permission denied (a port below 1024 needs root or CAP_NET_BIND_SERVICE)" "$2"' _ "$rc" "$TMP/err"
+
+	# --security.user= (explicitly empty) keeps uid 0, still without capabilities.
 	port=$(free_port)
-	chmod 755 "$TMP"
+	start_default "$port" --path.procfs="$FIX" --path.rootfs="$ROOT" --security.user= --sampler.enabled=false
+	check "--security.user=: uid 0 kept" test "$(field "$SERVE_PID" Uid)" = "$(ids 0)"
+	check "--security.user=: CapEff empty on every thread" every_task "$SERVE_PID" CapEff 0000000000000000
+	check "--security.user=: logged unchanged" grep -q 'user="(unchanged)"' "$TMP/serve-$port.log"
+	stop_serve
+
+	# The uid switch by name keeps the capabilities in use (libcap-ng keepcaps).
+	port=$(free_port)
 	start_serve "$port" --path.procfs="$FIX" --path.rootfs="$ROOT" --security.user=nobody --sampler.enabled=true
-	nob=$(id -u nobody)
-	check "--security.user=nobody: uid $nob (real, effective, saved, fs)" test "$(field "$SERVE_PID" Uid)" = "$(printf '%s\t%s\t%s\t%s' $nob $nob $nob $nob)"
+	check "--security.user=nobody: uid $nob (real, effective, saved, fs)" test "$(field "$SERVE_PID" Uid)" = "$(ids "$nob")"
 	check "--security.user=nobody: no supplementary groups" test -z "$(field "$SERVE_PID" Groups | tr -d ' ')"
 	check "--security.user=nobody: CapEff = $want kept across the switch" every_task "$SERVE_PID" CapEff "$want"
 	check "--security.user=nobody: /metrics answers" curl -fsS -o /dev/null "http://127.0.0.1:$port/metrics"
@@ -68,6 +139,38 @@ else
 	"$TWAUDIT" serve --web.listen-address=127.0.0.1:$(free_port) --security.user=no-such-user-h12 \
 		--path.procfs="$FIX" 2>"$TMP/err"; rc=$?
 	check "--security.user with an unknown user: exit 2 (got $rc), one line" test "$rc" -eq 2 -a "$(wc -l < "$TMP/err")" -eq 1
+
+	# No user nobody (a user database without it, in a private mount
+	# namespace): a warning, and the uid is kept.
+	grep -v '^nobody:' /etc/passwd >"$TMP/passwd"
+	printf 'passwd: files\ngroup: files\nshadow: files\n' >"$TMP/nsswitch.conf"
+	port=$(free_port)
+	if unshare -m true 2>/dev/null; then
+		unshare -m bash -c 'mount --bind "$1" /etc/passwd && mount --bind "$2" /etc/nsswitch.conf && shift 2 && exec "$@"' _ \
+			"$TMP/passwd" "$TMP/nsswitch.conf" "$TWAUDIT" serve --web.listen-address="127.0.0.1:$port" \
+			--path.procfs="$FIX" --path.rootfs="$ROOT" --no-sampler.enabled 2>>"$TMP/serve-$port.log" &
+		PIDS+=($!); SERVE_PID=$!
+		for _ in $(seq 1 150); do curl -fsS -o /dev/null "http://127.0.0.1:$port/healthz" 2>/dev/null && break; sleep 0.05; done
+		check "no user nobody: serve still answers" curl -fsS -o /dev/null "http://127.0.0.1:$port/metrics"
+		check "no user nobody: warns" grep -q "level=warn msg=\"no user 'nobody' to switch to: keeping uid 0" "$TMP/serve-$port.log"
+		check "no user nobody: uid 0 kept" test "$(field "$SERVE_PID" Uid)" = "$(ids 0)"
+		check "no user nobody: CapEff still empty" every_task "$SERVE_PID" CapEff 0000000000000000
+		stop_serve
+	else
+		echo "ok - # SKIP no user nobody: cannot unshare a mount namespace"
+	fi
+
+	# Started as a user already: no switch, no error.
+	port=$(free_port)
+	setpriv --reuid="$nob" --regid="$nobg" --clear-groups --inh-caps=-all \
+		"$TWAUDIT" serve --web.listen-address="127.0.0.1:$port" --path.procfs="$FIX" \
+		--path.rootfs="$ROOT" 2>>"$TMP/serve-$port.log" &
+	PIDS+=($!); SERVE_PID=$!
+	for _ in $(seq 1 150); do curl -fsS -o /dev/null "http://127.0.0.1:$port/healthz" 2>/dev/null && break; sleep 0.05; done
+	check "started as nobody: serves" curl -fsS -o /dev/null "http://127.0.0.1:$port/metrics"
+	check "started as nobody: no switch (user unchanged)" grep -q 'msg="privileges dropped" capabilities=none user="(unchanged)"' "$TMP/serve-$port.log"
+	check "started as nobody: uid $nob, CapEff empty" test "$(field "$SERVE_PID" Uid)/$(field "$SERVE_PID" CapEff)" = "$(ids "$nob")/0000000000000000"
+	stop_serve
 fi
 
 # --- seccomp: the filter kills forbidden calls --------------------------

@@ -22,7 +22,7 @@ run() { # run NAME PROCFS EXTRA-ARGS...
 	valgrind --tool=memcheck --leak-check=full --show-leak-kinds=definite,indirect \
 		--errors-for-leak-kinds=definite,indirect --error-exitcode=99 \
 		--track-fds=no --log-file="$log" \
-		"$TWAUDIT" serve --web.listen-address=127.0.0.1:$port --security.seccomp=false \
+		"$TWAUDIT" serve --web.listen-address=127.0.0.1:$port --security.seccomp=false --security.user= \
 		--path.procfs="$procfs" --path.rootfs="$TMP" "$@" 2>"$TMP/vg-$name.err" &
 	local pid=$! t0
 	for _ in $(seq 300); do curl -fsS -o /dev/null "http://127.0.0.1:$port/healthz" 2>/dev/null && break; sleep 0.1; done

@@ -41,7 +41,7 @@ check "bcrypt hash made (\$2b\$)" bash -c "[[ '$H_SECRET' == '\$2b\$12\$'* ]]"
 start_tls() {
 	local port=$1 cfg=$2; shift 2
 	"$TWAUDIT" serve --web.listen-address="127.0.0.1:$port" --web.config.file="$cfg" \
-		--path.procfs="$FIX" --path.rootfs="$EMPTY_ROOT" "$@" 2>>"$TMP/serve-$port.log" &
+		--security.user= --path.procfs="$FIX" --path.rootfs="$EMPTY_ROOT" "$@" 2>>"$TMP/serve-$port.log" &
 	PIDS+=($!)
 	SERVE_PID=$!
 	for _ in $(seq 1 100); do
@@ -180,7 +180,7 @@ p4=$(free_port)
 p6=$($PY -c 'import socket; s=socket.socket(socket.AF_INET6); s.bind(("::1",0)); print(s.getsockname()[1])' 2>/dev/null)
 if [ -n "$p6" ]; then
 	"$TWAUDIT" serve --web.listen-address="127.0.0.1:$p4" --web.listen-address="[::1]:$p6" \
-		--path.procfs="$FIX" --path.rootfs="$EMPTY_ROOT" 2>>"$TMP/serve-multi.log" &
+		--security.user= --path.procfs="$FIX" --path.rootfs="$EMPTY_ROOT" 2>>"$TMP/serve-multi.log" &
 	PIDS+=($!); SERVE_PID=$!
 	for _ in $(seq 1 100); do curl -fsS -o /dev/null "http://[::1]:$p6/healthz" 2>/dev/null && break; sleep 0.05; done
 	check "listen address 1 (127.0.0.1:$p4) serves" test "$(code "http://127.0.0.1:$p4/healthz")" = 200

@@ -4,6 +4,8 @@
 #include <setjmp.h>
 #include <cmocka.h>
 #include <linux/capability.h>
+#include <pwd.h>
+#include <unistd.h>
 
 #include "privs.h"
 
@@ -41,13 +43,42 @@ test_table(void **state)
 	    BIT(CAP_NET_RAW));
 	assert_true(need((struct privs_config){ .sampler = true,
 	    .tcp_metrics = true }, "4.4.0") == (BIT(CAP_NET_RAW) | BIT(CAP_NET_ADMIN)));
-	/* --netns, --netns=all, low ports. */
+	/* --netns, --netns=all. */
 	assert_true(need((struct privs_config){ .netns = true }, "6.18") ==
 	    BIT(CAP_SYS_ADMIN));
 	assert_true(need((struct privs_config){ .netns_all = true }, "6.18") ==
 	    (BIT(CAP_SYS_ADMIN) | BIT(CAP_SYS_PTRACE)));
-	assert_true(need((struct privs_config){ .low_port = true }, "6.18") ==
-	    BIT(CAP_NET_BIND_SERVICE));
+	/* Listening sockets are bound before the drop: never a bind cap,
+	   whatever the features and the kernel. */
+	assert_true((need((struct privs_config){ .sampler = true,
+	    .tcp_metrics = true, .netns = true, .netns_all = true }, "4.4.0") &
+	    BIT(CAP_NET_BIND_SERVICE)) == 0);
+	assert_true((need((struct privs_config){ .sampler = true,
+	    .tcp_metrics = true, .netns = true, .netns_all = true }, "6.18") &
+	    BIT(CAP_NET_BIND_SERVICE)) == 0);
+}
+
+/* nobody for root when the user database has it, else keep the uid. */
+static void
+test_default_user(void **state)
+{
+	bool missing = true;
+	const char *u = privs_default_user(&missing);
+
+	(void)state;
+	if (geteuid() != 0) {
+		assert_null(u);
+		assert_false(missing);
+	} else if (getpwnam(PRIVS_DEFAULT_USER) != NULL) {
+		assert_non_null(u);
+		assert_string_equal(u, "nobody");
+		assert_false(missing);
+	} else {
+		assert_null(u);
+		assert_true(missing);
+	}
+	/* MISSING may be NULL. */
+	assert_true(privs_default_user(NULL) == u);
 }
 
 static void
@@ -72,6 +103,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_table),
 		cmocka_unit_test(test_describe),
+		cmocka_unit_test(test_default_user),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
