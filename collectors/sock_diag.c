@@ -9,7 +9,10 @@
  * sock_diag_parse(), the same function the tests and the fuzzer feed.
  *
  * Memory is bounded: 65536 per-port counters and a remote-address table of
- * at most lim->max_remotes entries (what does not fit is counted).
+ * at most lim->max_remotes entries (what does not fit is counted). The
+ * ports and slots in use are also listed, so that the result and a reset
+ * walk only those (a dump with a few TIME-WAIT sockets, or a fuzz input,
+ * does not pay for 65536 ports and an 8192-slot table).
  * Time is bounded: poll() with the time left before every nl_recv(), and
  * at most lim->max_entries sockets are counted (the dump is then abandoned
  * and the result says it was truncated).
@@ -69,8 +72,11 @@ struct sock_diag_acc {
 	int kernel_error;
 	uint64_t entries;		/* sockets counted */
 	struct sock_diag_stats tot;	/* totals; tops filled at the end */
-	uint32_t port_tw[65536];		/* TIME-WAIT per local port */
+	uint32_t port_tw[65536];	/* TIME-WAIT per port, saturating */
+	uint16_t ports_used[65536];	/* ports with port_tw != 0 */
+	size_t nports;
 	struct remote_slot *remotes;	/* open addressing */
+	size_t *remotes_used;		/* indices of the slots in use */
 	size_t remote_mask;		/* table size - 1 */
 	size_t nremotes;
 };
@@ -106,8 +112,10 @@ sock_diag_acc_new(const struct sock_diag_limits *lim)
 	while (size < 2 * (size_t)acc->lim.max_remotes)
 		size *= 2;
 	acc->remotes = calloc(size, sizeof(*acc->remotes));
-	if (acc->remotes == NULL) {
-		free(acc);
+	acc->remotes_used = calloc(acc->lim.max_remotes,
+	    sizeof(*acc->remotes_used));
+	if (acc->remotes == NULL || acc->remotes_used == NULL) {
+		sock_diag_acc_free(acc);
 		return NULL;
 	}
 	acc->remote_mask = size - 1;
@@ -120,7 +128,25 @@ sock_diag_acc_free(struct sock_diag_acc *acc)
 	if (acc == NULL)
 		return;
 	free(acc->remotes);
+	free(acc->remotes_used);
 	free(acc);
+}
+
+void
+sock_diag_acc_reset(struct sock_diag_acc *acc)
+{
+	for (size_t i = 0; i < acc->nports; i++)
+		acc->port_tw[acc->ports_used[i]] = 0;
+	acc->nports = 0;
+	for (size_t i = 0; i < acc->nremotes; i++)
+		memset(&acc->remotes[acc->remotes_used[i]], 0,
+		    sizeof(*acc->remotes));
+	acc->nremotes = 0;
+	acc->seq = 0;
+	acc->portid = 0;
+	acc->kernel_error = 0;
+	acc->entries = 0;
+	memset(&acc->tot, 0, sizeof(acc->tot));
 }
 
 void
@@ -170,7 +196,7 @@ remote_add(struct sock_diag_acc *acc, const struct sock_diag_addr *a)
 			}
 			s->addr = *a;
 			s->count = 1;
-			acc->nremotes++;
+			acc->remotes_used[acc->nremotes++] = i;
 			return;
 		}
 		if (memcmp(&s->addr, a, sizeof(*a)) == 0) {
@@ -265,7 +291,13 @@ parse_socket(struct sock_diag_acc *acc, struct nlmsghdr *nlh, char *err,
 	acc->tot.state[state]++;
 
 	if (state == SD_TIME_WAIT) {
-		acc->port_tw[ntohs(r->id.idiag_sport)]++;
+		uint16_t port = ntohs(r->id.idiag_sport);
+
+		/* Saturate: a counter back at 0 would list the port twice. */
+		if (acc->port_tw[port] == 0)
+			acc->ports_used[acc->nports++] = port;
+		if (acc->port_tw[port] < UINT32_MAX)
+			acc->port_tw[port]++;
 		diag_addr(r->idiag_family, r->id.idiag_dst, &a);
 		remote_add(acc, &a);
 	} else if (state == SD_ESTABLISHED && tb[INET_DIAG_INFO] != NULL) {
@@ -372,7 +404,15 @@ out:
 	return ret;
 }
 
-/* Insert (key, count) into a descending top list of at most CAP. */
+/* True when port P with count C ranks before TOP (higher count, then lower
+ * port): the tops do not depend on the order the ports were seen in. */
+static int
+port_before(uint64_t c, uint16_t p, const struct sock_diag_port_count *top)
+{
+	return c > top->count || (c == top->count && p < top->port);
+}
+
+/* Insert (port, count) into a ranked top list of at most CAP. */
 static void
 top_ports_insert(struct sock_diag_port_count *top, size_t *n, size_t cap,
     uint16_t port, uint64_t count)
@@ -380,18 +420,33 @@ top_ports_insert(struct sock_diag_port_count *top, size_t *n, size_t cap,
 	size_t i = *n;
 
 	if (i == cap) {
-		if (top[cap - 1].count >= count)
+		if (!port_before(count, port, &top[cap - 1]))
 			return;
 		i = cap - 1;
 	} else {
 		(*n)++;
 	}
-	while (i > 0 && top[i - 1].count < count) {
+	while (i > 0 && port_before(count, port, &top[i - 1])) {
 		top[i] = top[i - 1];
 		i--;
 	}
 	top[i].port = port;
 	top[i].count = count;
+}
+
+/* The same for remotes: higher count, then family and address bytes. */
+static int
+remote_before(const struct remote_slot *s,
+    const struct sock_diag_remote_count *top)
+{
+	int c;
+
+	if (s->count != top->count)
+		return s->count > top->count;
+	if (s->addr.family != top->addr.family)
+		return s->addr.family < top->addr.family;
+	c = memcmp(s->addr.addr, top->addr.addr, sizeof(s->addr.addr));
+	return c < 0;
 }
 
 static void
@@ -401,13 +456,13 @@ top_remotes_insert(struct sock_diag_remote_count *top, size_t *n, size_t cap,
 	size_t i = *n;
 
 	if (i == cap) {
-		if (top[cap - 1].count >= s->count)
+		if (!remote_before(s, &top[cap - 1]))
 			return;
 		i = cap - 1;
 	} else {
 		(*n)++;
 	}
-	while (i > 0 && top[i - 1].count < s->count) {
+	while (i > 0 && remote_before(s, &top[i - 1])) {
 		top[i] = top[i - 1];
 		i--;
 	}
@@ -422,22 +477,18 @@ sock_diag_acc_result(const struct sock_diag_acc *acc,
 	*out = acc->tot;
 	out->timewait = out->state[SD_TIME_WAIT];
 	out->ntop_ports = 0;
-	out->timewait_ports = 0;
-	for (size_t p = 0; p < 65536; p++) {
-		if (acc->port_tw[p] == 0)
-			continue;
-		out->timewait_ports++;
+	out->timewait_ports = acc->nports;
+	for (size_t i = 0; i < acc->nports; i++) {
+		uint16_t p = acc->ports_used[i];
+
 		top_ports_insert(out->top_ports, &out->ntop_ports,
-		    SOCK_DIAG_TOP_PORTS, (uint16_t)p, acc->port_tw[p]);
+		    SOCK_DIAG_TOP_PORTS, p, acc->port_tw[p]);
 	}
 	out->ntop_remotes = 0;
 	out->timewait_remotes = acc->nremotes;
-	for (size_t i = 0; i <= acc->remote_mask; i++) {
-		if (acc->remotes[i].addr.family == 0)
-			continue;
+	for (size_t i = 0; i < acc->nremotes; i++)
 		top_remotes_insert(out->top_remotes, &out->ntop_remotes,
-		    SOCK_DIAG_TOP_REMOTES, &acc->remotes[i]);
-	}
+		    SOCK_DIAG_TOP_REMOTES, &acc->remotes[acc->remotes_used[i]]);
 }
 
 void

@@ -10,12 +10,12 @@
 #                               over fuzz/campaigns.tsv
 #
 # TARGET is a short name (netstat, sockstat, sysctl, persist, cli, packet,
-# netlink, pcap, policy). For each target it runs libFuzzer for the given
-# time on the working corpus fuzz/corpus-work/NAME (ignored by git) seeded
-# from the committed corpus fuzz/corpus/NAME, merges the new coverage back into
-# fuzz/corpus/NAME (-merge=1: the seeds plus a minimal set of inputs that
-# add coverage, so the committed corpus stays small), prints the
-# executions and crashes, and appends one line per target to
+# netlink, pcap, policy, negotiate). For each target it runs libFuzzer for
+# the given time on the working corpus fuzz/corpus-work/NAME (ignored by
+# git) seeded from the committed corpus fuzz/corpus/NAME, merges the new
+# coverage back into fuzz/corpus/NAME (-merge=1: the seeds plus a minimal
+# set of inputs that add coverage, so the committed corpus stays small),
+# prints the executions and crashes, and appends one line per target to
 # fuzz/campaigns.tsv. A crash stops that target: the input is minimised and
 # kept under fuzz/crashes/NAME/ with its report.
 #
@@ -28,7 +28,7 @@ cd "$(dirname "$0")/.." || exit 2
 BUILD=${FUZZ_BUILD:-build-fuzz}
 JOBS=${FUZZ_JOBS:-2}
 # Preferred order; any other fuzz_* program built is appended.
-ALL_TARGETS="netstat sockstat sysctl persist cli packet netlink pcap policy"
+ALL_TARGETS="netstat sockstat sysctl persist cli packet netlink pcap policy negotiate"
 
 # Longest input libFuzzer generates per target (real inputs are smaller:
 # /proc/net/netstat is ~4 KiB, a sysctl value a few bytes).

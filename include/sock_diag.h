@@ -108,11 +108,17 @@ sock_diag_ts_ratio(const struct sock_diag_stats *s)
 /*
  * Accumulator for sock_diag_parse(): per-port counters, remote table,
  * totals. Opaque; sock_diag_acc_new() takes the limits (NULL: defaults).
+ * It remembers which ports and remote slots it touched, so that
+ * sock_diag_acc_result() and sock_diag_acc_reset() cost what was counted,
+ * not the 65536 ports and the whole remote table.
  */
 struct sock_diag_acc;
 
 struct sock_diag_acc *sock_diag_acc_new(const struct sock_diag_limits *lim);
 void sock_diag_acc_free(struct sock_diag_acc *acc);
+/* Make ACC as sock_diag_acc_new() returned it (same limits), clearing only
+ * what was touched: counts, remotes, expected seq/port, kernel error. */
+void sock_diag_acc_reset(struct sock_diag_acc *acc);
 /* Expect this sequence number and port id (0: accept any). Other messages
  * are skipped and counted in foreign_msgs. */
 void sock_diag_acc_expect(struct sock_diag_acc *acc, uint32_t seq,
@@ -121,7 +127,10 @@ void sock_diag_acc_expect(struct sock_diag_acc *acc, uint32_t seq,
 int sock_diag_acc_kernel_error(const struct sock_diag_acc *acc);
 /* 1 once max_entries sockets were counted (the caller stops the dump). */
 int sock_diag_acc_full(const struct sock_diag_acc *acc);
-/* Fill OUT (zeroed first) from ACC: totals, top ports, top remotes. */
+/* Fill OUT (zeroed first) from ACC: totals, top ports, top remotes. The
+ * tops are by count, descending; equal counts by port, ascending, and by
+ * address (family, then bytes), so OUT depends only on what was counted,
+ * not on the order of the dump. */
 void sock_diag_acc_result(const struct sock_diag_acc *acc,
     struct sock_diag_stats *out);
 

@@ -453,6 +453,191 @@ test_garbled(void **state)
 	sock_diag_acc_free(acc);
 }
 
+/* Field by field (padding is not compared). */
+static void
+assert_stats_equal(const struct sock_diag_stats *a,
+    const struct sock_diag_stats *b)
+{
+	for (size_t i = 0; i < SD_NSTATES; i++)
+		assert_int_equal(a->state[i], b->state[i]);
+	assert_int_equal(a->state_other, b->state_other);
+	assert_int_equal(a->sockets_v4, b->sockets_v4);
+	assert_int_equal(a->sockets_v6, b->sockets_v6);
+	assert_int_equal(a->timewait, b->timewait);
+	assert_int_equal(a->est_info, b->est_info);
+	assert_int_equal(a->est_ts, b->est_ts);
+	assert_int_equal(a->timewait_ports, b->timewait_ports);
+	assert_int_equal(a->ntop_ports, b->ntop_ports);
+	for (size_t i = 0; i < a->ntop_ports; i++) {
+		assert_int_equal(a->top_ports[i].port, b->top_ports[i].port);
+		assert_int_equal(a->top_ports[i].count, b->top_ports[i].count);
+	}
+	assert_int_equal(a->timewait_remotes, b->timewait_remotes);
+	assert_int_equal(a->remotes_untracked, b->remotes_untracked);
+	assert_int_equal(a->ntop_remotes, b->ntop_remotes);
+	for (size_t i = 0; i < a->ntop_remotes; i++) {
+		assert_int_equal(a->top_remotes[i].addr.family,
+		    b->top_remotes[i].addr.family);
+		assert_memory_equal(a->top_remotes[i].addr.addr,
+		    b->top_remotes[i].addr.addr, 16);
+		assert_int_equal(a->top_remotes[i].count,
+		    b->top_remotes[i].count);
+	}
+	assert_int_equal(a->truncated, b->truncated);
+	assert_int_equal(a->dropped, b->dropped);
+	assert_int_equal(a->foreign_msgs, b->foreign_msgs);
+	assert_int_equal(a->ipv6_absent, b->ipv6_absent);
+}
+
+/* A dump that touches many ports and remotes, a timestamp ratio, a
+ * foreign message and a kernel error: everything a reset must clear. */
+static void
+fill_busy(struct sock_diag_acc *acc)
+{
+	struct nlbuf b = { 0 };
+	char err[256], dst[64];
+
+	for (int i = 0; i < 300; i++) {
+		snprintf(dst, sizeof(dst), "198.51.100.%d", i % 250 + 1);
+		add_sock(&b, AF_INET, SD_TIME_WAIT, "10.0.0.1",
+		    (uint16_t)(20000 + i * 7), dst, 5000, -1, 0);
+	}
+	for (int i = 0; i < 40; i++) {
+		snprintf(dst, sizeof(dst), "2001:db8::%x", i + 1);
+		add_sock(&b, AF_INET6, SD_TIME_WAIT, "2001:db8::1", 443, dst,
+		    (uint16_t)(6000 + i), -1, 0);
+	}
+	add_sock(&b, AF_INET, SD_ESTABLISHED, "10.0.0.1", 80, "10.0.0.2", 1,
+	    1, 0);
+	add_sock(&b, AF_INET, 13, "10.0.0.1", 80, "10.0.0.2", 2, -1, 0);
+	add_sock(&b, AF_INET, SD_LISTEN, "0.0.0.0", 81, "0.0.0.0", 0, -1, 0);
+	add_error(&b, -EPERM);
+	/* another sequence number than fill_other's, the first foreign */
+	for (size_t off = 0; off < b.len;) {
+		struct nlmsghdr *h = (struct nlmsghdr *)(b.p + off);
+
+		h->nlmsg_seq = off == 0 ? SEQ + 1 : SEQ + 2;
+		off += NLMSG_ALIGN(h->nlmsg_len);
+	}
+	sock_diag_acc_expect(acc, SEQ + 2, PORTID);
+	assert_int_equal(parse_exact(b.p, b.len, acc, err, sizeof(err)), -1);
+	assert_int_equal(sock_diag_acc_kernel_error(acc), EPERM);
+	free(b.p);
+}
+
+/* A smaller dump on other ports and remotes, with ties in the tops. */
+static void
+fill_other(struct nlbuf *b)
+{
+	char dst[64];
+
+	for (int i = 0; i < 30; i++) {
+		snprintf(dst, sizeof(dst), "192.0.2.%d", i % 6 + 1);
+		add_sock(b, AF_INET, SD_TIME_WAIT, "10.0.0.1",
+		    (uint16_t)(1000 + i % 12), dst, 5000, -1, 0);
+	}
+	add_sock(b, AF_INET6, SD_TIME_WAIT, "2001:db8::1", 80, "2001:db8::9",
+	    8000, -1, 0);
+	add_sock(b, AF_INET, SD_ESTABLISHED, "10.0.0.1", 80, "10.0.0.3", 1,
+	    0, 0);
+	add_done(b);
+}
+
+/* A reset accumulator counts a dump exactly as a fresh one does, with the
+ * default limits and with small ones (full table, truncation). */
+static void
+test_reset_reuse(void **state)
+{
+	const struct sock_diag_limits limits[] = {
+		{ 0 },
+		{ .max_entries = 20, .max_remotes = 3 },
+	};
+	char err[256];
+
+	(void)state;
+	for (size_t k = 0; k < sizeof(limits) / sizeof(limits[0]); k++) {
+		struct sock_diag_acc *fresh = sock_diag_acc_new(&limits[k]);
+		struct sock_diag_acc *reused = sock_diag_acc_new(&limits[k]);
+		struct sock_diag_stats want, got;
+		struct nlbuf b = { 0 };
+
+		assert_non_null(fresh);
+		assert_non_null(reused);
+		fill_other(&b);
+		assert_int_equal(parse_exact(b.p, b.len, fresh, err,
+		    sizeof(err)), SOCK_DIAG_PARSE_DONE);
+		sock_diag_acc_result(fresh, &want);
+
+		/* twice: a reset after a reset-and-reuse is still clean */
+		for (int round = 0; round < 2; round++) {
+			fill_busy(reused);
+			sock_diag_acc_reset(reused);
+			assert_int_equal(sock_diag_acc_kernel_error(reused), 0);
+			assert_false(sock_diag_acc_full(reused));
+			/* the expected seq is cleared too: fill_other's
+			 * messages (SEQ) are not foreign */
+			assert_int_equal(parse_exact(b.p, b.len, reused, err,
+			    sizeof(err)), SOCK_DIAG_PARSE_DONE);
+			sock_diag_acc_result(reused, &got);
+			assert_stats_equal(&got, &want);
+			sock_diag_acc_reset(reused);
+		}
+		if (k == 0) {
+			assert_int_equal(want.timewait, 31);
+			assert_int_equal(want.timewait_ports, 13);
+			assert_int_equal(want.timewait_remotes, 7);
+			assert_int_equal(want.foreign_msgs, 0);
+		} else {
+			assert_true(want.truncated);
+			assert_int_equal(want.timewait_remotes, 3);
+			assert_int_equal(want.remotes_untracked, 9);
+		}
+		sock_diag_acc_free(fresh);
+		sock_diag_acc_free(reused);
+		free(b.p);
+	}
+}
+
+/* Equal counts rank by port, then by address: the tops do not depend on
+ * the order of the dump. */
+static void
+test_top_ties(void **state)
+{
+	struct sock_diag_stats fwd, rev;
+	char err[256], a[64];
+
+	(void)state;
+	for (int dir = 0; dir < 2; dir++) {
+		struct sock_diag_acc *acc = sock_diag_acc_new(NULL);
+		struct nlbuf b = { 0 };
+		char dst[64];
+
+		for (int n = 0; n < 14; n++) {
+			int i = dir == 0 ? n : 13 - n;
+
+			snprintf(dst, sizeof(dst), i < 7 ? "192.0.2.%d" :
+			    "2001:db8::%d", i + 1);
+			add_sock(&b, i < 7 ? AF_INET : AF_INET6, SD_TIME_WAIT,
+			    i < 7 ? "10.0.0.1" : "2001:db8::1",
+			    (uint16_t)(3000 - i), dst, 5000, -1, 0);
+		}
+		assert_int_equal(parse_exact(b.p, b.len, acc, err,
+		    sizeof(err)), SOCK_DIAG_PARSE_MORE);
+		sock_diag_acc_result(acc, dir == 0 ? &fwd : &rev);
+		sock_diag_acc_free(acc);
+		free(b.p);
+	}
+	assert_stats_equal(&fwd, &rev);
+	assert_int_equal(fwd.ntop_ports, SOCK_DIAG_TOP_PORTS);
+	for (size_t i = 0; i < fwd.ntop_ports; i++)
+		assert_int_equal(fwd.top_ports[i].port, 2987 + i);
+	assert_int_equal(fwd.ntop_remotes, SOCK_DIAG_TOP_REMOTES);
+	sock_diag_addr_format(&fwd.top_remotes[0].addr, a, sizeof(a));
+	assert_string_equal(a, "192.0.2.1");
+	sock_diag_addr_format(&fwd.top_remotes[7].addr, a, sizeof(a));
+	assert_string_equal(a, "2001:db8::8");
+}
+
 int
 main(void)
 {
@@ -466,6 +651,8 @@ main(void)
 		cmocka_unit_test(test_foreign_and_unaligned),
 		cmocka_unit_test(test_truncated),
 		cmocka_unit_test(test_garbled),
+		cmocka_unit_test(test_reset_reuse),
+		cmocka_unit_test(test_top_ties),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
