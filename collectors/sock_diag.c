@@ -13,18 +13,19 @@
  * ports and slots in use are also listed, so that the result and a reset
  * walk only those (a dump with a few TIME-WAIT sockets, or a fuzz input,
  * does not pay for 65536 ports and an 8192-slot table).
- * Time is bounded: poll() with the time left before every nl_recv(), and
+ * Time is bounded: poll() with the time left before every nl_recv()
+ * (nl_recv_kernel(), nlrecv.c), and
  * at most lim->max_entries sockets are counted (the dump is then abandoned
  * and the result says it was truncated).
  */
 #include "nlbuf.h"
+#include "nlrecv.h"
 #include "sock_diag.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
-#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -505,16 +506,6 @@ sock_diag_addr_format(const struct sock_diag_addr *addr, char *out,
 	set_error(out, outlen, "%s", tmp);
 }
 
-/* libnl error (negative NLE_*) to a source state. */
-static enum source_state
-state_from_nlerr(int nlerr)
-{
-	if (nlerr < 0)
-		nlerr = -nlerr;
-	return nlerr == NLE_PERM || nlerr == NLE_NOACCESS ?
-	    SOURCE_UNAVAILABLE : SOURCE_FAILED;
-}
-
 /* Dump one family into ACC. */
 static enum source_state
 dump_family(struct nl_sock *sk, int family, struct sock_diag_acc *acc,
@@ -544,46 +535,19 @@ dump_family(struct nl_sock *sk, int family, struct sock_diag_acc *acc,
 	nlmsg_free(msg);
 	if (rc < 0) {
 		set_error(err, errlen, "sock_diag: send: %s", nl_geterror(rc));
-		return state_from_nlerr(rc);
+		return nl_error_state(rc);
 	}
 	sock_diag_acc_expect(acc, seq, nl_socket_get_local_port(sk));
 
 	for (;;) {
-		struct sockaddr_nl from;
-		struct pollfd pfd = { nl_socket_get_fd(sk), POLLIN, 0 };
-		struct ucred *creds = NULL;
-		unsigned char *buf = NULL;
-		double left = deadline - now_monotonic();
-		int n;
+		unsigned char *buf;
+		int n = nl_recv_kernel(sk, deadline, &buf, "sock_diag",
+		    acc->lim.timeout_ms, err, errlen);
 
-		if (left <= 0 || (rc = poll(&pfd, 1, (int)(left * 1000) + 1))
-		    == 0) {
-			set_error(err, errlen, "sock_diag: dump timed out after "
-			    "%u ms", acc->lim.timeout_ms);
+		if (n == 0)
 			return SOURCE_FAILED;
-		}
-		if (rc < 0) {
-			if (errno == EINTR)
-				continue;
-			set_error(err, errlen, "sock_diag: poll: %s",
-			    strerror(errno));
-			return SOURCE_FAILED;
-		}
-		memset(&from, 0, sizeof(from));
-		n = nl_recv(sk, &from, &buf, &creds);
-		free(creds);
-		if (n <= 0) {
-			free(buf);
-			if (n == 0 || n == -NLE_AGAIN)
-				continue;	/* spurious wakeup */
-			set_error(err, errlen, "sock_diag: recv: %s",
-			    nl_geterror(n));
-			return state_from_nlerr(n);
-		}
-		if (from.nl_pid != 0) {		/* not from the kernel */
-			free(buf);
-			continue;
-		}
+		if (n < 0)
+			return nl_error_state(n);
 		rc = sock_diag_parse(buf, (size_t)n, acc, err, errlen);
 		free(buf);
 		if (rc < 0) {
@@ -629,7 +593,7 @@ sock_diag_collect(struct sock_diag_stats *out,
 	if (rc < 0) {
 		set_error(err, errlen, "sock_diag: socket: %s",
 		    nl_geterror(rc));
-		st = state_from_nlerr(rc);
+		st = nl_error_state(rc);
 		goto done;
 	}
 	nl_socket_disable_auto_ack(sk);

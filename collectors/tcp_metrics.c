@@ -6,11 +6,11 @@
  * tcp_metrics_parse() with libnl's nlmsg_* / genlmsg_* / nla_* helpers.
  */
 #include "nlbuf.h"
+#include "nlrecv.h"
 #include "tcp_metrics.h"
 
 #include <errno.h>
 #include <netinet/in.h>
-#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -241,15 +241,6 @@ out:
 	return ret;
 }
 
-static enum source_state
-state_from_nlerr(int nlerr)
-{
-	if (nlerr < 0)
-		nlerr = -nlerr;
-	return nlerr == NLE_PERM || nlerr == NLE_NOACCESS ?
-	    SOURCE_UNAVAILABLE : SOURCE_FAILED;
-}
-
 enum source_state
 tcp_metrics_resolve_state(int rc)
 {
@@ -257,7 +248,7 @@ tcp_metrics_resolve_state(int rc)
 		return SOURCE_OK;
 	if (rc == -NLE_OBJ_NOTFOUND)
 		return SOURCE_NOT_APPLICABLE;
-	return state_from_nlerr(rc);
+	return nl_error_state(rc);
 }
 
 static enum source_state
@@ -282,44 +273,17 @@ dump(struct nl_sock *sk, int family, struct tcp_metrics_stats *acc,
 	if (rc < 0) {
 		set_error(err, errlen, "tcp_metrics: send: %s",
 		    nl_geterror(rc));
-		return state_from_nlerr(rc);
+		return nl_error_state(rc);
 	}
 	for (;;) {
-		struct sockaddr_nl from;
-		struct pollfd pfd = { nl_socket_get_fd(sk), POLLIN, 0 };
-		struct ucred *creds = NULL;
-		unsigned char *buf = NULL;
-		double left = deadline - now_monotonic();
-		int n;
+		unsigned char *buf;
+		int n = nl_recv_kernel(sk, deadline, &buf, "tcp_metrics",
+		    timeout_ms, err, errlen);
 
-		if (left <= 0 || (rc = poll(&pfd, 1, (int)(left * 1000) + 1))
-		    == 0) {
-			set_error(err, errlen, "tcp_metrics: dump timed out "
-			    "after %u ms", timeout_ms);
+		if (n == 0)
 			return SOURCE_FAILED;
-		}
-		if (rc < 0) {
-			if (errno == EINTR)
-				continue;
-			set_error(err, errlen, "tcp_metrics: poll: %s",
-			    strerror(errno));
-			return SOURCE_FAILED;
-		}
-		memset(&from, 0, sizeof(from));
-		n = nl_recv(sk, &from, &buf, &creds);
-		free(creds);
-		if (n <= 0) {
-			free(buf);
-			if (n == 0 || n == -NLE_AGAIN)
-				continue;
-			set_error(err, errlen, "tcp_metrics: recv: %s",
-			    nl_geterror(n));
-			return state_from_nlerr(n);
-		}
-		if (from.nl_pid != 0) {
-			free(buf);
-			continue;
-		}
+		if (n < 0)
+			return nl_error_state(n);
 		rc = tcp_metrics_parse(buf, (size_t)n, family, acc, err,
 		    errlen);
 		free(buf);
@@ -364,7 +328,7 @@ tcp_metrics_collect(struct tcp_metrics_stats *out,
 	if (rc < 0) {
 		set_error(err, errlen, "tcp_metrics: socket: %s",
 		    nl_geterror(rc));
-		st = state_from_nlerr(rc);
+		st = nl_error_state(rc);
 		goto done;
 	}
 	/* genl_ctrl_resolve() reads blocking: bound it by SO_RCVTIMEO. */
