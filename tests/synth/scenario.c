@@ -10,6 +10,13 @@
 #define MAX_SRC	16
 #define MAX_HOSTS 8
 
+/*
+ * xorshift64* (Vigna): the xorshift64 state step, output scrambled by a
+ * multiply. Its low bits stay weak (the next output's low bits are a
+ * function of this one's), so below() uses the high half: with the low
+ * bits, "source = r1 % 512, host = r2 % 4" tied each source to one host
+ * and a 512-source scenario had no NAT at all.
+ */
 uint64_t
 scen_rand(uint64_t *s)
 {
@@ -18,7 +25,8 @@ scen_rand(uint64_t *s)
 	x ^= x << 13;
 	x ^= x >> 7;
 	x ^= x << 17;
-	return *s = x;
+	*s = x;
+	return x * 0x2545f4914f6cdd1dull;
 }
 
 static double
@@ -30,7 +38,8 @@ unif(uint64_t *s)
 static unsigned
 below(uint64_t *s, unsigned n)
 {
-	return n ? (unsigned)(scen_rand(s) % n) : 0;
+	/* The high half: the low bits of consecutive outputs are tied. */
+	return n ? (unsigned)((scen_rand(s) >> 32) % n) : 0;
 }
 
 void
