@@ -76,9 +76,23 @@ work="$TMP/proc"; cp -a "$FIXTURES/linux-3.10-recycle" "$work"
 "$TWAUDIT" check --format=json --path.procfs="$work" --path.rootfs="$EMPTY_ROOT" >"$TMP/a.json" 2>/dev/null
 check "no --sample: paws_passive_rising not reported" \
 	bash -c "! grep -q paws_passive_rising '$TMP/a.json'"
-( sleep 0.5; $PY - "$work/net/netstat" <<'PYEOF'
-import sys
-p = sys.argv[1]
+# The rise must land between check's two readings, whatever the machine's
+# speed: the helper waits (inotify) until check has read net/netstat once,
+# then 0.5 s, and replaces the file; check reads it again 1.5 s after the
+# first reading.
+rm -f "$TMP/armed"
+$PY - "$work/net/netstat" "$TMP/armed" <<'PYEOF' &
+import ctypes, os, select, sys, time
+p, armed = sys.argv[1], sys.argv[2]
+libc = ctypes.CDLL(None, use_errno=True)
+fd = libc.inotify_init()
+IN_CLOSE_NOWRITE = 0x10
+if fd < 0 or libc.inotify_add_watch(fd, p.encode(), IN_CLOSE_NOWRITE) < 0:
+    sys.exit("inotify: errno %d" % ctypes.get_errno())
+open(armed, "w").close()
+if not select.select([fd], [], [], 120)[0]:
+    sys.exit("check never read " + p)
+time.sleep(0.5)
 lines = open(p).read().splitlines()
 for i in range(0, len(lines) - 1, 2):
     h, v = lines[i].split(), lines[i + 1].split()
@@ -86,11 +100,13 @@ for i in range(0, len(lines) - 1, 2):
         j = h.index("PAWSPassive"); v[j] = str(int(v[j]) + 30)
         lines[i + 1] = " ".join(v)
 open(p + ".new", "w").write("\n".join(lines) + "\n")
-import os; os.rename(p + ".new", p)
+os.rename(p + ".new", p)
 PYEOF
-) &
+bump=$!
+wait_until 20 test -e "$TMP/armed"
 "$TWAUDIT" check --format=json --sample=1500ms --path.procfs="$work" --path.rootfs="$EMPTY_ROOT" >"$TMP/b.json" 2>/dev/null
-wait
+wait "$bump"; rc=$?
+check "--sample: the counter rose between check's two readings (helper rc $rc)" test "$rc" -eq 0
 check "--sample: paws_passive_rising reported when PAWSPassive rises" grep -q paws_passive_rising "$TMP/b.json"
 
 finish

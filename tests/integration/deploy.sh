@@ -95,8 +95,14 @@ done
 port=$(free_port)
 if start_serve "$port" --sampler.enabled; then
 	for _ in 1 2 3; do curl -fsS -o /dev/null "http://127.0.0.1:$port/healthz"; done
-	sleep 1.5
-	curl -fsS "http://127.0.0.1:$port/metrics" >"$TMP/metrics.live"
+	# The sampler's threads count them on their own time: poll (a slow
+	# machine, a sanitizer build).
+	live_seen() {
+		curl -fsS "http://127.0.0.1:$port/metrics" >"$TMP/metrics.live" &&
+			awk '$1 == "twaudit_model_syns_total" && $2 >= 1 { f = 1 } END { exit !f }' "$TMP/metrics.live"
+	}
+	sleep 1.1
+	wait_until 20 live_seen
 	stop_serve
 	check "live run: the sampler runs" grep -qx 'twaudit_collector_state{collector="sampler",state="ok"} 1' "$TMP/metrics.live"
 	for m in twaudit_model_syns_total twaudit_model_predicted_rejections_total twaudit_model_nat_sources \

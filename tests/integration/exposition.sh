@@ -47,10 +47,9 @@ EOC
 	PIDS+=($!)
 	q() { curl -fsS "http://127.0.0.1:$pport/api/v1/query" --data-urlencode "query=$1" |
 		$PY -c 'import json,sys; r=json.load(sys.stdin)["data"]["result"]; print(r[0]["value"][1] if r else "")'; }
-	for _ in $(seq 1 60); do
-		[ "$(q up 2>/dev/null)" = 1 ] && [ -n "$(q twaudit_audit_status 2>/dev/null)" ] && break
-		sleep 0.5
-	done
+	scraped() { [ "$(q up 2>/dev/null)" = 1 ] && [ -n "$(q twaudit_audit_status 2>/dev/null)" ]; }
+	# Prometheus starts, then scrapes within its 1 s interval: allow a slow machine.
+	wait_until 60 scraped
 	check "Prometheus scrape: up == 1" test "$(q up)" = 1
 	check "Prometheus scrape: twaudit_audit_status == 2" test "$(q twaudit_audit_status)" = 2
 	check "Prometheus scrape: PAWSPassive counter stored" test "$(q twaudit_tcpext_paws_passive_total)" = 1234

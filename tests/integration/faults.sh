@@ -5,6 +5,8 @@
 . "$(dirname "$0")/lib.sh"
 
 P="$TMP/proc"; R="$TMP/root"; mkdir -p "$R"
+# The disk-full case mounts a tmpfs on $R: never leave it behind.
+trap 'umount "$R" 2>/dev/null; cleanup' EXIT
 cp -a "$FIXTURES/linux-6.18" "$P"
 port=$(free_port)
 # min-interval 0: every scrape reads the files again.
@@ -57,11 +59,10 @@ check "procfs gone: sysctl, netstat, snmp, sockstat fail" test "$(succ sysctl)$(
 mv "$TMP/proc.618" "$P"
 check "procfs back: netstat success 1" test "$(succ netstat)" = 1
 
-# SIGHUP: logged, still serving.
-kill -HUP "$SERVE_PID"; sleep 0.3
+# SIGHUP: logged, still serving (hup_serve waits for the log line).
+check "SIGHUP: logged" hup_serve "$TMP/serve-$port.log"
 check "SIGHUP: serve alive" kill -0 "$SERVE_PID"
 check "SIGHUP: still serving" curl -fsS -o /dev/null "$base/healthz"
-check "SIGHUP: logged" grep -q SIGHUP "$TMP/serve-$port.log"
 
 # Threads: count stays stable across scrapes (no thread per request leak).
 n1=$(ls /proc/"$SERVE_PID"/task | wc -l)

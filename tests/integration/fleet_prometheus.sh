@@ -39,11 +39,12 @@ for s in sorted(r, key=lambda s: sorted(s["metric"].items())):
     print(",".join("%s=%s" % kv for kv in sorted(m.items())) + "=" + s["value"][1])'
 }
 ready=0
-for _ in $(seq 1 120); do
-	if [ "$(query 'sum(twaudit:hosts:count)' 2>/dev/null)" = "=4" ] &&
-	   [ -n "$(query 'twaudit:hosts:by_finding' 2>/dev/null)" ]; then ready=1; break; fi
-	sleep 0.5
-done
+rules_ready() {
+	[ "$(query 'sum(twaudit:hosts:count)' 2>/dev/null)" = "=4" ] &&
+	[ -n "$(query 'twaudit:hosts:by_finding' 2>/dev/null)" ]
+}
+# Prometheus start-up, a scrape of each target and an evaluation: 60 s (x SLOW).
+wait_until 60 rules_ready && ready=1
 check "prometheus scraped 4 twaudit instances and evaluated the rules" test "$ready" = 1
 [ "$ready" = 1 ] || { tail -20 "$TMP/prom.log" >&2; finish; exit; }
 
@@ -60,9 +61,7 @@ check "hosts by finding: rfc1337_timewait_nat 1" grep -qx 'id=rfc1337_timewait_n
 check "hosts with tcp_tw_recycle on: 1" test "$(query 'twaudit:hosts:tw_recycle_on')" = "=1"
 # A rate needs two scrapes inside its window, and the rule one evaluation
 # after them: wait for it rather than assume one interval was enough.
-for _ in $(seq 1 40); do
-	[ -n "$(query 'twaudit:paws_passive:rate5m' 2>/dev/null)" ] && break
-	sleep 0.5
-done
+rate_ready() { [ -n "$(query 'twaudit:paws_passive:rate5m' 2>/dev/null)" ]; }
+wait_until 30 rate_ready
 check "PAWSPassive rate summed by job exists" test -n "$(query 'twaudit:paws_passive:rate5m')"
 finish

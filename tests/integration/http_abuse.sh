@@ -73,7 +73,7 @@ check "idle half-request cut after ${t}s (timeout ${TMO}s)" awk -v t="$t" -v m="
 # --- slowloris: 600 connections over 20 addresses, a header line every 2 s
 $PY "$ATK" hold "$port" 600 20 10 slow 8 >"$TMP/hold" 2>"$TMP/hold.err" &
 atk=$!
-for _ in $(seq 50); do grep -q 'connecting done' "$TMP/hold.err" && break; sleep 0.1; done
+wait_until 30 grep -q 'connecting done' "$TMP/hold.err"
 sleep 1
 echo "# slowloris: serve holds $(fds) descriptors"
 res=$($PY "$ATK" scrape "$port" 25 0.2)
@@ -84,7 +84,7 @@ echo "# slowloris attacker: $(cat "$TMP/hold")"
 # --- garbage trickle from 20 addresses --------------------------------
 $PY "$ATK" hold "$port" 600 20 40 garbage 6 >"$TMP/hold" 2>"$TMP/hold.err" &
 atk=$!
-for _ in $(seq 50); do grep -q 'connecting done' "$TMP/hold.err" && break; sleep 0.1; done
+wait_until 30 grep -q 'connecting done' "$TMP/hold.err"
 sleep 1
 res=$($PY "$ATK" scrape "$port" 20 0.2)
 wait $atk
@@ -97,7 +97,7 @@ echo "# garbage attacker: $(cat "$TMP/hold")"
 rss0=$(sed -n 's/VmRSS:[[:space:]]*\([0-9]*\).*/\1/p' /proc/"$SERVE_PID"/status)
 $PY "$ATK" hold "$port" 10000 320 100 idle $((TMO + 4)) >"$TMP/hold" 2>"$TMP/hold.err" &
 atk=$!
-for _ in $(seq 200); do grep -q 'connecting done' "$TMP/hold.err" && break; sleep 0.1; done
+wait_until 30 grep -q 'connecting done' "$TMP/hold.err"
 sleep 1
 n=$(fds)
 res=$($PY "$ATK" scrape "$port" 30 0.2)
@@ -106,7 +106,7 @@ wait $atk
 echo "# 10k: serve held $n descriptors, RSS ${rss0} -> ${rss} KiB"
 scrape_ok "10 000 concurrent connections" "$res"
 check "10 000 connections all cut by the timeout ($(cat "$TMP/hold"))" grep -q 'still_open=0' "$TMP/hold"
-if ldd "$TWAUDIT" 2>/dev/null | grep -q 'lib[at]san'; then
+if sanitized; then   # lib.sh
 	echo "ok - # SKIP RSS bound under sanitizers (redzones, quarantine)"
 else
 	check "10 000 connections: RSS grew by less than 128 MiB ($rss0 -> $rss KiB)" test $((rss - rss0)) -lt 131072
@@ -117,7 +117,7 @@ fi
 if [ "${HTTP_ABUSE_GLOBAL:-1}" = 1 ] && [ "$(ulimit -n)" -ge $((MAXC + 1200)) ]; then
 	$PY "$ATK" hold "$port" $((MAXC + 1000)) $(( (MAXC + 1000) / (PERIP - 1) + 1 )) 100 idle 9 >"$TMP/hold" 2>"$TMP/hold.err" &
 	atk=$!
-	for _ in $(seq 300); do grep -q 'connecting done' "$TMP/hold.err" && break; sleep 0.1; done
+	wait_until 30 grep -q 'connecting done' "$TMP/hold.err"
 	# The highest descriptor count while the accept queue drains.
 	n=0
 	for _ in $(seq 16); do m=$(fds); [ "$m" -gt "$n" ] && n=$m; sleep 0.4; done

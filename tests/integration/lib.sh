@@ -14,6 +14,10 @@ cleanup() {
 	rm -rf "$TMP"
 }
 trap cleanup EXIT
+# A signal (meson's timeout, ^C) must run the cleanup too: bash skips the
+# EXIT trap when an untrapped SIGTERM kills it, which would leave serve
+# processes, namespaces or mounts behind for the next run.
+trap 'exit 1' INT TERM HUP
 
 ok()   { PASSES=$((PASSES + 1)); echo "ok - $*"; }
 fail() { FAILS=$((FAILS + 1)); echo "FAIL - $*" >&2; }
@@ -26,12 +30,78 @@ finish() {
 	[ "$FAILS" -eq 0 ]
 }
 
-# A free TCP port on 127.0.0.1 (asks the kernel).
-free_port() {
-	$PY -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+# sanitized: TWAUDIT is an ASan or TSan build. Not `ldd | grep -q`: with
+# pipefail, grep -q quitting at the first match can kill ldd with SIGPIPE
+# and fail the pipeline (measured: 2 % of runs on a busy machine).
+sanitized() { grep -qa -e __asan_init -e __tsan_init "${TWAUDIT:-/nonexistent}" 2>/dev/null; }
+
+# Sanitizer builds run several times slower, and CI machines are slower and
+# busier than a developer's: deadlines that are not what a test asserts
+# (start-up, a reload taking effect, a background tick) are generous and
+# multiplied by SLOW (3 for an ASan/UBSan binary). Polling ends as soon as
+# the condition holds, so a generous deadline costs nothing when all is well.
+SLOW=1
+sanitized && SLOW=3
+
+# now_us: the wall clock in microseconds (bash 5's EPOCHREALTIME).
+now_us() { local t=${EPOCHREALTIME//[.,]/}; echo "$t"; }
+
+# wait_until SECONDS COMMAND...: run COMMAND every 50 ms until it succeeds
+# (0) or SECONDS x SLOW have passed (1). SECONDS is an integer.
+wait_until() {
+	local end=$(( $(now_us) + $1 * SLOW * 1000000 )); shift
+	while :; do
+		"$@" && return 0
+		[ "$(now_us)" -lt "$end" ] || return 1
+		sleep 0.05
+	done
 }
 
-# start_serve PORT ARGS...: start twaudit serve in the background and wait for /healthz.
+# A free TCP port on 127.0.0.1, outside the kernel's ephemeral range (so
+# that no outgoing connection of this or another test, curl, Prometheus or
+# the attackers takes it between this check and serve's bind), never one
+# this test was given before (start_serve may bind it later). Falls back to
+# a port from the kernel.
+free_port() {
+	$PY - "$TMP/.ports" <<'PYEOF'
+import os, random, socket, sys
+used = set()
+try:
+    used = {int(l) for l in open(sys.argv[1]) if l.strip()}
+except OSError:
+    pass
+try:
+    lo, hi = map(int, open("/proc/sys/net/ipv4/ip_local_port_range").read().split())
+except (OSError, ValueError):
+    lo, hi = 32768, 60999
+cands = [p for p in range(10000, 65536) if not lo <= p <= hi and p not in used]
+random.seed(os.urandom(8))
+port = None
+for p in random.sample(cands, min(200, len(cands))):
+    ok = True
+    for fam, addr in ((socket.AF_INET, "127.0.0.1"), (socket.AF_INET, "0.0.0.0")):
+        s = socket.socket(fam)
+        try:
+            s.bind((addr, p))   # no SO_REUSEADDR: even a TIME-WAIT on it counts
+        except OSError:
+            ok = False
+        finally:
+            s.close()
+        if not ok:
+            break
+    if ok:
+        port = p
+        break
+if port is None:
+    s = socket.socket(); s.bind(("127.0.0.1", 0)); port = s.getsockname()[1]; s.close()
+with open(sys.argv[1], "a") as f:
+    f.write("%d\n" % port)
+print(port)
+PYEOF
+}
+
+# start_serve PORT ARGS...: start twaudit serve in the background and wait for
+# /healthz, then for the end of its start-up (wait_serve).
 # The live sampler is off unless ARGS turn it on (--sampler.enabled): fixture
 # trees describe another host, and this machine's own traffic must not mix in.
 # The uid is kept (--security.user=) unless ARGS give --security.user/--user:
@@ -46,13 +116,43 @@ start_serve() {
 		2>>"$TMP/serve-$port.log" &
 	PIDS+=($!)
 	SERVE_PID=$!
-	for _ in $(seq 1 100); do
-		curl -fsS "http://127.0.0.1:$port/healthz" >/dev/null 2>&1 && return 0
+	wait_serve "$port" "$SERVE_PID" "$TMP/serve-$port.log" "$@"
+}
+
+# wait_serve PORT|URL PID LOG [ARGS...]: wait until the serve started as
+# PID (with ARGS) answers HTTP on 127.0.0.1:PORT (any status: the page may
+# need a password; a URL, e.g. https://..., with curl options in
+# WAIT_CURL_OPTS) and has finished its start-up: its last start-up line is
+# in LOG ("seccomp allow-list on", or "listening" with the filter off).
+# serve answers before that line (the HTTP threads start first), so checks
+# of the whole process (seccomp mode, the log) can follow at once. 1, with
+# the log, when PID exited or did not get there within WAIT_SERVE_SECONDS
+# (20 s; x SLOW).
+wait_serve() {
+	local url=$1 pid=$2 log=$3 end code last='msg="seccomp allow-list on"'; shift 3
+	case $url in *://*) ;; *) url="http://127.0.0.1:$url/healthz";; esac
+	case " $* " in
+	*' --security.seccomp=false '*|*' --no-security.seccomp '*) last='msg="listening"';;
+	esac
+	end=$(( $(now_us) + ${WAIT_SERVE_SECONDS:-20} * SLOW * 1000000 ))
+	while kill -0 "$pid" 2>/dev/null; do
+		code=$(curl -s -m 5 -o /dev/null -w '%{http_code}' ${WAIT_CURL_OPTS:-} "$url" 2>/dev/null)
+		[ "${code:-000}" != 000 ] && grep -qF "$last" "$log" 2>/dev/null && return 0
+		[ "$(now_us)" -lt "$end" ] || break
 		sleep 0.05
 	done
-	echo "serve on $port did not come up:" >&2
-	cat "$TMP/serve-$port.log" >&2
+	echo "serve at $url did not come up (pid $pid $(kill -0 "$pid" 2>/dev/null && echo still running || echo exited)):" >&2
+	cat "$log" >&2
 	return 1
+}
+
+# hup_serve LOG: SIGHUP to $SERVE_PID, then wait until LOG has one more
+# "SIGHUP" line (the reload is done: reloaded, kept, or nothing to reload).
+hup_serve() {
+	local log=$1 n
+	n=$(grep -c SIGHUP "$log" 2>/dev/null)
+	kill -HUP "$SERVE_PID" || return 1
+	wait_until 20 eval '[ "$(grep -c SIGHUP "$log" 2>/dev/null)" -gt "${n:-0}" ]'
 }
 
 stop_serve() {

@@ -109,7 +109,7 @@ ip netns add "$NSV" 2>"$TMP/netns.err" ||
 ip netns add "$NG" || die "ip netns add $NG"
 
 ASAN=0
-ldd "$TWAUDIT" 2>/dev/null | grep -q libasan && ASAN=1
+grep -qa __asan_init "$TWAUDIT" && ASAN=1	# not ldd | grep: SIGPIPE under pipefail
 SLOW=$((ASAN ? 3 : 1))
 PPS=${LFLOOD_PPS:-$((ASAN ? 15000 : 40000))}
 

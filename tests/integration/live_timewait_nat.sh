@@ -43,7 +43,7 @@
 #   * rfc1337: a client really failed, and /advice has rfc1337_timewait_nat;
 #   * twaudit_tcp_sockets (every state; time_wait with 300+ sockets) ==
 #     `ss -tan` run within the same second, in the server namespace, after
-#     6.5 s without traffic (scrapes reuse the 5 s tick's sock_diag dump).
+#     8 s without traffic (scrapes reuse the 5 s tick's sock_diag dump).
 # Whole run: about 50 s. LIVETW_KEEP=1 keeps the captures and JSON.
 #
 # Needs root. Skips (exit 77) with a message where the machine lacks
@@ -291,8 +291,10 @@ start_serve() { # start_serve PHASE: serve in the server namespace
 		>"$TMP/serve-$ph.log" 2>&1 </dev/null &
 	SERVE_PID=$!
 	PIDS+=($SERVE_PID)
-	for _ in $(seq 1 100); do
+	# 30 s: a sanitizer build on a slow, busy machine.
+	for _ in $(seq 1 600); do
 		scrape /healthz >/dev/null 2>&1 && break
+		kill -0 "$SERVE_PID" 2>/dev/null || break
 		sleep 0.05
 	done
 	scrape /healthz >/dev/null 2>&1 || die "serve did not come up: $(cat "$TMP/serve-$ph.log")"
@@ -321,14 +323,21 @@ start_capture() {
 		>"$TMP/tcpdump-$1.log" 2>&1 </dev/null &
 	CAP_PID=$!
 	PIDS+=($CAP_PID)
-	for _ in $(seq 1 100); do
+	for _ in $(seq 1 600); do
 		grep -q 'listening on' "$TMP/tcpdump-$1.log" && return 0
+		kill -0 "$CAP_PID" 2>/dev/null || break
 		sleep 0.05
 	done
 	die "tcpdump did not start: $(cat "$TMP/tcpdump-$1.log")"
 }
 stop_capture() {
-	sleep 0.3
+	# tcpdump -U writes each packet as it reads it; the last ones are 1.3 s
+	# old. Stop once the file no longer grows (a busy tcpdump may lag).
+	local a b
+	for _ in $(seq 1 30); do
+		a=$(stat -c %s "$TMP/$PHASE.pcap"); sleep 0.3; b=$(stat -c %s "$TMP/$PHASE.pcap")
+		[ "$a" = "$b" ] && break
+	done
 	kill -TERM "$CAP_PID" 2>/dev/null; wait "$CAP_PID" 2>/dev/null
 }
 # connect NAME PORT TIMEOUT: one connection, its JSON line appended to
@@ -352,7 +361,7 @@ delta() { # delta NAME: counter delta of the current phase
 # model_settled N: wait until the model has fed every SYN of the capture.
 model_settled() {
 	local want=$1 got=
-	for _ in $(seq 1 50); do
+	for _ in $(seq 1 300); do	# 30 s +: a sanitizer build on a busy machine
 		scrape /model >"$TMP/$PHASE.model.json" &&
 			got=$(jget "$TMP/$PHASE.model.json" 'd["sampled_syns"]')
 		[ "$got" = "$want" ] && return 0
@@ -373,6 +382,19 @@ phase_check() {
 	retried=$(jget "$cap" 'd["refused_then_retried"]')
 	model_settled "$syns"
 	sleep 2.2	# NAT clustering figures are refreshed every 2 s
+	# The model settles a SYN left unanswered 1 s after it, and refreshes
+	# the NAT figures every 2 s, on its own thread's time: on a slow, busy
+	# machine that can come later than 2.2 s. Wait (30 s at most) until
+	# every refused SYN of the capture is settled (and, in phase ts, the NAT
+	# figures cover every client); the checks below then compare exactly.
+	local settled=no
+	for _ in $(seq 1 150); do
+		scrape /model >"$TMP/$PHASE.model.json" &&
+			[ "$(jget "$TMP/$PHASE.model.json" 'd["observed_unanswered_syns"] >= '"$refused"' and ("'"$PHASE"'" != "ts" or [s["estimated_hosts"] for s in d["nat_sources"]] == [3])')" = true ] &&
+			{ settled=yes; break; }
+		sleep 0.2
+	done
+	[ "$settled" = yes ] || echo "[$PHASE] the model did not settle within 30 s (checks below say how)" >&2
 	scrape /model >"$TMP/$PHASE.model.json"
 	scrape /metrics >"$TMP/$PHASE.metrics"
 	model=$TMP/$PHASE.model.json
@@ -424,7 +446,7 @@ end_phase() {
 # --- run --------------------------------------------------------------------
 ip netns exec "$NS_S" "$PY" "$TMP/server.py" "$TMP/server.ready" >"$TMP/server.log" 2>&1 </dev/null &
 PIDS+=($!)
-for _ in $(seq 1 100); do [ -f "$TMP/server.ready" ] && break; sleep 0.05; done
+for _ in $(seq 1 600); do [ -f "$TMP/server.ready" ] && break; sleep 0.05; done
 [ -f "$TMP/server.ready" ] || die "server did not start"
 
 # Phase 1: timestamps on. Of two clients following each other, the one
@@ -449,7 +471,8 @@ for _ in range(300):
     s, _ = ls.accept(); s.close()
     assert c.recv(1) == b""; c.close()
 PYEOF
-sleep 6.5
+# 8 s: one 5 s tick, with 3 s to spare for a late tick on a busy machine.
+sleep 8
 xs ss -tan >"$TMP/ss.txt"
 SS_SEC=$(date +%s.%N)
 scrape /metrics >"$TMP/sd.metrics"

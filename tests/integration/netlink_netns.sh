@@ -23,6 +23,7 @@ cleanup() {
 	rm -rf "$TMP"
 }
 trap cleanup EXIT
+trap 'exit 1' INT TERM HUP
 
 skip() { echo "SKIP: $*"; exit 77; }
 ok()   { PASSES=$((PASSES + 1)); echo "ok - $*"; }
@@ -82,8 +83,10 @@ start_load() { # start_load PORT NTW NEST
 	ip netns exec "$NS" "$PY" "$TMP/load.py" "$1" "$2" "$3" "$TMP/ready" \
 		>>"$TMP/load.log" 2>&1 </dev/null &
 	LOAD_PID=$!
-	for _ in $(seq 1 200); do
+	# 30 s: a slow, busy machine (python start-up, 25 connections).
+	for _ in $(seq 1 600); do
 		[ -f "$TMP/ready" ] && return 0
+		kill -0 "$LOAD_PID" 2>/dev/null || break
 		sleep 0.05
 	done
 	echo "FAIL - load generator did not come up:" >&2
@@ -95,19 +98,21 @@ stop_load() {
 	wait "$LOAD_PID" 2>/dev/null
 	LOAD_PID=
 	# held sockets close on exit: wait until none is established
-	for _ in $(seq 1 100); do
+	for _ in $(seq 1 600); do
 		[ "$(nsx ss -Htan state established | wc -l)" -eq 0 ] && return
 		sleep 0.05
 	done
+	echo "# stop_load: sockets still established after 30 s" >&2
 }
 
 jget() { $PY -c 'import json,sys; d=json.load(open(sys.argv[1])); v=eval(sys.argv[2]); print(json.dumps(v) if isinstance(v,(dict,list,bool)) or v is None else v)' "$1" "$2"; }
 
 # Run the probe and ss within the same second; retry when a second boundary
-# (a TIME-WAIT socket expiring) came between them.
+# (a TIME-WAIT socket expiring) came between them. A busy machine may need
+# several tries (each one spans process start-ups: up to ~1 s under load).
 probe_with_ss() { # probe_with_ss OUT [runner...]
 	local out=$1; shift
-	for _ in 1 2 3; do
+	for _ in $(seq 1 10); do
 		local t0 t1
 		t0=$(date +%s)
 		nsx "$@" "$PROBE" >"$out" || return 1
@@ -116,6 +121,8 @@ probe_with_ss() { # probe_with_ss OUT [runner...]
 		t1=$(date +%s)
 		[ "$t0" = "$t1" ] && return 0
 	done
+	echo "probe and ss never ran within one second (10 tries)" >&2
+	return 1
 }
 
 PORT=18080

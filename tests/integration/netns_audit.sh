@@ -20,8 +20,10 @@ ip netns add "$A" && ip netns add "$B" || { echo "SKIP: ip netns add failed"; ex
 ip netns exec "$A" sysctl -qw net.ipv4.tcp_timestamps=0 net.ipv4.tcp_tw_reuse=1
 ip netns exec "$B" sysctl -qw net.ipv4.tcp_timestamps=1 net.ipv4.tcp_tw_reuse=2 net.ipv4.tcp_rfc1337=1
 # A namespace no name points to: only a process holds it.
-unshare --net sleep 120 & UPID=$!
-for _ in $(seq 50); do [ "$(readlink /proc/$UPID/ns/net)" != "$(readlink /proc/self/ns/net)" ] && break; sleep 0.05; done
+# (Killed on exit; long enough for a slow run.)
+unshare --net sleep 900 & UPID=$!
+own_netns() { [ "$(readlink /proc/$UPID/ns/net)" != "$(readlink /proc/self/ns/net)" ]; }
+wait_until 10 own_netns || { echo "FAIL - unshare --net did not take effect" >&2; exit 1; }
 nsenter --net=/proc/$UPID/ns/net sysctl -qw net.ipv4.tcp_timestamps=2 net.ipv4.tcp_tw_reuse=0
 UINO=$(stat -L -c %i /proc/$UPID/ns/net)
 

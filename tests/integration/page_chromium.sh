@@ -52,18 +52,17 @@ mkdir -p "$TMP/profile"
 	--remote-debugging-address=127.0.0.1 --remote-debugging-port=0 \
 	--window-size=1280,900 about:blank >"$TMP/chromium.log" 2>&1 &
 PIDS+=($!)
-for _ in $(seq 1 100); do
-	[ -s "$TMP/profile/DevToolsActivePort" ] && break
-	sleep 0.1
-done
+# Chromium's start-up on a slow, busy machine: up to 30 s (x SLOW).
+wait_until 30 test -s "$TMP/profile/DevToolsActivePort"
 check "chromium starts with DevTools" test -s "$TMP/profile/DevToolsActivePort"
 
-$PY - "$TMP/profile/DevToolsActivePort" "http://127.0.0.1:$port/" "$BUILD" \
+$PY - "$TMP/profile/DevToolsActivePort" "http://127.0.0.1:$port/" "$BUILD" "$SLOW" \
 	>"$TMP/cdp.out" 2>&1 <<'PYEOF'
 import base64, json, sys, time, urllib.request
 import websocket
 
 port_file, url, outdir = sys.argv[1:4]
+SLOW = int(sys.argv[4])   # deadlines x3 for a sanitizer build of serve
 devport = open(port_file).read().split()[0]
 targets = json.load(urllib.request.urlopen("http://127.0.0.1:%s/json" % devport))
 page = [t for t in targets if t["type"] == "page"][0]
@@ -140,9 +139,10 @@ for d in ("Runtime", "Log", "Page"):
     call(d + ".enable")
 call("Page.navigate", url=url)
 
-# Wait for four history points in the PAWSPassive chart (ticks are 5 s).
+# Wait for four history points in the PAWSPassive chart (ticks are 5 s, the
+# page refreshes every 5 s: about 20 s; 60 s x SLOW on a slow machine).
 npoints = 0
-for _ in range(120):
+for _ in range(120 * SLOW):
     pump(0.5)
     npoints = js("""(function(){var p=document.querySelector('#chart-PAWSPassive polyline.line');
         return p ? p.getAttribute('points').trim().split(/\\s+/).length : 0;})()""") or 0
@@ -183,7 +183,7 @@ call("Emulation.clearDeviceMetricsOverride")
 # The model area renders /advice's optional "model" object: add one to the
 # next /advice responses and wait for a refresh to show it.
 call("Fetch.enable", patterns=[{"urlPattern": "*/advice", "requestStage": "Response"}])
-for _ in range(30):
+for _ in range(60 * SLOW):   # the page refreshes every 5 s
     pump(0.5)
     if js("!!document.getElementById('model-predicted')"):
         break

@@ -46,12 +46,7 @@ start_tls() {
 	"$TWAUDIT" serve --web.listen-address="127.0.0.1:$port" --web.config.file="$TMP/web.yml" \
 		--no-sampler.enabled --security.user= --path.procfs="$FIX" --path.rootfs="$EMPTY_ROOT" 2>>"$TMP/serve-$port.log" &
 	PIDS+=($!)
-	for _ in $(seq 1 100); do
-		[ "$(curl -s -o /dev/null -w '%{http_code}' --cacert "$D/ca.crt" "https://127.0.0.1:$port/healthz")" != 000 ] && return 0
-		sleep 0.05
-	done
-	cat "$TMP/serve-$port.log" >&2
-	return 1
+	WAIT_CURL_OPTS="--cacert $D/ca.crt" wait_serve "https://127.0.0.1:$port/healthz" "$!" "$TMP/serve-$port.log"
 }
 tport=$(free_port)
 start_tls "$tport" || { fail "TLS serve starts"; finish; exit; }
@@ -105,10 +100,9 @@ for r in (json.loads(body)["data"]["result"] if body else []):
 }
 # Two scrapes of each twaudit target, then rules evaluated after them.
 t0=$(date +%s)
-for _ in $(seq 1 80); do
-	[ "$(q 'count_over_time(up{job="twaudit"}[1m]) >= 2' | wc -l)" = 2 ] && break
-	sleep 0.25
-done
+two_scrapes() { [ "$(q 'count_over_time(up{job="twaudit"}[1m]) >= 2' | wc -l)" = 2 ]; }
+# Prometheus start-up and two 1 s scrape intervals: 60 s (x SLOW) on a slow machine.
+wait_until 60 two_scrapes
 echo "two scrapes of both targets after $(( $(date +%s) - t0 )) s" >&2
 check "Prometheus scraped both exporters at least twice" \
 	test "$(q 'count_over_time(up{job="twaudit"}[1m]) >= 2' | wc -l)" = 2
@@ -154,10 +148,10 @@ for a in (json.loads(body)["data"]["alerts"] if body else []):
     if a["labels"]["alertname"] == sys.argv[1] and a["state"] == "firing":
         print(a["labels"].get("transport", "?"))' "$1" | sort | tr '\n' ' '
 }
-for _ in $(seq 1 40); do
-	[ "$(firing TwauditTwRecycleWithTimestamps)" = "plain tls " ] && break
-	sleep 0.25
-done
+both_firing() {
+	[ "$(firing TwauditTwRecycleWithTimestamps)" = "plain tls " ] && [ -n "$(firing TwauditCritical)" ]
+}
+wait_until 30 both_firing
 curl -fsS "$API/alerts" >"$TMP/alerts.json"
 check "TwauditTwRecycleWithTimestamps is firing for both targets ($(firing TwauditTwRecycleWithTimestamps))" \
 	test "$(firing TwauditTwRecycleWithTimestamps)" = "plain tls "

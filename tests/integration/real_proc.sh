@@ -26,9 +26,18 @@ curl -fsS "http://127.0.0.1:$port/metrics" >"$TMP/m"
 check "real /proc: promtool check metrics is silent" bash -c "[ -z \"\$(promtool check metrics < '$TMP/m' 2>&1)\" ]"
 got=$(sed -n 's/^twaudit_tcp_in_segs_total //p' "$TMP/m")
 check "real /proc: InSegs is read ($got >= $want)" test "${got:-0}" -ge "$want"
-# Coalescing: two scrapes inside --collect.min-interval (1s) see one snapshot.
-a=$(curl -fsS "http://127.0.0.1:$port/advice" | $PY -c 'import json,sys; print(json.load(sys.stdin)["generated_at"])')
-b=$(curl -fsS "http://127.0.0.1:$port/advice" | $PY -c 'import json,sys; print(json.load(sys.stdin)["generated_at"])')
+# Coalescing: two scrapes inside --collect.min-interval (1s) see one snapshot
+# (generated_at has milliseconds: a fresh collection per scrape differs).
+# The two go back to back from one curl, past min-interval so that the
+# first collects; a second pair only when the 5 s background tick (which
+# replaces the snapshot) came between the two.
+gen_at() { $PY -c 'import json,sys; print(json.load(open(sys.argv[1]))["generated_at"])' "$1"; }
+for _ in 1 2; do
+	sleep 1.1
+	curl -fsS -o "$TMP/adv-a.json" "http://127.0.0.1:$port/advice" -o "$TMP/adv-b.json" "http://127.0.0.1:$port/advice"
+	a=$(gen_at "$TMP/adv-a.json") b=$(gen_at "$TMP/adv-b.json")
+	[ "$a" = "$b" ] && break
+done
 check "scrapes within min-interval share a snapshot ($a = $b)" test "$a" = "$b"
 check "real kernel: sock_diag source ok" grep -q '^twaudit_collector_state{collector="sock_diag",state="ok"} 1$' "$TMP/m"
 check "real kernel: sockets per state" grep -q '^twaudit_tcp_sockets{state="listen"} [0-9]' "$TMP/m"
@@ -38,8 +47,14 @@ check "6.18: no recent_stamps (no TW attributes after 4.12)" bash -c "! grep -q 
 # Live mode: the sampler sees this test's own loopback SYNs to serve.
 base="http://127.0.0.1:$port"
 for _ in $(seq 1 8); do curl -fsS -o /dev/null "$base/healthz"; done
-sleep 1.2
-curl -fsS "$base/metrics" >"$TMP/m2"
+# The model counts them once the sampler's threads got to them and a scrape
+# collected afresh (min-interval): poll.
+model_syns() {
+	curl -fsS "$base/metrics" >"$TMP/m2" &&
+		[ "$(sed -n 's/^twaudit_model_syns_total //p' "$TMP/m2")" -ge 8 ] 2>/dev/null
+}
+sleep 1.1
+wait_until 20 model_syns
 check "live: sampler source ok" grep -q '^twaudit_collector_state{collector="sampler",state="ok"} 1$' "$TMP/m2"
 syns=$(sed -n 's/^twaudit_model_syns_total //p' "$TMP/m2")
 check "live: the model saw the 8 SYNs just sent (saw ${syns:-none})" test "${syns:-0}" -ge 8
@@ -59,7 +74,7 @@ port=$(free_port)
 setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all \
 	"$TWAUDIT" serve --web.listen-address="127.0.0.1:$port" --no-security.seccomp 2>"$TMP/unpriv.log" &
 PIDS+=($!); SERVE_PID=$!
-for _ in $(seq 1 100); do curl -fsS "http://127.0.0.1:$port/healthz" >/dev/null 2>&1 && break; sleep 0.05; done
+wait_serve "$port" "$SERVE_PID" "$TMP/unpriv.log" --no-security.seccomp
 curl -fsS "http://127.0.0.1:$port/advice" >"$TMP/unpriv.json"
 check "unprivileged: sampler unavailable" test "$(json_get "$TMP/unpriv.json" 'd["sources"]["sampler"]["state"]')" = unavailable
 check "unprivileged: the reason names CAP_NET_RAW" grep -q CAP_NET_RAW "$TMP/unpriv.json"

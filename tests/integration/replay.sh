@@ -24,7 +24,7 @@ fi
 
 # Sanitizer builds: the 200k-source flood is too slow under ASan; the
 # flood runs in the normal build (make test) and at 1 M in make bench.
-if ldd "$TWAUDIT" 2>/dev/null | grep -q libasan; then
+if sanitized; then
 	REPLAY_FLOOD=${REPLAY_FLOOD:-0}
 fi
 REPLAY_FLOOD=${REPLAY_FLOOD:-200000}

@@ -48,6 +48,7 @@ cleanup() {
 	rm -rf "$TMP"
 }
 trap cleanup EXIT
+trap 'exit 1' INT TERM HUP
 
 skip() { echo "SKIP: $*"; exit 77; }
 ok()   { PASSES=$((PASSES + 1)); echo "ok - $*"; }
@@ -173,13 +174,17 @@ jget() { $PY -c 'import json,sys; d=json.load(open(sys.argv[1])); v=eval(sys.arg
 
 start_probe() { # start_probe NAME ARGS...
 	local name=$1; shift
-	ip netns exec "$NS_S" "$PROBE" --seconds=60 --stop-file="$TMP/stop" \
+	# Ended by the stop file; --seconds only bounds a run gone wrong (a
+	# slow machine takes well over a minute for the traffic below).
+	ip netns exec "$NS_S" "$PROBE" --seconds=600 --stop-file="$TMP/stop" \
 		--ready-file="$TMP/$name.ready" --max=16384 "$@" \
 		>"$TMP/$name.json" 2>"$TMP/$name.err" </dev/null &
 	PIDS+=($!)
 	eval "PID_$name=$!"
-	for _ in $(seq 1 100); do
+	# 30 s: a sanitizer build on a slow, busy machine.
+	for _ in $(seq 1 600); do
 		[ -f "$TMP/$name.ready" ] && break
+		kill -0 "$!" 2>/dev/null || break
 		sleep 0.05
 	done
 	[ "$(cat "$TMP/$name.ready" 2>/dev/null)" = started ] ||
@@ -205,13 +210,27 @@ start_probe p2 --ratio=2
 start_probe p3 --interface=s0
 
 # P3's interface goes down and up; the handle must survive or be reopened.
+# On this kernel it gets ENETDOWN, is closed and reopened with backoff (1 s,
+# then 2 s: about 3 s after the down) once s0 is up. The traffic must not
+# start before: wait until a new packet socket bound to s0 runs (the
+# namespace's /proc/net/packet: Iface = s0's index, R = 1; P1 and P2 are on
+# "any", index 0), and both ends of the link are up.
+S0_IDX=$(ip -n "$NS_S" -o link show s0 | cut -d: -f1)
+p3_socks() { xs cat /proc/net/packet | awk -v i="$S0_IDX" 'NR > 1 && $5 == i && $6 == 1 { print $9 }'; }
+# (Not `ip | grep -q`: with pipefail an early grep exit can fail the pipe.)
+link_up() { grep -q 'state UP' <<<"$(ip -n "$NS_S" link show s0)" && grep -q 'state UP' <<<"$(ip -n "$NS_N" link show n0)"; }
+P3_SOCK=$(p3_socks)
+[ -n "$P3_SOCK" ] || die "no packet socket of p3 on s0 (index $S0_IDX): $(xs cat /proc/net/packet)"
 ip -n "$NS_S" link set s0 down
 sleep 1.5
 ip -n "$NS_S" link set s0 up
-for _ in $(seq 1 50); do
-	ip netns exec "$NS_A" ping -c1 -W1 10.9.0.1 >/dev/null 2>&1 && break
-	sleep 0.1
+for _ in $(seq 1 600); do
+	[ -n "$(p3_socks | grep -vxF "$P3_SOCK")" ] && link_up && break
+	sleep 0.05
 done
+[ -n "$(p3_socks | grep -vxF "$P3_SOCK")" ] ||
+	echo "# p3 did not reopen its handle within 30 s (kept it?): $(xs cat /proc/net/packet | tr '\n' ';')"
+link_up || die "s0/n0 not up again: $(ip -n "$NS_S" link show s0; ip -n "$NS_N" link show n0)"
 
 PO0=$(tcpext PassiveOpens)
 PT0=$(tcpext PAWSTimewait)
@@ -244,7 +263,9 @@ done
 # Loopback inside the server namespace.
 xs "$PY" "$TMP/client.py" 127.0.0.1 8081 127.0.0.1 0 3 0.05 >"$TMP/lo.out" 2>&1
 
-sleep 0.5
+# The probes read their last capture blocks (100 ms block timeout) before
+# the stop file; they wait 0.5 s more themselves. Generous for a slow box.
+sleep 1.5
 PO1=$(tcpext PassiveOpens)
 PT1=$(tcpext PAWSTimewait)
 touch "$TMP/stop"

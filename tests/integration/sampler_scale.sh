@@ -101,7 +101,7 @@ ip netns add "$NG" || die "ip netns add $NG"
 
 # Slower builds (ASan) get longer waits.
 SLOW=1
-ldd "$TWAUDIT" 2>/dev/null | grep -q libasan && SLOW=3
+grep -qa __asan_init "$TWAUDIT" && SLOW=3	# not ldd | grep: SIGPIPE under pipefail
 
 xs() { ip netns exec "$NSV" "$@"; }
 jget() { $PY -c 'import json,sys; d=json.load(open(sys.argv[1])); v=eval(sys.argv[2]); print(json.dumps(v) if isinstance(v,(dict,list,bool)) or v is None else v)' "$1" "$2"; }

@@ -10,7 +10,7 @@
 SCRAPES=${VALGRIND_SCRAPES:-1000}
 for a in "$@"; do case $a in --scrapes=*) SCRAPES=${a#--scrapes=};; esac; done
 command -v valgrind >/dev/null || { echo "ok - # SKIP valgrind not installed"; exit 0; }
-if ldd "$TWAUDIT" 2>/dev/null | grep -q 'lib[at]san'; then
+if sanitized; then   # lib.sh
 	echo "ok - # SKIP sanitizer build (valgrind cannot run it)"; exit 0
 fi
 
@@ -25,7 +25,10 @@ run() { # run NAME PROCFS EXTRA-ARGS...
 		"$TWAUDIT" serve --web.listen-address=127.0.0.1:$port --security.seccomp=false --security.user= \
 		--path.procfs="$procfs" --path.rootfs="$TMP" "$@" 2>"$TMP/vg-$name.err" &
 	local pid=$! t0
-	for _ in $(seq 300); do curl -fsS -o /dev/null "http://127.0.0.1:$port/healthz" 2>/dev/null && break; sleep 0.1; done
+	PIDS+=($pid)
+	# Start-up under valgrind on a slow, busy machine: up to 120 s.
+	WAIT_SERVE_SECONDS=120 wait_serve "$port" "$pid" "$TMP/vg-$name.err" --security.seccomp=false ||
+		{ fail "$name: serve starts under valgrind"; cat "$log" >&2; kill $pid 2>/dev/null; wait $pid; return; }
 	t0=$(date +%s)
 	# One curl process per round trip of every endpoint, keep-alive inside.
 	$PY - "$port" "$SCRAPES" <<'PYEOF' > "$TMP/vg-$name.codes"

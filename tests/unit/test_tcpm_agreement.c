@@ -366,11 +366,12 @@ test_agreement_empty(void **state)
 
 /* ---- through a running sampler: thread hand-over and publication ---- */
 
+/* Up to 60 s: the sampler's threads on a slow, busy machine (sanitizers). */
 static bool
 wait_for(struct sampler *s, struct sampler_stats *st,
     bool (*cond)(const struct sampler_stats *))
 {
-	for (int i = 0; i < 1000; i++) {
+	for (int i = 0; i < 6000; i++) {
 		sampler_read(s, st);
 		if (cond(st))
 			return true;
