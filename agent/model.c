@@ -1,8 +1,9 @@
 /*
  * The peer-table model (kernel-semantics.md §1, §2, §7, §9; docs/model.md).
  *
- * Three preallocated tables, each an intrusive chained hash over an entry
- * array with a free list and an LRU list threaded through u32 indices:
+ * Three preallocated tables, each an entry array with an index (an
+ * open-addressing one, or tcp_metrics' 6-slot buckets, or inet_peer's
+ * chains), a free list and exact LRU by touch sequence numbers (lruq):
  *   peers        the per-peer (ts, stamp) store of the inet_peer /
  *                tcp_metrics era; tcp_metrics profiles group entries in
  *                buckets of at most 6 and reclaim the oldest of a full
@@ -75,18 +76,24 @@ struct conn {
 	uint32_t tw_ts_recent, tw_ts_recent_stamp;
 	uint32_t tw_rcv_nxt;
 	uint32_t next;
-	uint32_t hash;		/* conn_hash(), unmasked */
-	uint64_t seq;		/* LRU sequence number (lruq); 0 = free */
+	uint32_t hash;		/* conn_hash_words(), unmasked */
 	uint64_t tw_expiry_us;
 	uint64_t tw_last_ack_us;
 	uint64_t obs_syn_us;
 };
 
+/* An event's table key and its hashes, computed once per event
+ * (event_key()). The addresses are also 64-bit words: the hashes are
+ * computed from registers, not by re-reading bytes just stored. */
 struct key {
-	uint8_t family;
-	uint8_t client[16], server[16];
+	union { uint8_t client[16]; uint64_t cw[2]; };
+	union { uint8_t server[16]; uint64_t sw[2]; };
 	uint16_t cport, sport;
-	uint32_t ch;		/* conn_hash(), set by key_hash() */
+	uint8_t family;
+	bool has_ph;		/* ph is set */
+	uint32_t ch;		/* conn_hash_words() */
+	uint32_t sh;		/* srctab_hash() of the client */
+	uint64_t ph;		/* peer_hash() of the peer key */
 };
 
 /*
@@ -122,7 +129,10 @@ struct model {
 	struct lruq plru;
 
 	struct conn *conns;
-	struct oat cidx;	/* open-addressing index by conn_hash() */
+	/* LRU sequence numbers of conns[] (0 = free), apart from the entries:
+	 * the batch rebuild scans 8 bytes per entry instead of a line. */
+	uint64_t *cseqs;
+	struct oat cidx;	/* open-addressing index by conn_hash_words() */
 	uint32_t ccap, cfree, cused;
 	uint64_t cseq;
 	struct lruq clru;
@@ -145,12 +155,8 @@ mix64(uint64_t x)
 }
 
 static inline uint64_t
-addr_mix(uint8_t family, const uint8_t a[16], uint64_t seed)
+addr_mix_words(uint8_t family, uint64_t w0, uint64_t w1, uint64_t seed)
 {
-	uint64_t w0, w1;
-
-	memcpy(&w0, a, 8);
-	memcpy(&w1, a + 8, 8);
 	return mix64(w0 ^ mix64(w1 ^ seed ^ family));
 }
 
@@ -203,7 +209,7 @@ plru_touch(struct model *m, uint32_t i)
 static inline void
 clru_touch(struct model *m, uint32_t i)
 {
-	m->conns[i].seq = ++m->cseq;
+	m->cseqs[i] = ++m->cseq;
 }
 
 /* ------------------------------------------------------------------
@@ -221,16 +227,29 @@ peer_key(const struct model *m, const struct key *k, struct peer *out)
 		memset(out->server, 0, 16);
 }
 
-static uint64_t
-peer_hash(const struct model *m, const struct peer *pk)
+/* The peer key's hash from its address words (the server's zero unless
+ * key-server-addr); decides tcp_metrics bucket placement. */
+static inline uint64_t
+peer_hash_words(const struct model *m, uint8_t family, uint64_t c0,
+    uint64_t c1, uint64_t s0, uint64_t s1)
 {
 	/* tcp_metrics hashes the remote address only, even when the key
 	 * also holds the local one. */
-	uint64_t h = addr_mix(pk->family, pk->client, 0x7c3a9f1e);
+	uint64_t h = addr_mix_words(family, c0, c1, 0x7c3a9f1e);
 
 	if (!m->b[MB_TCP_METRICS])
-		h ^= addr_mix(pk->family, pk->server, 0x15b2d4c7);
+		h ^= addr_mix_words(family, s0, s1, 0x15b2d4c7);
 	return h;
+}
+
+static uint64_t
+peer_hash(const struct model *m, const struct peer *pk)
+{
+	uint64_t w[4];
+
+	memcpy(w, pk->client, 16);
+	memcpy(w + 2, pk->server, 16);
+	return peer_hash_words(m, pk->family, w[0], w[1], w[2], w[3]);
 }
 
 static inline uint32_t
@@ -243,6 +262,19 @@ static inline uint8_t
 peer_tag(uint64_t h)
 {
 	return (uint8_t)(h >> 56);
+}
+
+/* peer_hash() of K's peer key: precomputed by event_key() for the events
+ * that can need it, else computed here. */
+static uint64_t
+key_peer_hash(const struct model *m, const struct key *k)
+{
+	struct peer pk;
+
+	if (k->has_ph)
+		return k->ph;
+	peer_key(m, k, &pk);
+	return peer_hash(m, &pk);
 }
 
 static bool
@@ -311,9 +343,8 @@ peer_rekey(struct peer *p, const struct peer *pk, uint32_t now_s)
 
 /* Find or create the entry for PK (tcp_get_metrics(..., create=true)). */
 static struct peer *
-peer_get(struct model *m, const struct peer *pk, uint32_t now_s)
+peer_get(struct model *m, const struct peer *pk, uint64_t h, uint32_t now_s)
 {
-	uint64_t h = peer_hash(m, pk);
 	uint32_t b = (uint32_t)h & m->pbmask;
 	unsigned depth;
 	uint32_t i = peer_find(m, pk, h, &depth);
@@ -392,10 +423,10 @@ peer_get(struct model *m, const struct peer *pk, uint32_t now_s)
 }
 
 static const struct peer *
-peer_lookup(struct model *m, const struct peer *pk)
+peer_lookup(struct model *m, const struct peer *pk, uint64_t h)
 {
 	unsigned depth;
-	uint32_t i = peer_find(m, pk, peer_hash(m, pk), &depth);
+	uint32_t i = peer_find(m, pk, h, &depth);
 
 	if (i == NIL)
 		return NULL;
@@ -408,33 +439,24 @@ peer_lookup(struct model *m, const struct peer *pk)
  * Connection table
  */
 
-/* Placement only (no decision depends on it): independent multiplies,
- * then one finalising round. */
-static uint32_t
-conn_hash(const struct key *k)
+/* The connection index hash. Placement only (no decision depends on
+ * it): independent multiplies, then one finalising round. */
+static inline uint32_t
+conn_hash_words(uint64_t c0, uint64_t c1, uint64_t s0, uint64_t s1,
+    uint16_t cport, uint16_t sport, uint8_t family)
 {
-	uint64_t c0, c1, s0, s1, x;
+	uint64_t x;
 
-	memcpy(&c0, k->client, 8);
-	memcpy(&c1, k->client + 8, 8);
-	memcpy(&s0, k->server, 8);
-	memcpy(&s1, k->server + 8, 8);
 	x = (c0 ^ 0x2545f4914f6cdd1dULL) * 0x9e3779b97f4a7c15ULL +
 	    (c1 ^ 0x7c3a9f1e15b2d4c7ULL) * 0xc2b2ae3d27d4eb4fULL +
 	    (s0 ^ 0x165667b19e3779f9ULL) * 0xbf58476d1ce4e5b9ULL +
 	    (s1 ^ 0x27d4eb2f165667c5ULL) * 0x94d049bb133111ebULL +
-	    (((uint64_t)k->cport << 24 | (uint64_t)k->sport << 8 |
-	    k->family) ^ 0x85ebca77c2b2ae63ULL) * 0xff51afd7ed558ccdULL;
+	    (((uint64_t)cport << 24 | (uint64_t)sport << 8 |
+	    family) ^ 0x85ebca77c2b2ae63ULL) * 0xff51afd7ed558ccdULL;
 	x ^= x >> 32;
 	x *= 0xd6e8feb86659fd93ULL;
 	x ^= x >> 29;
 	return (uint32_t)x;
-}
-
-static inline void
-key_hash(struct key *k)
-{
-	k->ch = conn_hash(k);
 }
 
 static bool
@@ -485,7 +507,7 @@ static void
 conn_release(struct model *m, uint32_t i)
 {
 	conn_unhash(m, i);
-	m->conns[i].seq = 0;
+	m->cseqs[i] = 0;
 	m->conns[i].state = C_FREE;
 	m->conns[i].next = m->cfree;
 	m->cfree = i;
@@ -504,6 +526,35 @@ conn_maybe_free(struct model *m, uint32_t i)
 	conn_release(m, i);
 }
 
+static inline void
+prefetch_entry(const void *p, size_t len)
+{
+	for (size_t o = 0; o < len; o += 64)
+		__builtin_prefetch((const char *)p + o);
+	__builtin_prefetch((const char *)p + len - 1);
+}
+
+/*
+ * After an eviction: start loading the entry of the victim after next
+ * and the index slot of the next one (whose entry the previous eviction
+ * loaded), so an eviction rarely waits for either. Candidates may turn
+ * out to have been touched since (then lruq skips them): hints only.
+ * always_inline: a separate function holding only prefetches counts as
+ * pure for GCC, which then drops the call as dead code.
+ */
+static inline __attribute__((always_inline)) void
+prefetch_victims(const struct model *m)
+{
+	uint32_t v1 = lruq_peek_at(&m->clru, 0), v2 = lruq_peek_at(&m->clru, 1);
+
+	if (v2 != NIL) {
+		prefetch_entry(&m->conns[v2], sizeof(struct conn));
+		__builtin_prefetch(&m->cseqs[v2]);
+	}
+	if (v1 != NIL)
+		oat_prefetch(&m->cidx, m->conns[v1].hash);
+}
+
 static uint32_t
 conn_new(struct model *m, const struct key *k, uint64_t now)
 {
@@ -515,8 +566,8 @@ conn_new(struct model *m, const struct key *k, uint64_t now)
 		c = &m->conns[i];
 	} else {
 		if (m->cfree == NIL) {
-			i = lruq_victim(&m->clru, m->conns, sizeof(struct conn),
-			    offsetof(struct conn, seq), m->ccap);
+			i = lruq_victim(&m->clru, m->cseqs, sizeof(uint64_t),
+			    0, m->ccap);
 			c = &m->conns[i];
 			tw_expire(c, now);
 			/* Only state that could still change a verdict counts. */
@@ -524,6 +575,7 @@ conn_new(struct model *m, const struct key *k, uint64_t now)
 				m->st.evictions[MODEL_T_CONNECTIONS]++;
 			obs_settle(m, c, now, false);
 			conn_release(m, i);
+			prefetch_victims(m);
 		}
 		i = m->cfree;
 		c = &m->conns[i];
@@ -559,7 +611,10 @@ peer_slots(const struct model_config *cfg)
 }
 
 size_t model_peer_entry_size(void) { return sizeof(struct peer); }
-size_t model_conn_entry_size(void) { return sizeof(struct conn); }
+size_t model_conn_entry_size(void)
+{
+	return sizeof(struct conn) + sizeof(uint64_t);	/* + cseqs[] */
+}
 size_t model_source_entry_size(void) { return srctab_entry_size(); }
 
 size_t
@@ -576,6 +631,8 @@ model_memory_bound(const struct model_config *cfg)
 		    sizeof(uint32_t)) + lruq_memory(cfg->max_peers, PEER_LRU_SHIFT);
 	n += model_table_bytes((size_t)cfg->max_connections *
 	    sizeof(struct conn));
+	n += model_table_bytes((size_t)cfg->max_connections *
+	    sizeof(uint64_t));
 	n += model_table_bytes(oat_slots(cfg->max_connections) *
 	    sizeof(uint64_t));
 	n += lruq_memory(cfg->max_connections, CONN_LRU_SHIFT);
@@ -638,6 +695,7 @@ model_new(const struct model_config *cfg, char *err, size_t errlen)
 	size_t cb = oat_slots(cfg->max_connections);
 	m->cidx.mask = (uint32_t)(cb - 1);
 	m->conns = model_table_alloc((size_t)m->ccap * sizeof(*m->conns));
+	m->cseqs = model_table_alloc((size_t)m->ccap * sizeof(uint64_t));
 	m->cidx.s = model_table_alloc(cb * sizeof(uint64_t));
 	if (m->cidx.s != NULL && lruq_init(&m->clru, m->ccap, CONN_LRU_SHIFT) < 0) {
 		model_table_free(m->cidx.s, cb * sizeof(uint64_t));
@@ -645,7 +703,8 @@ model_new(const struct model_config *cfg, char *err, size_t errlen)
 	}
 	m->src = srctab_new(cfg->max_sources);
 	if (m->peers == NULL || (m->pbucket == NULL && m->pslot == NULL) ||
-	    m->conns == NULL || m->cidx.s == NULL || m->src == NULL) {
+	    m->conns == NULL || m->cseqs == NULL || m->cidx.s == NULL ||
+	    m->src == NULL) {
 		model_free(m);
 		set_error(err, errlen, "out of memory for the model tables "
 		    "(%zu bytes)", model_memory_bound(cfg));
@@ -674,6 +733,7 @@ model_free(struct model *m)
 	model_table_free(m->pslot, (size_t)m->pnb * sizeof(*m->pslot));
 	lruq_free(&m->plru);
 	model_table_free(m->conns, (size_t)m->ccap * sizeof(*m->conns));
+	model_table_free(m->cseqs, (size_t)m->ccap * sizeof(uint64_t));
 	model_table_free(m->cidx.s, ((size_t)m->cidx.mask + 1) *
 	    sizeof(uint64_t));
 	lruq_free(&m->clru);
@@ -813,7 +873,7 @@ passive_check(struct model *m, const struct key *k, const struct tcp_event *ev,
 	if (!saw_ts && !m->b[MB_NO_TS_DROP])
 		return true;	/* saw_tstamp precondition before 3.17 */
 	peer_key(m, k, &pk);
-	if ((p = peer_lookup(m, &pk)) == NULL)
+	if ((p = peer_lookup(m, &pk, key_peer_hash(m, k))) == NULL)
 		return true;
 	if ((uint32_t)(now_s - p->stamp) >= TCP_PAWS_MSL)
 		return true;	/* not fresh */
@@ -837,12 +897,11 @@ on_syn(struct model *m, const struct key *k, const struct tcp_event *ev,
     uint64_t now, uint32_t now_s, struct model_verdict *v)
 {
 	bool saw_ts = ev->has_ts && m->setting[MS_TIMESTAMPS] != 0;
-	bool created, accept;
+	bool created, accept = true, existing = false;
 	uint32_t ci, si;
 	struct conn *c;
 
 	m->st.syns++;
-	si = srctab_get(m->src, k->family, k->client, now, &created);
 	if ((ci = conn_find(m, k)) == NIL)
 		ci = conn_new(m, k, now);
 	c = &m->conns[ci];
@@ -852,30 +911,27 @@ on_syn(struct model *m, const struct key *k, const struct tcp_event *ev,
 	c->obs_syn_us = now;
 	tw_expire(c, now);
 	v->timestamps = saw_ts;
-	if (ev->has_ts)
-		srctab_point(m->src, si, now, ev->tsval,
-		    conn_id(k->cport, ev->seq));
 
-	if ((c->flags & F_ATTEMPT) && c->isn == ev->seq) {
-		if (c->state == C_ALIVE) {
-			/* Meets the request or child socket: no check. */
-			v->decision = MODEL_ACCEPT;
-			v->path = MODEL_PATH_EXISTING;
-			srctab_count(m->src, si, 1, 0);
-			return;
-		}
+	if ((c->flags & F_ATTEMPT) && c->isn == ev->seq &&
+	    c->state == C_ALIVE) {
+		/* Meets the request or child socket: no check. */
+		v->decision = MODEL_ACCEPT;
+		v->path = MODEL_PATH_EXISTING;
+		existing = true;
 	} else {
-		m->st.connections++;
-		c->isn = ev->seq;
-		c->flags |= F_ATTEMPT;
+		if (!(c->flags & F_ATTEMPT) || c->isn != ev->seq) {
+			m->st.connections++;
+			c->isn = ev->seq;
+			c->flags |= F_ATTEMPT;
+		}
+		if (c->flags & F_TW)
+			accept = tw_syn(m, c, ev, saw_ts, now, now_s, v);
+		else
+			accept = passive_check(m, k, ev, saw_ts, now_s, v);
 	}
-
-	if (c->flags & F_TW)
-		accept = tw_syn(m, c, ev, saw_ts, now, now_s, v);
-	else
-		accept = passive_check(m, k, ev, saw_ts, now_s, v);
-
-	if (accept) {
+	if (existing) {
+		/* counted below */
+	} else if (accept) {
 		v->decision = MODEL_ACCEPT;
 		c->state = C_ALIVE;
 		c->flags &= (uint8_t)~(F_SERVER_FIN | F_CLIENT_FIN | F_TS_OK);
@@ -885,18 +941,27 @@ on_syn(struct model *m, const struct key *k, const struct tcp_event *ev,
 			c->flags |= F_TS_OK;
 			c->ts_recent_stamp = now_s;
 		}
-		srctab_count(m->src, si, 1, 0);
-		return;
+	} else {
+		v->decision = MODEL_REJECT;
+		c->state = C_REJECTED;
+		m->st.predicted_rejections++;
+		m->st.by_reason[v->reason]++;
 	}
-	v->decision = MODEL_REJECT;
-	c->state = C_REJECTED;
-	m->st.predicted_rejections++;
-	m->st.by_reason[v->reason]++;
-	if (now - srctab_first_seen(m->src, si) < WARMUP_US) {
+
+	/*
+	 * The source last: nothing above reads it, so the miss on its entry
+	 * (prefetched at the start of the event) overlaps the connection's
+	 * and the peer's work instead of preceding it.
+	 */
+	si = srctab_get(m->src, k->sh, k->family, k->client, now, &created);
+	if (ev->has_ts)
+		srctab_point(m->src, si, now, ev->tsval,
+		    conn_id(k->cport, ev->seq));
+	if (!accept && now - srctab_first_seen(m->src, si) < WARMUP_US) {
 		v->warmup = 1;
 		m->st.warmup++;
 	}
-	srctab_count(m->src, si, 1, 1);
+	srctab_count(m->src, si, 1, accept ? 0 : 1);
 }
 
 /* Server as active closer: the client's FIN puts it in TIME-WAIT. */
@@ -913,7 +978,7 @@ enter_timewait(struct model *m, const struct key *k, struct conn *c,
 		struct peer *p;
 
 		peer_key(m, k, &pk);
-		p = peer_get(m, &pk, now_s);
+		p = peer_get(m, &pk, key_peer_hash(m, k), now_s);
 		/* The §2.2 update rule (tcp_remember_stamp). */
 		if ((int32_t)(p->ts - c->ts_recent) <= 0 ||
 		    ((uint32_t)(now_s - p->stamp) > TCP_PAWS_MSL &&
@@ -1042,7 +1107,7 @@ on_client(struct model *m, const struct key *k, const struct tcp_event *ev,
 	if (!(ev->flags & TCPF_FIN) || (c->flags & F_CLIENT_FIN))
 		return;
 	if (ev->has_ts) {
-		uint32_t si = srctab_find(m->src, k->family, k->client);
+		uint32_t si = srctab_find(m->src, k->sh, k->family, k->client);
 		if (si != UINT32_MAX)
 			srctab_point(m->src, si, now, ev->tsval,
 			    conn_id(k->cport, c->isn));
@@ -1093,14 +1158,6 @@ on_server(struct model *m, const struct key *k, const struct tcp_event *ev,
  * their misses. Hints only: nothing here changes state.
  */
 static inline void
-prefetch_entry(const void *p, size_t len)
-{
-	for (size_t o = 0; o < len; o += 64)
-		__builtin_prefetch((const char *)p + o);
-	__builtin_prefetch((const char *)p + len - 1);
-}
-
-static inline void
 prefetch_conn(const struct model *m, const struct key *k)
 {
 	uint32_t pos = k->ch & m->cidx.mask;
@@ -1121,65 +1178,87 @@ prefetch_key(const struct model *m, const struct key *k,
 	bool src = syn || (ev->to_server && (ev->flags & TCPF_FIN) &&
 	    ev->has_ts);
 
-	/* A full table evicts on a new 4-tuple: the next victim and its
-	 * slot. */
-	uint32_t v = syn && m->cfree == NIL && m->chw == m->ccap ?
-	    lruq_peek(&m->clru) : NIL;
-
-	if (level == 0) {
+	/* (The next LRU victims are prefetched at each eviction.) */
+	if (level == 0)
 		oat_prefetch(&m->cidx, k->ch);
-		if (v != NIL)
-			prefetch_entry(&m->conns[v], sizeof(struct conn));
-	} else {
+	else
 		prefetch_conn(m, k);
-		if (v != NIL)
-			oat_prefetch(&m->cidx, m->conns[v].hash);
-	}
 	if (src)
-		srctab_prefetch(m->src, k->family, k->client, level);
+		srctab_prefetch(m->src, k->sh, level);
 	if (syn && m->pslots && m->b[MB_PASSIVE_CHECK] &&
 	    m->setting[MS_TW_RECYCLE]) {
-		struct peer pk;
-		uint64_t ph;
-		const struct pslot *ps;
+		uint64_t ph = key_peer_hash(m, k);
+		const struct pslot *ps = &m->pslot[(uint32_t)ph & m->pbmask];
 
-		peer_key(m, k, &pk);
-		ph = peer_hash(m, &pk);
-		ps = &m->pslot[(uint32_t)ph & m->pbmask];
 		if (level == 0) {
 			__builtin_prefetch(ps);
 		} else {
 			uint32_t base = ((uint32_t)ph & m->pbmask) * PSLOTS;
+			bool hit = false;
+
 			for (unsigned s = 0; s < ps->n; s++)
-				if (ps->tag[s] == peer_tag(ph))
-					__builtin_prefetch(&m->peers[base + s]);
+				if (ps->tag[s] == peer_tag(ph)) {
+					prefetch_entry(&m->peers[base + s],
+					    sizeof(struct peer));
+					hit = true;
+				}
+			/* A new peer in a full bucket: if the connection
+			 * ends in TIME-WAIT, peer_get() reclaims the oldest
+			 * of the bucket, reading all six entries. */
+			if (!hit && ps->n == PSLOTS)
+				prefetch_entry(&m->peers[base],
+				    PSLOTS * sizeof(struct peer));
 		}
 	}
 }
 
-/* The table key of EV; false when it has none. */
-static inline bool
-event_key(const struct tcp_event *ev, struct key *k)
+/* The 16-byte address at A as two words, IPv4 (4 bytes) zero-padded. */
+static inline void
+addr_words(uint8_t family, const uint8_t *a, uint64_t w[2])
 {
-	size_t alen;
+	w[0] = w[1] = 0;
+	if (family == 4)
+		memcpy(w, a, 4);
+	else
+		memcpy(w, a, 16);
+}
+
+/* The table key of EV and its hashes; false when it has none. */
+static inline bool
+event_key(const struct model *m, const struct tcp_event *ev, struct key *k)
+{
+	const uint8_t *cl = ev->to_server ? ev->src : ev->dst;
+	const uint8_t *sv = ev->to_server ? ev->dst : ev->src;
 
 	if (ev->family != 4 && ev->family != 6)
 		return false;
-	alen = ev->family == 4 ? 4 : 16;
-	memset(k, 0, sizeof(*k));
+	uint64_t c[2], sw[2];
+
+	/* Hash from locals: the words read back from *K right after the
+	 * narrower stores that built them would miss store forwarding. */
+	addr_words(ev->family, cl, c);
+	addr_words(ev->family, sv, sw);
 	k->family = ev->family;
-	if (ev->to_server) {
-		memcpy(k->client, ev->src, alen);
-		memcpy(k->server, ev->dst, alen);
-		k->cport = ev->sport;
-		k->sport = ev->dport;
-	} else {
-		memcpy(k->client, ev->dst, alen);
-		memcpy(k->server, ev->src, alen);
-		k->cport = ev->dport;
-		k->sport = ev->sport;
+	k->cw[0] = c[0];
+	k->cw[1] = c[1];
+	k->sw[0] = sw[0];
+	k->sw[1] = sw[1];
+	k->cport = ev->to_server ? ev->sport : ev->dport;
+	k->sport = ev->to_server ? ev->dport : ev->sport;
+	k->ch = conn_hash_words(c[0], c[1], sw[0], sw[1], k->cport, k->sport,
+	    k->family);
+	/* Only the client's segments reach the source table, and only its
+	 * SYNs usually the peer table (prefetched); a FIN that enters
+	 * TIME-WAIT computes the peer hash itself (key_peer_hash()). */
+	k->sh = ev->to_server ? srctab_hash_words(k->family, c[0], c[1]) : 0;
+	k->has_ph = false;
+	if (ev->to_server && (ev->flags & TCPF_SYN) && m->b[MB_PASSIVE_CHECK]) {
+		bool srv = m->b[MB_KEY_SERVER_ADDR];
+
+		k->ph = peer_hash_words(m, k->family, c[0], c[1],
+		    srv ? sw[0] : 0, srv ? sw[1] : 0);
+		k->has_ph = true;
 	}
-	key_hash(k);
 	return true;
 }
 
@@ -1188,13 +1267,15 @@ model_prefetch(const struct model *m, const struct tcp_event *ev, int level)
 {
 	struct key k;
 
-	if (event_key(ev, &k))
+	if (event_key(m, ev, &k))
 		prefetch_key(m, &k, ev, level);
 }
 
+/* KNOWN: the caller computed EV's key (KP, NULL when EV has none) and
+ * prefetched its lines. */
 static inline void
 feed_one(struct model *m, const struct tcp_event *ev,
-    struct model_verdict *out, bool prefetched)
+    struct model_verdict *out, const struct key *kp, bool known)
 {
 	struct model_verdict v;
 	struct key k;
@@ -1210,19 +1291,22 @@ feed_one(struct model *m, const struct tcp_event *ev,
 	if (now > m->last_us)
 		m->last_us = now;
 	apply_changes(m, now);
-	if (!event_key(ev, &k))
-		goto done;
-	if (!prefetched) {
+	if (!known) {
+		if (!event_key(m, ev, &k))
+			goto done;
 		/* Start every table's miss at once, then the entries'. */
 		prefetch_key(m, &k, ev, 0);
 		prefetch_key(m, &k, ev, 1);
+		kp = &k;
+	} else if (kp == NULL) {
+		goto done;
 	}
 	if (!ev->to_server)
-		on_server(m, &k, ev, now);
+		on_server(m, kp, ev, now);
 	else if ((ev->flags & (TCPF_SYN | TCPF_ACK | TCPF_RST)) == TCPF_SYN)
-		on_syn(m, &k, ev, now, now_s, &v);
+		on_syn(m, kp, ev, now, now_s, &v);
 	else
-		on_client(m, &k, ev, now, now_s, &v);
+		on_client(m, kp, ev, now, now_s, &v);
 done:
 	if (out != NULL)
 		*out = v;
@@ -1232,22 +1316,60 @@ void
 model_feed(struct model *m, const struct tcp_event *ev,
     struct model_verdict *out)
 {
-	feed_one(m, ev, out, false);
+	feed_one(m, ev, out, NULL, false);
 }
 
 #define FEED_AHEAD	16	/* events prefetched ahead (level 0) */
+#define FEED_RING	32	/* keys kept: > FEED_AHEAD, a power of two */
+
+/* Keys of the events in flight, each computed once (event_key() depends
+ * only on the event and the profile's behaviours, fixed at model_new). */
+struct key_ring {
+	struct key k[FEED_RING];
+	bool ok[FEED_RING];
+};
+
+static inline void
+ring_fill(const struct model *m, struct key_ring *r, const struct tcp_event *ev,
+    size_t j)
+{
+	size_t s = j & (FEED_RING - 1);
+
+	if ((r->ok[s] = event_key(m, &ev[j], &r->k[s])))
+		prefetch_key(m, &r->k[s], &ev[j], 0);
+}
+
+static inline void
+ring_prefetch1(const struct model *m, const struct key_ring *r,
+    const struct tcp_event *ev, size_t j)
+{
+	size_t s = j & (FEED_RING - 1);
+
+	if (r->ok[s])
+		prefetch_key(m, &r->k[s], &ev[j], 1);
+}
 
 void
 model_feed_many(struct model *m, const struct tcp_event *ev, size_t n,
     struct model_verdict *out)
 {
+	struct key_ring r;
+
+	for (size_t j = 0; j < n && j < FEED_AHEAD; j++)
+		ring_fill(m, &r, ev, j);
+	for (size_t j = 0; j < n && j < FEED_AHEAD / 2; j++)
+		ring_prefetch1(m, &r, ev, j);
 	for (size_t i = 0; i < n; i++) {
+		size_t s = i & (FEED_RING - 1);
+
+		if (i + 2 * FEED_AHEAD < n)
+			__builtin_prefetch(&ev[i + 2 * FEED_AHEAD]);
 		if (i + FEED_AHEAD < n)
-			model_prefetch(m, &ev[i + FEED_AHEAD], 0);
+			ring_fill(m, &r, ev, i + FEED_AHEAD);
 		if (i + FEED_AHEAD / 2 < n)
-			model_prefetch(m, &ev[i + FEED_AHEAD / 2], 1);
+			ring_prefetch1(m, &r, ev, i + FEED_AHEAD / 2);
 		feed_one(m, &ev[i], out != NULL ? &out[i] : NULL,
-		    i >= FEED_AHEAD / 2);
+		    r.ok[s] ? &r.k[s] : NULL, true);
 	}
 }
 
@@ -1378,7 +1500,8 @@ model_source_get(const struct model *m, uint8_t family,
 	uint32_t i;
 
 	memcpy(a, addr, family == 4 ? 4 : 16);
-	if ((i = srctab_find(m->src, family, a)) == UINT32_MAX)
+	if ((i = srctab_find(m->src, srctab_hash(family, a), family,
+	    a)) == UINT32_MAX)
 		return -1;
 	srctab_result(m->src, i, out);
 	return 0;

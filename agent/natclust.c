@@ -43,14 +43,20 @@ struct line {
 	uint8_t rate;		/* index in rates[]; 0 = not known yet */
 };
 
+/*
+ * A source is one 128-byte, 64-byte-aligned entry: line 0 holds what a
+ * lookup reads (the address) and the counts, line 1 what srctab_point()
+ * reads (the recent connections and the first HOT_LINES clock lines).
+ * Most sources have one or two clocks, so a SYN touches two lines; lines
+ * HOT_LINES.. live in a separate table (struct src_cold), read only by
+ * sources with more clocks. The LRU sequence numbers are a third, dense
+ * array (srctab.seqs): the LRU batch rebuild scans 8 bytes per source
+ * instead of a line.
+ */
+#define HOT_LINES	2
+
 struct src {
-	uint8_t addr[16];
-	uint8_t family;
-	uint8_t in_use;
-	uint8_t nlines;
-	uint8_t rpos;
-	uint32_t next;
-	uint64_t seq;		/* LRU touch sequence number; 0 = free */
+	_Alignas(64) uint8_t addr[16];
 	uint64_t first_seen_us;
 	uint32_t syns, rejections;
 	uint32_t points;	/* TS samples */
@@ -58,35 +64,75 @@ struct src {
 	uint32_t new_lines;	/* connections that started a line */
 	uint32_t joins;		/* connections that joined another's line */
 	uint32_t intra;		/* samples matching their connection's line */
+	uint8_t family;
+	uint8_t in_use;
+	uint8_t nlines;
+	uint8_t rpos;
+	uint8_t pad[8];
+	/* second line */
 	uint32_t recent[RECENT_CONNS];
-	struct line line[NATCLUST_LINES];
-	uint32_t hash;		/* src_hash(); in the padding */
+	struct line line[HOT_LINES];
+};
+_Static_assert(sizeof(struct src) == 128, "a source entry is two cache lines");
+_Static_assert(offsetof(struct src, recent) == 64, "line 1 starts at recent");
+
+struct src_cold {
+	struct line line[NATCLUST_LINES - HOT_LINES];
 };
 
 struct srctab {
 	struct src *e;
+	struct src_cold *cold;
+	uint64_t *seqs;		/* LRU touch sequence numbers; 0 = free */
 	struct oat idx;
-	uint32_t cap, free, used;
-	uint32_t hw;		/* e[0..hw) handed out at least once */
+	uint32_t cap, used;
+	uint32_t hw;		/* e[0..hw) handed out; sources are never
+				   freed, only replaced */
 	uint64_t seq;
 	uint64_t evictions;
 	struct lruq lru;
 };
 
+/* Clock line K of source I. */
+static inline struct line *
+src_line(const struct srctab *t, uint32_t i, unsigned k)
+{
+	return k < HOT_LINES ? &t->e[i].line[k] :
+	    &t->cold[i].line[k - HOT_LINES];
+}
+
 /* ------------------------------------------------------------------
  * Table memory (model.h)
  */
 #define HUGE_PAGE	((size_t)2 << 20)
-/* Smaller tables stay on 4 KiB pages: rounding up to 2 MiB would waste
- * up to half of them (the live sampler's tables are a few MiB). */
-#define HUGE_MIN	((size_t)4 << 20)
+/* From here on tables are mapped (page-aligned, zero pages untouched
+ * until used); below, aligned_alloc + memset. Either way 64-byte
+ * aligned, so 64- and 128-byte entries sit on whole cache lines. */
+#define MAP_MIN		((size_t)64 << 10)
+#define SMALL_PAGE	((size_t)4 << 10)
+
+static size_t
+round_up(size_t n, size_t to)
+{
+	return (n + to - 1) & ~(to - 1);
+}
+
+/* 2 MiB pages from 4 MiB on: rounding smaller tables up to 2 MiB would
+ * waste up to half of them (the live sampler's tables are a few MiB). */
+static bool
+table_huge(size_t n)
+{
+	return n >= ((size_t)4 << 20);
+}
 
 size_t
 model_table_bytes(size_t n)
 {
-	if (n < HUGE_MIN)
-		return n;
-	return (n + HUGE_PAGE - 1) & ~(HUGE_PAGE - 1);
+	if (n < MAP_MIN)
+		return round_up(n, 64);
+	if (!table_huge(n))
+		return round_up(n, SMALL_PAGE);
+	return round_up(n, HUGE_PAGE);
 }
 
 void *
@@ -95,10 +141,18 @@ model_table_alloc(size_t n)
 	size_t sz = model_table_bytes(n);
 	char *p, *a;
 
-	if (n < HUGE_MIN)
-		return calloc(1, n ? n : 1);
+	if (n < MAP_MIN) {
+		if ((p = aligned_alloc(64, sz ? sz : 64)) != NULL)
+			memset(p, 0, sz);
+		return p;
+	}
 	if (sz + HUGE_PAGE < sz)
 		return NULL;
+	if (!table_huge(n)) {
+		p = mmap(NULL, sz, PROT_READ | PROT_WRITE,
+		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		return p != MAP_FAILED ? p : NULL;
+	}
 	p = mmap(NULL, sz + HUGE_PAGE, PROT_READ | PROT_WRITE,
 	    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (p == MAP_FAILED)
@@ -120,7 +174,7 @@ model_table_free(void *p, size_t n)
 {
 	if (p == NULL)
 		return;
-	if (n < HUGE_MIN)
+	if (n < MAP_MIN)
 		free(p);
 	else
 		munmap(p, model_table_bytes(n));
@@ -204,15 +258,27 @@ lruq_heapsort(struct lruq_ent *h, uint32_t n)
 }
 
 /*
- * Hoare partition of A[0..N) (N >= 3) around the median of three seqs;
- * returns P with A[0..P) <= pivot <= A[P..N). The seqs of a table are
- * unique, so the pivot is neither the largest nor the smallest of the
- * three and both sides are non-empty: 0 < P < N.
+ * Hoare partition of A[0..N) (N >= 3) around the median of three seqs,
+ * one from each third of the array at a position derived from the data:
+ * the scan order is periodic in seq (entries are reused in eviction
+ * order), and fixed positions (first, middle, last) picked near-minimal
+ * pivots over and over, sending most batches to the heap sort. Returns P
+ * with A[0..P) <= pivot <= A[P..N). The seqs of a table are unique, so
+ * the pivot is neither the largest nor the smallest of the three and
+ * both sides are non-empty: 0 < P < N.
  */
 static uint32_t
 lruq_partition(struct lruq_ent *a, uint32_t n)
 {
-	uint64_t x = a[0].seq, y = a[n / 2].seq, z = a[n - 1].seq;
+	uint32_t third = n / 3;
+	uint64_t r = a[n / 2].seq ^ ((uint64_t)n << 40);
+
+	r ^= r >> 31;
+	r *= 0x9e3779b97f4a7c15ULL;
+	r ^= r >> 29;
+	uint64_t x = a[(r & 0xfffff) % third].seq;
+	uint64_t y = a[third + ((r >> 20) & 0xfffff) % third].seq;
+	uint64_t z = a[2 * third + ((r >> 40) & 0xfffff) % third].seq;
 	uint64_t pivot = x < y ? (y < z ? y : (x < z ? z : x)) :
 	    (x < z ? x : (y < z ? z : y));
 	uint32_t i = 0, j = n - 1;
@@ -378,13 +444,18 @@ lruq_victim(struct lruq *q, const void *base, size_t stride, size_t off,
 	}
 }
 
-size_t srctab_entry_size(void) { return sizeof(struct src); }
+size_t srctab_entry_size(void)
+{
+	return sizeof(struct src) + sizeof(struct src_cold) + sizeof(uint64_t);
+}
 
 size_t
 srctab_memory(uint32_t max_sources)
 {
 	return sizeof(struct srctab) +
 	    model_table_bytes((size_t)max_sources * sizeof(struct src)) +
+	    model_table_bytes((size_t)max_sources * sizeof(struct src_cold)) +
+	    model_table_bytes((size_t)max_sources * sizeof(uint64_t)) +
 	    model_table_bytes(oat_slots(max_sources) * sizeof(uint64_t)) +
 	    lruq_memory(max_sources, SRC_LRU_SHIFT);
 }
@@ -400,18 +471,20 @@ srctab_new(uint32_t max_sources)
 	t->cap = max_sources;
 	t->idx.mask = (uint32_t)(nb - 1);
 	t->e = model_table_alloc((size_t)max_sources * sizeof(*t->e));
+	t->cold = model_table_alloc((size_t)max_sources * sizeof(*t->cold));
+	t->seqs = model_table_alloc((size_t)max_sources * sizeof(uint64_t));
 	t->idx.s = model_table_alloc(nb * sizeof(uint64_t));
-	if (t->e == NULL || t->idx.s == NULL ||
+	if (t->e == NULL || t->cold == NULL || t->seqs == NULL ||
+	    t->idx.s == NULL ||
 	    lruq_init(&t->lru, max_sources, SRC_LRU_SHIFT) < 0) {
 		srctab_free(t);
 		return NULL;
 	}
 	/*
-	 * Entries are handed out in order up to the high-water mark before the
-	 * free list is used, so untouched pages stay unmapped: a daemon's
-	 * resident memory follows the sources it has really seen.
+	 * Entries are handed out in order up to the high-water mark, then
+	 * replaced, so untouched pages stay unmapped: a daemon's resident
+	 * memory follows the sources it has really seen.
 	 */
-	t->free = NIL;
 	t->hw = 0;
 	return t;
 }
@@ -422,50 +495,34 @@ srctab_free(struct srctab *t)
 	if (t == NULL)
 		return;
 	model_table_free(t->e, (size_t)t->cap * sizeof(*t->e));
+	model_table_free(t->cold, (size_t)t->cap * sizeof(*t->cold));
+	model_table_free(t->seqs, (size_t)t->cap * sizeof(uint64_t));
 	model_table_free(t->idx.s, ((size_t)t->idx.mask + 1) *
 	    sizeof(uint64_t));
 	lruq_free(&t->lru);
 	free(t);
 }
 
-static uint32_t
-src_hash(const struct srctab *t, uint8_t family, const uint8_t a[16])
+static inline uint32_t
+src_hash(const struct src *e)
 {
-	uint64_t w0, w1, x;
-
-	memcpy(&w0, a, 8);
-	memcpy(&w1, a + 8, 8);
-	x = w0 * 0x9e3779b97f4a7c15ULL ^ (w1 + family) * 0xc2b2ae3d27d4eb4fULL;
-	x ^= x >> 29;
-	x *= 0xbf58476d1ce4e5b9ULL;
-	x ^= x >> 32;
-	(void)t;
-	return (uint32_t)x;
+	return srctab_hash(e->family, e->addr);
 }
 
 void
-srctab_prefetch(const struct srctab *t, uint8_t family,
-    const uint8_t addr[16], int level)
+srctab_prefetch(const struct srctab *t, uint32_t h, int level)
 {
-	uint32_t h = src_hash(t, family, addr), pos = h & t->idx.mask, i;
+	uint32_t pos = h & t->idx.mask, i;
 
-	/* A full table evicts: the next victim and its slot are needed. */
-	uint32_t v = t->free == NIL && t->hw == t->cap ?
-	    lruq_peek(&t->lru) : NIL;
-
+	/* (The next LRU victims are prefetched at each eviction.) */
 	if (level == 0) {
 		oat_prefetch(&t->idx, h);
-		if (v != NIL)
-			__builtin_prefetch(&t->e[v].seq);
 		return;
 	}
-	if (v != NIL)
-		oat_prefetch(&t->idx, t->e[v].hash);
 	if ((i = oat_next(&t->idx, h, &pos)) != NIL) {
-		const char *p = (const char *)&t->e[i];
-		for (size_t o = 0; o < sizeof(struct src); o += 64)
-			__builtin_prefetch(p + o);
-		__builtin_prefetch(p + sizeof(struct src) - 1);
+		__builtin_prefetch(&t->e[i]);
+		__builtin_prefetch(&t->e[i].recent);
+		__builtin_prefetch(&t->seqs[i]);
 	}
 }
 
@@ -483,37 +540,51 @@ find_h(const struct srctab *t, uint32_t h, uint8_t family,
 }
 
 uint32_t
-srctab_find(const struct srctab *t, uint8_t family, const uint8_t addr[16])
+srctab_find(const struct srctab *t, uint32_t h, uint8_t family,
+    const uint8_t addr[16])
 {
-	return find_h(t, src_hash(t, family, addr), family, addr);
+	return find_h(t, h, family, addr);
+}
+
+/* After an eviction: the entry of the victim after next, and the slot of
+ * the next one (loaded by the previous eviction). Hints only;
+ * always_inline: a separate function holding only prefetches counts as
+ * pure for GCC, which then drops the call as dead code. */
+static inline __attribute__((always_inline)) void
+prefetch_victims(const struct srctab *t)
+{
+	uint32_t v1 = lruq_peek_at(&t->lru, 0), v2 = lruq_peek_at(&t->lru, 1);
+
+	if (v2 != NIL) {
+		__builtin_prefetch(&t->e[v2]);
+		__builtin_prefetch(&t->seqs[v2]);
+	}
+	if (v1 != NIL)
+		oat_prefetch(&t->idx, src_hash(&t->e[v1]));
 }
 
 uint32_t
-srctab_get(struct srctab *t, uint8_t family, const uint8_t addr[16],
-    uint64_t now_us, bool *created)
+srctab_get(struct srctab *t, uint32_t h, uint8_t family,
+    const uint8_t addr[16], uint64_t now_us, bool *created)
 {
-	uint32_t h = src_hash(t, family, addr);
 	uint32_t i = find_h(t, h, family, addr);
 	struct src *e;
 
 	*created = false;
 	if (i != NIL) {
-		t->e[i].seq = ++t->seq;
+		t->seqs[i] = ++t->seq;
 		return i;
 	}
-	if (t->free == NIL && t->hw < t->cap) {
+	if (t->hw < t->cap) {
 		i = t->hw++;
 		t->used++;
-	} else if (t->free == NIL) {
-		i = lruq_victim(&t->lru, t->e, sizeof(*t->e),
-		    offsetof(struct src, seq), t->cap);
-		e = &t->e[i];
-		oat_delete(&t->idx, e->hash, i);
-		t->evictions++;
 	} else {
-		i = t->free;
-		t->free = t->e[i].next;
-		t->used++;
+		i = lruq_victim(&t->lru, t->seqs, sizeof(uint64_t), 0,
+		    t->cap);
+		e = &t->e[i];
+		oat_delete(&t->idx, src_hash(e), i);
+		t->evictions++;
+		prefetch_victims(t);
 	}
 	e = &t->e[i];
 	memset(e, 0, sizeof(*e));
@@ -522,9 +593,8 @@ srctab_get(struct srctab *t, uint8_t family, const uint8_t addr[16],
 	e->in_use = 1;
 	e->first_seen_us = now_us;
 	memset(e->recent, 0xff, sizeof(e->recent));
-	e->hash = h;
 	oat_insert(&t->idx, h, i);
-	e->seq = ++t->seq;
+	t->seqs[i] = ++t->seq;
 	*created = true;
 	return i;
 }
@@ -608,11 +678,12 @@ srctab_point(struct srctab *t, uint32_t i, uint64_t t_us, uint32_t tsval,
 	e->points++;
 	for (int k = 0; k < e->nlines; k++) {
 		uint8_t r = 0;
-		double q = line_fit(&e->line[k], tms, tsval, &r);
+		const struct line *l = src_line(t, i, (unsigned)k);
+		double q = line_fit(l, tms, tsval, &r);
 		if (q < 0)
 			continue;
 		/* The connection's own line wins ties: intra consistency. */
-		if (e->line[k].last_conn == conn)
+		if (l->last_conn == conn)
 			q -= 1.0;
 		if (best < 0 || q < bq) {
 			best = k;
@@ -621,7 +692,7 @@ srctab_point(struct srctab *t, uint32_t i, uint64_t t_us, uint32_t tsval,
 		}
 	}
 	if (best >= 0) {
-		struct line *l = &e->line[best];
+		struct line *l = src_line(t, i, (unsigned)best);
 
 		if (l->last_conn == conn) {
 			e->intra++;
@@ -646,7 +717,8 @@ srctab_point(struct srctab *t, uint32_t i, uint64_t t_us, uint32_t tsval,
 	if (slot == NATCLUST_LINES) {
 		slot = 0;
 		for (int k = 1; k < NATCLUST_LINES; k++) {
-			const struct line *a = &e->line[k], *b = &e->line[slot];
+			const struct line *a = src_line(t, i, (unsigned)k);
+			const struct line *b = src_line(t, i, (unsigned)slot);
 			if (a->nconns < b->nconns || (a->nconns == b->nconns &&
 			    (int32_t)(a->t_ms - b->t_ms) < 0))
 				slot = k;
@@ -654,8 +726,9 @@ srctab_point(struct srctab *t, uint32_t i, uint64_t t_us, uint32_t tsval,
 	} else {
 		e->nlines++;
 	}
-	e->line[slot] = (struct line){ .t_ms = tms, .ts = tsval,
-	    .last_conn = conn, .npoints = 1, .nconns = 1, .rate = 0 };
+	*src_line(t, i, (unsigned)slot) = (struct line){ .t_ms = tms,
+	    .ts = tsval, .last_conn = conn, .npoints = 1, .nconns = 1,
+	    .rate = 0 };
 	if (!known)
 		e->new_lines++;
 }
@@ -676,9 +749,10 @@ srctab_result(const struct srctab *t, uint32_t i, struct model_source *out)
 		return;
 	}
 	for (int k = 0; k < e->nlines; k++) {
-		if (e->line[k].nconns >= 2) {
+		const struct line *l = src_line(t, i, (unsigned)k);
+		if (l->nconns >= 2) {
 			confirmed++;
-			explained += e->line[k].nconns;
+			explained += l->nconns;
 		}
 	}
 	/* Every connection its own clock, none shared: per-connection

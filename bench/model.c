@@ -2,11 +2,18 @@
  * Model throughput: events/s of model_feed() on one core, with N distinct
  * client addresses, and the bytes per peer entry.
  *
- *   bench-model [SOURCES [EVENTS [PROFILE [MODE]]]]
+ *   bench-model [SOURCES [EVENTS [PROFILE [MODE [MIX]]]]]
  *
  * MODE "one" (default) times model_feed() per event; "many" times
  * model_feed_many() over the whole array (same decisions, prefetching
  * ahead); "both" runs each on a fresh model and prints two lines.
+ *
+ * MIX "conn" (default; the fixed mix all figures are compared on) is
+ * described below. MIX "flood" is a second, harsher mix, closer to a
+ * capture under attack (bench/replay.sh): every connection as in "conn"
+ * is followed by 4 spoofed SYNs, each from a new random address and port
+ * and never answered, so half the events are SYNs that evict from the
+ * connection and source tables. Lines are labelled mix=conn / mix=flood.
  *
  * Events are generated in memory first (not timed): connections from
  * SOURCES addresses chosen at random, 1 kHz TS clocks with a random offset
@@ -82,6 +89,8 @@ main(int argc, char **argv)
 	unsigned long nev = argc > 2 ? strtoul(argv[2], NULL, 0) : 8000000;
 	const char *prof = argc > 3 ? argv[3] : "4.1-4.11";
 	const char *mode = argc > 4 ? argv[4] : "one";
+	const char *mix = argc > 5 ? argv[5] : "conn";
+	bool flood = strcmp(mix, "flood") == 0;
 	struct model_config cfg = model_config_default();
 	struct tcp_event *ev;
 	struct model *m;
@@ -92,8 +101,13 @@ main(int argc, char **argv)
 	size_t n = 0;
 	cpu_set_t one;
 
-	if (nsrc == 0 || nsrc > MODEL_CAP_LIMIT / 2 || nev < 4) {
-		fprintf(stderr, "usage: bench-model [SOURCES [EVENTS [PROFILE]]]\n");
+	if (nsrc == 0 || nsrc > MODEL_CAP_LIMIT / 2 || nev < (flood ? 8 : 4)) {
+		fprintf(stderr, "usage: bench-model [SOURCES [EVENTS [PROFILE "
+		    "[MODE [MIX]]]]]\n");
+		return 1;
+	}
+	if (!flood && strcmp(mix, "conn") != 0) {
+		fprintf(stderr, "bench-model: MIX is conn or flood\n");
 		return 1;
 	}
 	CPU_ZERO(&one);
@@ -117,7 +131,7 @@ main(int argc, char **argv)
 	for (unsigned long i = 0; i < nsrc; i++)
 		off[i] = (uint32_t)rnd(&rng);
 	/* 200 000 connections/s: 4 events each, 5 us apart. */
-	while (n + 4 <= nev) {
+	while (n + (flood ? 8 : 4) <= nev) {
 		uint32_t s = (uint32_t)(rnd(&rng) % nsrc);
 		uint16_t cp = (uint16_t)(1024 + rnd(&rng) % 60000);
 		uint32_t isn = (uint32_t)rnd(&rng);
@@ -131,6 +145,21 @@ main(int argc, char **argv)
 		mk(&ev[n++], t + 3, s, server_first, TCPF_FIN | TCPF_ACK, cp,
 		    isn + 100, ts + 1);
 		t += 5;
+		/* Spoofed SYNs: addresses outside the SOURCES population
+		 * (first octet 11 or 12 there, 128-255 here). */
+		for (int k = 0; flood && k < 4; k++) {
+			uint32_t a = (uint32_t)rnd(&rng) | 0x80000000u;
+
+			mk(&ev[n], t, 0, 1, TCPF_SYN,
+			    (uint16_t)(1024 + rnd(&rng) % 60000),
+			    (uint32_t)rnd(&rng), (uint32_t)rnd(&rng));
+			ev[n].src[0] = (uint8_t)(a >> 24);
+			ev[n].src[1] = (uint8_t)(a >> 16);
+			ev[n].src[2] = (uint8_t)(a >> 8);
+			ev[n].src[3] = (uint8_t)a;
+			n++;
+			t += 1;
+		}
 	}
 
 	if (strcmp(mode, "one") != 0 && strcmp(mode, "many") != 0 &&
@@ -161,12 +190,14 @@ main(int argc, char **argv)
 	model_stats(m, &st);
 
 	size_t bound = model_memory_bound(&cfg);
-	printf("mode=%s sources=%lu events=%zu profile=%s Mevents_per_s=%.2f "
+	printf("mode=%s mix=%s sources=%lu events=%zu profile=%s "
+	    "Mevents_per_s=%.2f "
 	    "ns_per_event=%.1f cpu_Mevents_per_s=%.2f cpu_ns_per_event=%.1f "
 	    "peer_entry_bytes=%zu peer_bytes_incl_bucket=%.1f "
 	    "conn_entry_bytes=%zu source_entry_bytes=%zu memory_bound_MB=%.1f "
 	    "peers=%llu connections=%llu sources=%llu rejections=%llu "
-	    "evictions=%llu/%llu/%llu\n", many ? "many" : "one", nsrc, n - warm,
+	    "evictions=%llu/%llu/%llu\n", many ? "many" : "one", mix, nsrc,
+	    n - warm,
 	    model_profile_name(cfg.profile), (double)(n - warm) / el / 1e6,
 	    el * 1e9 / (double)(n - warm), (double)(n - warm) / cel / 1e6,
 	    cel * 1e9 / (double)(n - warm), model_peer_entry_size(),

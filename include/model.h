@@ -17,6 +17,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "tcp_event.h"
 
@@ -377,16 +378,40 @@ struct srctab;
 
 struct srctab *srctab_new(uint32_t max_sources);
 void srctab_free(struct srctab *t);
-/* Index of the source (created, evicting the least recently used one,
- * when missing); *created set when new. */
-uint32_t srctab_get(struct srctab *t, uint8_t family, const uint8_t addr[16],
-    uint64_t now_us, bool *created);
+
+/* The index hash of an address given as two words (bytes 0-7, 8-15;
+ * IPv4 zero-padded); placement only. */
+static inline uint32_t
+srctab_hash_words(uint8_t family, uint64_t w0, uint64_t w1)
+{
+	uint64_t x = w0 * 0x9e3779b97f4a7c15ULL ^
+	    (w1 + family) * 0xc2b2ae3d27d4eb4fULL;
+
+	x ^= x >> 29;
+	x *= 0xbf58476d1ce4e5b9ULL;
+	x ^= x >> 32;
+	return (uint32_t)x;
+}
+
+static inline uint32_t
+srctab_hash(uint8_t family, const uint8_t addr[16])
+{
+	uint64_t w[2];
+
+	memcpy(w, addr, 16);
+	return srctab_hash_words(family, w[0], w[1]);
+}
+
+/* In the three below, H is srctab_hash(FAMILY, ADDR). Index of the
+ * source (created, evicting the least recently used one, when missing);
+ * *created set when new. */
+uint32_t srctab_get(struct srctab *t, uint32_t h, uint8_t family,
+    const uint8_t addr[16], uint64_t now_us, bool *created);
 /* A hint: LEVEL 0 prefetches the address's bucket, 1 the entry it
  * points to. Changes nothing. */
-void srctab_prefetch(const struct srctab *t, uint8_t family,
-    const uint8_t addr[16], int level);
+void srctab_prefetch(const struct srctab *t, uint32_t h, int level);
 /* Lookup only; UINT32_MAX when missing. */
-uint32_t srctab_find(const struct srctab *t, uint8_t family,
+uint32_t srctab_find(const struct srctab *t, uint32_t h, uint8_t family,
     const uint8_t addr[16]);
 uint64_t srctab_first_seen(const struct srctab *t, uint32_t i);
 void srctab_count(struct srctab *t, uint32_t i, uint32_t syns,
@@ -404,14 +429,15 @@ size_t srctab_memory(uint32_t max_sources);
 
 /* ---------------------------------------------------------------------
  * Exact LRU by touch sequence numbers (agent/natclust.c); internal to the
- * model library. Each table entry holds a 64-bit sequence number (0 =
- * not in use) set from a per-table counter at every touch; the victim is
- * the in-use entry with the smallest one, exactly the tail of a
- * doubly-linked LRU list, without the list's neighbour writes. Victims
- * come from a sorted batch of the oldest capacity >> shift entries,
- * rebuilt by one scan when used up: an entry outside the batch was newer than all of
- * it at the scan and touches only make entries newer, so the oldest
- * still-valid batch entry is the global oldest.
+ * model library. Each table entry (or a parallel array: connections)
+ * holds a 64-bit sequence number (0 = not in use) set from a per-table
+ * counter at every touch; the victim is the in-use entry with the
+ * smallest one, exactly the tail of a doubly-linked LRU list, without the
+ * list's neighbour writes. Victims come from a sorted batch of the oldest
+ * capacity >> shift entries, rebuilt by one scan when used up: an entry
+ * outside the batch was newer than all of it at the scan and touches only
+ * make entries newer, so the oldest still-valid batch entry is the global
+ * oldest.
  */
 struct lruq_ent {
 	uint64_t seq;
@@ -425,10 +451,12 @@ struct lruq {
 };
 
 /*
- * Table memory (agent/natclust.c): zeroed; N >= 4 MiB is mapped on its
- * own, 2 MiB-aligned and rounded up to 2 MiB, with MADV_HUGEPAGE (fewer
- * TLB misses on random lookups); smaller sizes come from calloc.
- * model_table_bytes(N) is what the bound counts for N.
+ * Table memory (agent/natclust.c): zeroed and 64-byte aligned. N >= 4
+ * MiB is mapped on its own, 2 MiB-aligned and rounded up to 2 MiB, with
+ * MADV_HUGEPAGE (fewer TLB misses on random lookups); N >= 64 KiB is
+ * mapped on 4 KiB pages (untouched pages stay unmapped); smaller sizes
+ * come from aligned_alloc. model_table_bytes(N) is what the bound counts
+ * for N.
  */
 void *model_table_alloc(size_t n);
 void model_table_free(void *p, size_t n);
@@ -515,6 +543,13 @@ static inline uint32_t
 lruq_peek(const struct lruq *q)
 {
 	return q->pos < q->n ? q->b[q->pos].idx : UINT32_MAX;
+}
+
+/* The candidate D places after the next one (a hint), or UINT32_MAX. */
+static inline uint32_t
+lruq_peek_at(const struct lruq *q, uint32_t d)
+{
+	return q->n - q->pos > d ? q->b[q->pos + d].idx : UINT32_MAX;
 }
 
 /* Batches of CAP >> SHIFT entries (all of CAP when that is <= 256). */
