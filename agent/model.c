@@ -1460,8 +1460,10 @@ model_peer_get(const struct model *m, uint8_t family, const uint8_t server[16],
 	return 0;
 }
 
-size_t
-model_peers_fresh(const struct model *m, uint32_t now_s,
+/* FN for every stamped entry handed out so far, or only those fresh at
+ * NOW_S when FRESH_ONLY; the count. */
+static size_t
+peers_walk(const struct model *m, bool fresh_only, uint32_t now_s,
     void (*fn)(void *arg, const struct model_peer *p), void *arg)
 {
 	size_t n = 0;
@@ -1475,8 +1477,8 @@ model_peers_fresh(const struct model *m, uint32_t now_s,
 			const struct peer *p = &m->peers[i];
 			struct model_peer out;
 
-			if (!p->in_use || p->stamp == 0 ||
-			    (uint32_t)(now_s - p->stamp) >= TCP_PAWS_MSL)
+			if (!p->in_use || p->stamp == 0 || (fresh_only &&
+			    (uint32_t)(now_s - p->stamp) >= TCP_PAWS_MSL))
 				continue;
 			n++;
 			if (fn == NULL)
@@ -1490,6 +1492,20 @@ model_peers_fresh(const struct model *m, uint32_t now_s,
 		}
 	}
 	return n;
+}
+
+size_t
+model_peers_fresh(const struct model *m, uint32_t now_s,
+    void (*fn)(void *arg, const struct model_peer *p), void *arg)
+{
+	return peers_walk(m, true, now_s, fn, arg);
+}
+
+size_t
+model_peers_stamped(const struct model *m,
+    void (*fn)(void *arg, const struct model_peer *p), void *arg)
+{
+	return peers_walk(m, false, 0, fn, arg);
 }
 
 int

@@ -22,6 +22,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -1138,7 +1139,11 @@ cmd_replay(int argc, char **argv)
 		goto out;
 	}
 	if (threads == 0) {
-		long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+		/* The CPUs this process may run on (a pinned container
+		 * sees fewer than the host has). */
+		cpu_set_t cpus;
+		long ncpu = sched_getaffinity(0, sizeof(cpus), &cpus) == 0 ?
+		    CPU_COUNT(&cpus) : sysconf(_SC_NPROCESSORS_ONLN);
 
 		threads = ncpu > 0 ? (unsigned long)ncpu : 1;
 	}

@@ -1165,10 +1165,12 @@ agree_model_peer(void *arg, const struct model_peer *p)
 	struct agree_walk *w = arg;
 	struct sampler_kpeer key;
 	const struct sampler_kpeer *hit;
+	/* Re-stamped after the dump's second: the model has already seen
+	 * later events, and this entry's value at the dump is unknown. */
+	bool after = (int32_t)(p->stamp - w->in->now_s) > 0;
 
-	if (!agree_keep(w->in, p->family, p->client, p->stamp))
+	if (!after && !agree_keep(w->in, p->family, p->client, p->stamp))
 		return;
-	w->out->model++;
 	memset(&key, 0, sizeof(key));
 	key.family = p->family;
 	memcpy(key.client, p->client, 16);
@@ -1176,6 +1178,14 @@ agree_model_peer(void *arg, const struct model_peer *p)
 		memcpy(key.server, p->server, 16);
 	hit = w->nk > 0 ? bsearch(&key, w->k, w->nk, sizeof(*w->k),
 	    kpeer_cmp) : NULL;
+	if (after) {
+		/* Leave the key out of both sides (keys are unique on each
+		 * side, so at most one kernel entry per model entry). */
+		if (hit != NULL)
+			w->out->kernel--;
+		return;
+	}
+	w->out->model++;
 	if (hit == NULL)
 		return;
 	w->out->common++;
@@ -1221,7 +1231,7 @@ sampler_agreement_compute(const struct model *m,
 			k[w.nk - 1] = k[i];
 	out->kernel = w.nk;
 	out->model = out->common = out->matched = 0;
-	model_peers_fresh(m, in->now_s, agree_model_peer, &w);
+	model_peers_stamped(m, agree_model_peer, &w);
 	uni = out->kernel + out->model - out->common;
 	out->ratio = uni == 0 ? 1.0 : (double)out->matched / (double)uni;
 	out->valid = true;
@@ -1453,15 +1463,13 @@ model_main(void *arg)
 	struct sampler *s = arg;
 	struct tcp_event ev;
 	double last_pub = 0, last_scan = 0;
-	unsigned gen = atomic_load(&s->set_gen);
-	unsigned kgen = atomic_load(&s->kp_gen);
-
 	/*
-	 * Settings pushed between pthread_create() and the load above are
-	 * already counted in gen: look at them once now, or they would wait
-	 * for a change that may never come.
+	 * The counters' values at sampler_new(), not loads here: a push
+	 * between pthread_create() and such a load would be counted but
+	 * never looked at (live mode pushes settings only on change).
 	 */
-	apply_settings(s);
+	unsigned gen = 0, kgen = 0;
+
 	while (!atomic_load(&s->stop)) {
 		unsigned n = model_drain(s, 8192);
 		double now;
@@ -1474,7 +1482,11 @@ model_main(void *arg)
 			kgen = atomic_load(&s->kp_gen);
 			agree_take(s);
 		}
-		if (s->kpending && now_wall() >= s->kat + SAMPLER_AGREE_GRACE_S)
+		/* No event after the dump yet: compare once the ring is
+		 * drained (the model has everything captured so far) and
+		 * the capture has had time to deliver the dump's second. */
+		if (s->kpending && n < 8192 &&
+		    now_wall() >= s->kat + SAMPLER_AGREE_GRACE_S)
 			agree_run(s);
 		now = now_monotonic();
 		if (now - last_pub >= 0.25) {

@@ -358,6 +358,10 @@ struct model_peer {
  */
 size_t model_peers_fresh(const struct model *m, uint32_t now_s,
     void (*fn)(void *arg, const struct model_peer *p), void *arg);
+/* The same for every entry with a stamp, fresh or not (a comparison
+ * taken after newer events must see the entries they re-stamped). */
+size_t model_peers_stamped(const struct model *m,
+    void (*fn)(void *arg, const struct model_peer *p), void *arg);
 
 /* The documented memory bound of a model built from CFG, in bytes. */
 size_t model_memory_bound(const struct model_config *cfg);

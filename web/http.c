@@ -3,6 +3,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <gnutls/gnutls.h>
 #include <microhttpd.h>
 #include <netdb.h>
@@ -12,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "collect.h"
@@ -374,8 +376,9 @@ bad:
 
 /*
  * Start one daemon with WC's TLS settings on the listening socket FD, which
- * it takes over: MHD closes it when the daemon stops, and libmicrohttpd
- * 0.9.75 closes it as well when the start fails.
+ * it takes over: MHD closes it when the daemon stops. When the start fails,
+ * libmicrohttpd 0.9.75 has closed FD only if it got past parsing its
+ * options (measured): callers use close_if_still().
  */
 static struct MHD_Daemon *
 start_daemon(struct http_server *h, const struct webconfig *wc,
@@ -407,6 +410,18 @@ start_daemon(struct http_server *h, const struct webconfig *wc,
 #undef OPT
 	return MHD_start_daemon(flags, 0, NULL, NULL, handle, h,
 	    MHD_OPTION_ARRAY, o, MHD_OPTION_END);
+}
+
+/* Close FD after a failed start_daemon() only if it still is the socket
+ * LS describes (its number may already belong to something else). */
+static void
+close_if_still(int fd, const struct stat *ls)
+{
+	struct stat st;
+
+	if (fstat(fd, &st) == 0 && st.st_dev == ls->st_dev &&
+	    st.st_ino == ls->st_ino)
+		close(fd);
 }
 
 /*
@@ -458,7 +473,10 @@ listen_one(struct http_server *h, size_t i, const char *addr, char *err,
 
 		h->family_flags[i] = MHD_USE_DUAL_STACK;
 		fd = listen_socket((struct sockaddr *)&s6, sizeof(s6), true);
-		if (fd < 0) {
+		/* IPv4 alone only where IPv6 is missing, not when the port
+		 * is taken or not permitted (that error is the answer). */
+		if (fd < 0 && (errno == EAFNOSUPPORT ||
+		    errno == EPROTONOSUPPORT || errno == EADDRNOTAVAIL)) {
 			h->family_flags[i] = 0;
 			fd = listen_socket((struct sockaddr *)&s4, sizeof(s4),
 			    false);
@@ -530,11 +548,18 @@ http_start(struct http_server *h, struct collector *c, struct webconfig *wc,
 	}
 	for (size_t i = 0; i < h->n; i++) {
 		int fd = h->fd[i];
+		struct stat ls;
 
-		/* The daemon owns the socket from here, started or not. */
+		if (fstat(fd, &ls) < 0) {
+			set_error(err, errlen, "listening socket for %s: %s",
+			    h->addr[i], strerror(errno));
+			return -1;
+		}
+		/* The daemon owns the socket from here. */
 		h->fd[i] = -1;
 		h->d[i] = start_daemon(h, h->wc, h->family_flags[i], fd);
 		if (h->d[i] == NULL) {
+			close_if_still(fd, &ls);
 			set_error(err, errlen, "cannot serve HTTP on %s "
 			    "(libmicrohttpd refused to start, see the log)",
 			    h->addr[i]);
@@ -558,16 +583,23 @@ restart_daemons(struct http_server *h, struct webconfig *wc, char *err,
 	for (size_t i = 0; i < h->n; i++) {
 		const union MHD_DaemonInfo *di;
 		struct MHD_Daemon *nd;
+		struct stat ls;
 		int fd, old;
 
 		di = MHD_get_daemon_info(h->d[i], MHD_DAEMON_INFO_LISTEN_FD);
-		if (di == NULL || (fd = dup(di->listen_fd)) < 0) {
+		if (di == NULL ||
+		    (fd = fcntl(di->listen_fd, F_DUPFD_CLOEXEC, 0)) < 0) {
 			set_error(err, errlen, "cannot reuse listening socket");
 			return -1;
 		}
-		/* A failed start has closed FD already (start_daemon). */
+		if (fstat(fd, &ls) < 0) {
+			close(fd);
+			set_error(err, errlen, "cannot reuse listening socket");
+			return -1;
+		}
 		nd = start_daemon(h, wc, h->family_flags[i], fd);
 		if (nd == NULL) {
+			close_if_still(fd, &ls);
 			set_error(err, errlen, "cannot restart the listener with "
 			    "the new TLS settings");
 			return -1;

@@ -63,4 +63,24 @@ check "serve: unknown flag gives one line" test "$(wc -l < "$TMP/err")" -eq 1
 check "serve: bad listen address fails (got $rc)" test "$rc" -ne 0
 check "serve --help lists the listen flag" bash -c "'$TWAUDIT' serve --help | grep -q -- '--web.listen-address'"
 
+# ":PORT" falls back to IPv4 alone only where IPv6 is missing: with the
+# IPv6 wildcard port taken by another process, serve must fail, not
+# quietly serve IPv4 only.
+if [ -e /proc/net/if_inet6 ]; then
+	p6=$(free_port)
+	$PY -c 'import socket, sys, time
+s = socket.socket(socket.AF_INET6)
+s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+s.bind(("::", int(sys.argv[1]))); s.listen(1)
+open(sys.argv[2], "w").close(); time.sleep(30)' "$p6" "$TMP/v6.ready" &
+	holder=$!
+	PIDS+=($holder)
+	for _ in $(seq 1 100); do [ -e "$TMP/v6.ready" ] && break; sleep 0.05; done
+	timeout 20 "$TWAUDIT" serve --web.listen-address=":$p6" --security.user= \
+		--no-sampler.enabled >/dev/null 2>"$TMP/err6"; rc=$?
+	check "serve :PORT with [::]:PORT taken: fails (rc $rc), names the cause" \
+		bash -c "[ $rc -ne 0 ] && [ $rc -ne 124 ] && grep -q 'Address already in use' '$TMP/err6'"
+	kill "$holder" 2>/dev/null; wait "$holder" 2>/dev/null
+fi
+
 finish
