@@ -336,12 +336,33 @@ lruq_sort(struct lruq_ent *a, uint32_t n, unsigned depth)
 	}
 }
 
-/* Reorder A[0..N) so that A[0..M) are its M smallest (0 < M < N). */
+static unsigned
+lruq_depth(uint32_t n)
+{
+	unsigned d = 0;
+
+	while (n > 1) {
+		n >>= 1;
+		d += 2;
+	}
+	return d;
+}
+
+/* Reorder A[0..N) so that A[0..M) are its M smallest (0 < M <= N);
+ * past a depth limit (bad pivots) it sorts instead, as lruq_sort does. */
 static void
 lruq_select(struct lruq_ent *a, uint32_t n, uint32_t m)
 {
+	unsigned depth = lruq_depth(n);
+
 	while (n > 16) {
-		uint32_t p = lruq_partition(a, n);
+		uint32_t p;
+
+		if (depth-- == 0) {
+			lruq_sort(a, n, 0);	/* depth 0: heap sort */
+			return;
+		}
+		p = lruq_partition(a, n);
 
 		if (p == m)
 			return;
@@ -354,18 +375,6 @@ lruq_select(struct lruq_ent *a, uint32_t n, uint32_t m)
 		}
 	}
 	lruq_sort(a, n, 0);
-}
-
-static unsigned
-lruq_depth(uint32_t n)
-{
-	unsigned d = 0;
-
-	while (n > 1) {
-		n >>= 1;
-		d += 2;
-	}
-	return d;
 }
 
 /*
@@ -385,7 +394,8 @@ lruq_rebuild(struct lruq *q, const void *base, size_t stride, size_t off,
 	 * lets the pass skip most entries and usually fills less than the
 	 * batch; if it overflows, the oldest 3/4 are kept and the threshold
 	 * drops to the newest of them. */
-	if (cap >= 64 * 64 && q->k >= cap / 64) {
+	/* The sample has ceil(cap / 64) entries: the batch must hold it. */
+	if (cap >= 64 * 64 && q->k >= (cap + 63) / 64) {
 		uint32_t ns = 0;
 		for (uint32_t i = 0; i < cap; i += 64) {
 			uint64_t s = lruq_seq(base, stride, off, i);
@@ -398,7 +408,7 @@ lruq_rebuild(struct lruq *q, const void *base, size_t stride, size_t off,
 			if (r >= ns)
 				r = ns - 1;
 			lruq_select(h, ns, r + 1);
-			/* h[r] is now the largest of the r + 1 smallest. */
+			/* h[0..r] are the r + 1 smallest (unordered). */
 			limit = 0;
 			for (uint32_t j = 0; j <= r; j++)
 				if (h[j].seq > limit)
@@ -703,8 +713,12 @@ srctab_point(struct srctab *t, uint32_t i, uint64_t t_us, uint32_t tsval,
 				l->nconns++;
 			l->last_conn = conn;
 		}
-		if (l->rate != 0 ||
-		    abs((int32_t)(tms - l->t_ms)) >= LEARN_MIN_MS)
+		/* |tms - t_ms| on the 32-bit ms clock, without abs(INT32_MIN). */
+		uint32_t gap = tms - l->t_ms;
+
+		if (gap > INT32_MAX)
+			gap = -gap;
+		if (l->rate != 0 || gap >= LEARN_MIN_MS)
 			l->rate = brate;
 		l->t_ms = tms;
 		l->ts = tsval;

@@ -98,6 +98,11 @@ test_around_thresholds(void **state)
 	for (size_t c = 0; c < sizeof(caps) / sizeof(caps[0]); c++)
 		for (unsigned shift = 1; shift <= 3; shift++)
 			run(caps[c], shift, 12345 + caps[c] * shift, 4000);
+	/* A batch of exactly floor(cap / 64) entries is one short of the
+	 * ceil(cap / 64) sample: it must not sample (ASan caught the
+	 * overflow before the guard was fixed). */
+	run(16385, 7, 99, 4000);
+	run(16400, 6, 98, 4000);
 }
 
 static void
