@@ -4,6 +4,9 @@ set -uo pipefail
 PY=/usr/bin/python3   # Debian's modules (jsonschema, prometheus_client) live here
 TMP=$(mktemp -d /tmp/twaudit-test.XXXXXX)
 PIDS=()
+NETNS=()	# network namespaces the test made (deleted after PIDS stop)
+KEEP_TMP=	# non-empty: leave TMP for a post-mortem (tests map their own
+		# *_KEEP variable onto it)
 FAILS=0
 PASSES=0
 
@@ -11,7 +14,10 @@ cleanup() {
 	for p in "${PIDS[@]:-}"; do
 		[ -n "$p" ] && kill "$p" 2>/dev/null && wait "$p" 2>/dev/null || true
 	done
-	rm -rf "$TMP"
+	for ns in "${NETNS[@]:-}"; do
+		[ -n "$ns" ] && ip netns del "$ns" 2>/dev/null
+	done
+	if [ -n "$KEEP_TMP" ]; then echo "kept $TMP"; else rm -rf "$TMP"; fi
 }
 trap cleanup EXIT
 # A signal (meson's timeout, ^C) must run the cleanup too: bash skips the
@@ -19,6 +25,8 @@ trap cleanup EXIT
 # processes, namespaces or mounts behind for the next run.
 trap 'exit 1' INT TERM HUP
 
+skip() { echo "SKIP: $*"; exit 77; }
+die()  { echo "FAIL - $*" >&2; exit 1; }
 ok()   { PASSES=$((PASSES + 1)); echo "ok - $*"; }
 fail() { FAILS=$((FAILS + 1)); echo "FAIL - $*" >&2; }
 check() { # check DESCRIPTION COMMAND...
@@ -175,6 +183,10 @@ PYEOF
 }
 
 # jq-like field access with python: json_get FILE EXPR (EXPR in python on `d`).
+# jget FILE EXPR: EXPR over the JSON document d, printed as JSON when it
+# is a container, a boolean or null (so lists compare as "[1, 0, 0]").
+jget() { $PY -c 'import json,sys; d=json.load(open(sys.argv[1])); v=eval(sys.argv[2]); print(json.dumps(v) if isinstance(v,(dict,list,bool)) or v is None else v)' "$1" "$2"; }
+
 json_get() {
 	$PY -c 'import json,sys; d=json.load(open(sys.argv[1])); v=eval(sys.argv[2]); print(v if not isinstance(v,(dict,list)) else json.dumps(v))' "$1" "$2"
 }

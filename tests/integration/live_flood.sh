@@ -54,17 +54,12 @@
 # (77) otherwise. LFLOOD_KEEP=1 keeps the files; LFLOOD_PPS sets the rate.
 set -uo pipefail
 
-PY=/usr/bin/python3
 TWAUDIT=${TWAUDIT:-build/twaudit}
 SYNTH=${SYNTH:-${BUILD:-build}/tests/synth/twaudit-synth}
 SUF=$$
 NG=twf-gen-$SUF
 NSV=twf-srv-$SUF
-TMP=$(mktemp -d /tmp/twaudit-lflood.XXXXXX)
 WEB=127.0.0.1:19483
-PIDS=()
-FAILS=0
-PASSES=0
 FLOOD=${LFLOOD_N:-1000000}
 MAXP=4096
 MAXC=65536
@@ -73,25 +68,9 @@ CAPS="--model.max-peers=$MAXP --model.max-connections=$MAXC --model.max-sources=
 REAL="--seed=21 --sources=4 --hosts=3 --ports=1 --conn-rate=8 --seconds=35 \
 --mean-duration=0.5 --server-closes=1 --family=4"
 
-cleanup() {
-	for p in "${PIDS[@]:-}"; do
-		[ -n "$p" ] && kill "$p" 2>/dev/null && wait "$p" 2>/dev/null
-	done
-	ip netns del "$NG" 2>/dev/null
-	ip netns del "$NSV" 2>/dev/null
-	if [ -n "${LFLOOD_KEEP:-}" ]; then echo "kept $TMP"; else rm -rf "$TMP"; fi
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM HUP
-
-skip() { echo "SKIP: $*"; exit 77; }
-ok()   { PASSES=$((PASSES + 1)); echo "ok - $*"; }
-fail() { FAILS=$((FAILS + 1)); echo "FAIL - $*" >&2; }
-check() { # check DESCRIPTION COMMAND...
-	local d=$1; shift
-	if "$@"; then ok "$d"; else fail "$d"; fi
-}
-die() { echo "FAIL - $*" >&2; exit 1; }
+. "$(dirname "$0")/lib.sh"
+NETNS=("$NG" "$NSV")
+KEEP_TMP=${LFLOOD_KEEP:-}
 
 [ "$(id -u)" -eq 0 ] || skip "needs root to create network namespaces"
 for t in ip curl "$PY"; do
@@ -109,12 +88,10 @@ ip netns add "$NSV" 2>"$TMP/netns.err" ||
 ip netns add "$NG" || die "ip netns add $NG"
 
 ASAN=0
-grep -qa __asan_init "$TWAUDIT" && ASAN=1	# not ldd | grep: SIGPIPE under pipefail
-SLOW=$((ASAN ? 3 : 1))
+sanitized && ASAN=1	# lib.sh: SLOW is 3 then
 PPS=${LFLOOD_PPS:-$((ASAN ? 15000 : 40000))}
 
 xs() { ip netns exec "$NSV" "$@"; }
-jget() { $PY -c 'import json,sys; d=json.load(open(sys.argv[1])); v=eval(sys.argv[2]); print(json.dumps(v) if isinstance(v,(dict,list,bool)) or v is None else v)' "$1" "$2"; }
 scrape() { xs curl -fsS --max-time $((5 * SLOW)) "http://$WEB$1"; }
 status_kb() { awk -v k="$1:" '$1 == k {print $2}' "/proc/$SERVE/status"; }
 prom() { awk -v k="$1" '$1 == k {print $2}' "$TMP/after.prom"; }
@@ -314,5 +291,4 @@ else
 	fail "predictions not comparable: the sampler dropped packets ($DROPS)"
 fi
 
-echo "$PASSES passed, $FAILS failed"
-[ "$FAILS" -eq 0 ]
+finish

@@ -50,7 +50,6 @@
 # namespaces or nftables. Traffic stays inside these namespaces.
 set -uo pipefail
 
-PY=/usr/bin/python3
 TWAUDIT=${TWAUDIT:-build/twaudit}
 SUF=$$
 NS_S=twl-srv-$SUF
@@ -63,36 +62,11 @@ CLIENTS="A B C"
 # SYNs meeting the other's TIME-WAIT, exactly one carries the older clock
 # (s32 comparison), whatever the random offsets are.
 SEQ="A B A C B C A"
-TMP=$(mktemp -d /tmp/twaudit-livetw.XXXXXX)
-PIDS=()
-FAILS=0
-PASSES=0
 WEB=127.0.0.1:19477
 
-cleanup() {
-	for p in "${PIDS[@]:-}"; do
-		[ -n "$p" ] && kill "$p" 2>/dev/null && wait "$p" 2>/dev/null
-	done
-	for ns in "$NS_A" "$NS_B" "$NS_C" "$NS_N" "$NS_S"; do
-		ip netns del "$ns" 2>/dev/null
-	done
-	if [ -n "${LIVETW_KEEP:-}" ]; then
-		echo "kept $TMP"
-	else
-		rm -rf "$TMP"
-	fi
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM HUP
-
-skip() { echo "SKIP: $*"; exit 77; }
-ok()   { PASSES=$((PASSES + 1)); echo "ok - $*"; }
-fail() { FAILS=$((FAILS + 1)); echo "FAIL - $*" >&2; }
-check() { # check DESCRIPTION COMMAND...
-	local d=$1; shift
-	if "$@"; then ok "$d"; else fail "$d"; fi
-}
-die() { echo "FAIL - $*" >&2; exit 1; }
+. "$(dirname "$0")/lib.sh"
+NETNS=("$NS_A" "$NS_B" "$NS_C" "$NS_N" "$NS_S")
+KEEP_TMP=${LIVETW_KEEP:-}
 
 [ "$(id -u)" -eq 0 ] || skip "needs root to create network namespaces"
 for t in ip ss curl "$PY"; do
@@ -281,7 +255,6 @@ tcpext() { # tcpext NAME: a TcpExt/Tcp counter of the server namespace
 		/^(TcpExt|Tcp):/ { if (!h[$1]) { h[$1] = 1; for (i = 2; i <= NF; i++) n[$1, i] = $i; next }
 		  for (i = 2; i <= NF; i++) if (n[$1, i] == k) print $i }' | head -1
 }
-jget() { $PY -c 'import json,sys; d=json.load(open(sys.argv[1])); v=eval(sys.argv[2]); print(json.dumps(v) if isinstance(v,(dict,list,bool)) or v is None else v)' "$1" "$2"; }
 scrape() { xs curl -fsS --max-time 5 "http://$WEB$1"; }
 
 start_serve() { # start_serve PHASE: serve in the server namespace
@@ -539,5 +512,4 @@ check "[rfc1337] /advice model object: timewait_paws == PAWSTimewait delta ($(de
 stop_serve
 
 echo "elapsed $(elapsed) s"
-echo "$PASSES passed, $FAILS failed"
-[ "$FAILS" -eq 0 ]
+finish

@@ -6,32 +6,12 @@
 # cannot make namespaces. Env: BUILD (meson build root).
 set -uo pipefail
 
-PY=/usr/bin/python3
 PROBE=${BUILD:-build}/tests/netlink_probe
 NS=twaudit-nl-$$
-TMP=$(mktemp -d /tmp/twaudit-nl.XXXXXX)
 LOAD_PID=
-FAILS=0
-PASSES=0
 
-cleanup() {
-	if [ -n "$LOAD_PID" ]; then
-		kill "$LOAD_PID" 2>/dev/null
-		wait "$LOAD_PID" 2>/dev/null
-	fi
-	ip netns del "$NS" 2>/dev/null
-	rm -rf "$TMP"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM HUP
-
-skip() { echo "SKIP: $*"; exit 77; }
-ok()   { PASSES=$((PASSES + 1)); echo "ok - $*"; }
-fail() { FAILS=$((FAILS + 1)); echo "FAIL - $*" >&2; }
-check() { # check DESCRIPTION COMMAND...
-	local d=$1; shift
-	if "$@"; then ok "$d"; else fail "$d"; fi
-}
+. "$(dirname "$0")/lib.sh"
+NETNS=("$NS")
 
 [ "$(id -u)" -eq 0 ] || skip "needs root to create a network namespace"
 for t in ip ss setpriv "$PY"; do
@@ -83,6 +63,7 @@ start_load() { # start_load PORT NTW NEST
 	ip netns exec "$NS" "$PY" "$TMP/load.py" "$1" "$2" "$3" "$TMP/ready" \
 		>>"$TMP/load.log" 2>&1 </dev/null &
 	LOAD_PID=$!
+	PIDS+=("$LOAD_PID")	# cleanup stops it on any exit
 	# 30 s: a slow, busy machine (python start-up, 25 connections).
 	for _ in $(seq 1 600); do
 		[ -f "$TMP/ready" ] && return 0
@@ -105,7 +86,6 @@ stop_load() {
 	echo "# stop_load: sockets still established after 30 s" >&2
 }
 
-jget() { $PY -c 'import json,sys; d=json.load(open(sys.argv[1])); v=eval(sys.argv[2]); print(json.dumps(v) if isinstance(v,(dict,list,bool)) or v is None else v)' "$1" "$2"; }
 
 # Run the probe and ss within the same second; retry when a second boundary
 # (a TIME-WAIT socket expiring) came between them. A busy machine may need
@@ -192,5 +172,4 @@ check "TIME-WAIT count still equals ss" \
 	[ "$(jget "$TMP/p4.json" 'd["sock_diag"]["timewait"]')" = "$(cat "$TMP/p4.json.tw")" ]
 stop_load
 
-echo "$PASSES passed, $FAILS failed"
-[ "$FAILS" -eq 0 ]
+finish

@@ -26,38 +26,15 @@
 # namespaces or nftables. Network traffic stays inside these namespaces.
 set -uo pipefail
 
-PY=/usr/bin/python3
 PROBE=${BUILD:-build}/tests/sampler_probe
 SUF=$$
 NS_S=twa-srv-$SUF
 NS_N=twa-nat-$SUF
 NS_A=twa-ca-$SUF
 NS_B=twa-cb-$SUF
-TMP=$(mktemp -d /tmp/twaudit-sampler.XXXXXX)
-PIDS=()
-FAILS=0
-PASSES=0
 
-cleanup() {
-	for p in "${PIDS[@]:-}"; do
-		[ -n "$p" ] && kill "$p" 2>/dev/null && wait "$p" 2>/dev/null
-	done
-	for ns in "$NS_A" "$NS_B" "$NS_N" "$NS_S"; do
-		ip netns del "$ns" 2>/dev/null
-	done
-	rm -rf "$TMP"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM HUP
-
-skip() { echo "SKIP: $*"; exit 77; }
-ok()   { PASSES=$((PASSES + 1)); echo "ok - $*"; }
-fail() { FAILS=$((FAILS + 1)); echo "FAIL - $*" >&2; }
-check() { # check DESCRIPTION COMMAND...
-	local d=$1; shift
-	if "$@"; then ok "$d"; else fail "$d"; fi
-}
-die() { echo "FAIL - $*" >&2; exit 1; }
+. "$(dirname "$0")/lib.sh"
+NETNS=("$NS_A" "$NS_B" "$NS_N" "$NS_S")
 
 [ "$(id -u)" -eq 0 ] || skip "needs root to create network namespaces"
 for t in ip setpriv "$PY"; do
@@ -170,7 +147,6 @@ tcpext() { # tcpext NAME: a TcpExt/Tcp counter of the server namespace
 		/^(TcpExt|Tcp):/ { if (!h[$1]) { h[$1] = 1; for (i = 2; i <= NF; i++) n[$1, i] = $i; next }
 		  for (i = 2; i <= NF; i++) if (n[$1, i] == k) print $i }' | head -1
 }
-jget() { $PY -c 'import json,sys; d=json.load(open(sys.argv[1])); v=eval(sys.argv[2]); print(json.dumps(v) if isinstance(v,(dict,list,bool)) or v is None else v)' "$1" "$2"; }
 
 start_probe() { # start_probe NAME ARGS...
 	local name=$1; shift
@@ -342,5 +318,4 @@ echo "p3 reopens $(jget "$TMP/p3.json" 'd["reopens"]'), capture errors $(jget "$
 check "unprivileged: unavailable, says CAP_NET_RAW" \
 	[ "$(jget "$TMP/p4.json" '[d["state"], "CAP_NET_RAW" in d["error"]]')" = '["unavailable", true]' ]
 
-echo "$PASSES passed, $FAILS failed"
-[ "$FAILS" -eq 0 ]
+finish

@@ -47,40 +47,19 @@
 # About 40 s. Needs root, tcpreplay, tcpdump, nft; skips (77) otherwise.
 set -uo pipefail
 
-PY=/usr/bin/python3
 TWAUDIT=${TWAUDIT:-build/twaudit}
 SYNTH=${SYNTH:-${BUILD:-build}/tests/synth/twaudit-synth}
 SUF=$$
 NG=tws-gen-$SUF
 NSV=tws-srv-$SUF
-TMP=$(mktemp -d /tmp/twaudit-sscale.XXXXXX)
-PIDS=()
-FAILS=0
-PASSES=0
 RATIO=8
 TOL=0.15
 SEED=1
 SCEN="--sources=600 --hosts=4 --ports=2 --conn-rate=300 --seconds=20 --mean-duration=0.5 --server-closes=1"
 
-cleanup() {
-	for p in "${PIDS[@]:-}"; do
-		[ -n "$p" ] && kill "$p" 2>/dev/null && wait "$p" 2>/dev/null
-	done
-	ip netns del "$NG" 2>/dev/null
-	ip netns del "$NSV" 2>/dev/null
-	if [ -n "${SSCALE_KEEP:-}" ]; then echo "kept $TMP"; else rm -rf "$TMP"; fi
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM HUP
-
-skip() { echo "SKIP: $*"; exit 77; }
-ok()   { PASSES=$((PASSES + 1)); echo "ok - $*"; }
-fail() { FAILS=$((FAILS + 1)); echo "FAIL - $*" >&2; }
-check() { # check DESCRIPTION COMMAND...
-	local d=$1; shift
-	if "$@"; then ok "$d"; else fail "$d"; fi
-}
-die() { echo "FAIL - $*" >&2; exit 1; }
+. "$(dirname "$0")/lib.sh"
+NETNS=("$NG" "$NSV")
+KEEP_TMP=${SSCALE_KEEP:-}
 
 [ "$(id -u)" -eq 0 ] || skip "needs root to create network namespaces"
 for t in ip curl "$PY"; do
@@ -100,11 +79,8 @@ ip netns add "$NSV" 2>"$TMP/netns.err" ||
 ip netns add "$NG" || die "ip netns add $NG"
 
 # Slower builds (ASan) get longer waits.
-SLOW=1
-grep -qa __asan_init "$TWAUDIT" && SLOW=3	# not ldd | grep: SIGPIPE under pipefail
 
 xs() { ip netns exec "$NSV" "$@"; }
-jget() { $PY -c 'import json,sys; d=json.load(open(sys.argv[1])); v=eval(sys.argv[2]); print(json.dumps(v) if isinstance(v,(dict,list,bool)) or v is None else v)' "$1" "$2"; }
 within() { # within ESTIMATE REFERENCE: |E/R - 1| <= TOL
 	$PY -c 'import sys; e, r, t = map(float, sys.argv[1:]); sys.exit(0 if r > 0 and abs(e / r - 1) <= t else 1)' "$1" "$2" "$TOL"
 }
@@ -263,5 +239,4 @@ r1=$(fig "$M1" 'd["what_if"]['"$WI"']["predicted_rejections"]')
 check "ratio $RATIO: what-if tw_recycle=1 $e within +-15 % of ratio 1's $r1 ($(pct "$e" "$r1"))" \
 	within "$e" "$r1"
 
-echo "$PASSES passed, $FAILS failed"
-[ "$FAILS" -eq 0 ]
+finish
