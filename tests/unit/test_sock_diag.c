@@ -24,30 +24,12 @@
 #include <netlink/msg.h>
 #include <netlink/netlink.h>
 
+#include "nlmsgs.h"
 #include "sock_diag.h"
 #include "source.h"
 
 #define SEQ 77
 #define PORTID 4242
-
-struct nlbuf {
-	uint8_t *p;
-	size_t len;
-};
-
-static void
-nlbuf_add(struct nlbuf *b, struct nl_msg *msg)
-{
-	struct nlmsghdr *h = nlmsg_hdr(msg);
-	size_t n = NLMSG_ALIGN(h->nlmsg_len);
-
-	b->p = realloc(b->p, b->len + n);
-	assert_non_null(b->p);
-	memset(b->p + b->len, 0, n);
-	memcpy(b->p + b->len, h, h->nlmsg_len);
-	b->len += n;
-	nlmsg_free(msg);
-}
 
 static struct nl_msg *
 new_msg(int type)

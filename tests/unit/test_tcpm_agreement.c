@@ -30,6 +30,7 @@
 #include <netlink/msg.h>
 #include <netlink/netlink.h>
 
+#include "nlmsgs.h"
 #include "negotiate.h"
 #include "render.h"
 #include "sampler.h"
@@ -42,25 +43,6 @@
 #define PORT	80
 
 /* ---- fabricated dump ---- */
-
-struct nlbuf {
-	uint8_t *p;
-	size_t len;
-};
-
-static void
-nlbuf_add(struct nlbuf *b, struct nl_msg *msg)
-{
-	struct nlmsghdr *h = nlmsg_hdr(msg);
-	size_t n = NLMSG_ALIGN(h->nlmsg_len);
-
-	b->p = realloc(b->p, b->len + n);
-	assert_non_null(b->p);
-	memset(b->p + b->len, 0, n);
-	memcpy(b->p + b->len, h, h->nlmsg_len);
-	b->len += n;
-	nlmsg_free(msg);
-}
 
 /* One entry as tcp_metrics_fill_info sends it; SADDR may be NULL. */
 static void
