@@ -10,29 +10,22 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <jansson.h>
+
 #include "sock_diag.h"
 #include "source.h"
 #include "tcp_metrics.h"
 
-static const char *const state_str[] = {
-	"ok", "not_applicable", "unavailable", "failed",
-};
-
+/* S as a JSON string (jansson does the escaping). */
 static void
 json_str(const char *s)
 {
-	putchar('"');
-	for (; *s != '\0'; s++) {
-		unsigned char c = (unsigned char)*s;
+	json_t *j = json_string(s);
+	char *t = j != NULL ? json_dumps(j, JSON_ENCODE_ANY) : NULL;
 
-		if (c == '"' || c == '\\')
-			printf("\\%c", c);
-		else if (c < 0x20)
-			printf("\\u%04x", c);
-		else
-			putchar(c);
-	}
-	putchar('"');
+	fputs(t != NULL ? t : "null", stdout);
+	free(t);
+	json_decref(j);
 }
 
 static void
@@ -87,7 +80,7 @@ main(int argc, char **argv)
 	}
 
 	st = sock_diag_collect(&sd, &sl, err, sizeof(err));
-	printf("{\"sock_diag\":{\"state\":\"%s\",\"error\":", state_str[st]);
+	printf("{\"sock_diag\":{\"state\":\"%s\",\"error\":", source_state_name[st]);
 	json_str(err);
 	printf(",\"states\":{");
 	for (int s = 1; s < SD_NSTATES; s++)
@@ -124,7 +117,7 @@ main(int argc, char **argv)
 	    sd.truncated ? "true" : "false", (unsigned long long)sd.dropped);
 
 	st = tcp_metrics_collect(&tm, &tl, err, sizeof(err));
-	printf("\"tcp_metrics\":{\"state\":\"%s\",\"error\":", state_str[st]);
+	printf("\"tcp_metrics\":{\"state\":\"%s\",\"error\":", source_state_name[st]);
 	json_str(err);
 	printf(",\"peers\":%llu,\"peers_v4\":%llu,\"peers_v6\":%llu,"
 	    "\"has_tw_attrs\":%s,\"tw_peers\":%llu,\"recent_stamps\":%llu,"

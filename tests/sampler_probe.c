@@ -22,25 +22,22 @@
 
 #include <pcap/pcap.h>
 
+#include <jansson.h>
+
 #include "model.h"
 #include "sampler.h"
 #include "util.h"
 
+/* S as a JSON string (jansson does the escaping). */
 static void
 json_str(const char *s)
 {
-	putchar('"');
-	for (; *s != '\0'; s++) {
-		unsigned char c = (unsigned char)*s;
+	json_t *j = json_string(s);
+	char *t = j != NULL ? json_dumps(j, JSON_ENCODE_ANY) : NULL;
 
-		if (c == '"' || c == '\\')
-			printf("\\%c", c);
-		else if (c < 0x20)
-			printf("\\u%04x", c);
-		else
-			putchar(c);
-	}
-	putchar('"');
+	fputs(t != NULL ? t : "null", stdout);
+	free(t);
+	json_decref(j);
 }
 
 static int
