@@ -12,7 +12,6 @@
  */
 #include "advice.h"
 
-#include <arpa/inet.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -20,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "jsonval.h"
 #include "snapshot.h"
 #include "util.h"
 
@@ -178,44 +178,6 @@ obj_child(json_t *parent, const char *key)
 	return o;
 }
 
-static json_t *
-values_json(const int64_t *v, int n)
-{
-	json_t *a;
-
-	if (n == 1)
-		return json_integer(v[0]);
-	a = json_array();
-	for (int i = 0; i < n; i++)
-		json_array_append_new(a, json_integer(v[i]));
-	return a;
-}
-
-/*
- * A JSON string from collector text (a bounded buffer, maybe without NUL):
- * bytes outside printable ASCII become '?', so a garbled /proc or sysctl.d
- * byte can never make the whole document fail to serialise.
- */
-static json_t *
-text_json(const char *p, size_t max)
-{
-	size_t n = strnlen(p, max);
-	char *c = malloc(n + 1);
-	json_t *j;
-
-	if (c == NULL)
-		return NULL;
-	for (size_t i = 0; i < n; i++) {
-		unsigned char b = (unsigned char)p[i];
-
-		c[i] = (b < 0x20 && b != '\t') || b >= 0x7f ? '?' : (char)b;
-	}
-	c[n] = '\0';
-	j = json_stringn(c, n);
-	free(c);
-	return j;
-}
-
 /* evidence.sysctl[name] = {"state", "value" | "why"} */
 static json_t *
 ev_sysctl(json_t *ev, const struct snapshot *s, enum sysctl_id id)
@@ -226,13 +188,14 @@ ev_sysctl(json_t *ev, const struct snapshot *s, enum sysctl_id id)
 
 	if (key_value(s, id, &v)) {
 		json_object_set_new(o, "state", json_string("present"));
-		json_object_set_new(o, "value", values_json(k->v, k->nvalues));
+		json_object_set_new(o, "value",
+		    json_int_values(k->v, k->nvalues));
 	} else {
 		json_object_set_new(o, "state", json_string(
 		    k->state == KEY_ABSENT ? "absent" : "unavailable"));
 		if (k->why[0] != '\0')
 			json_object_set_new(o, "why",
-			    text_json(k->why, sizeof(k->why)));
+			    json_text(k->why, sizeof(k->why)));
 	}
 	json_object_set_new(obj_child(ev, "sysctl"), sysctl_defs[id].name, o);
 	return o;
@@ -284,9 +247,9 @@ assign_json(const char *path, unsigned line, const char *value)
 {
 	json_t *o = json_object();
 
-	json_object_set_new(o, "file", text_json(path, PERSIST_PATH_LEN));
+	json_object_set_new(o, "file", json_text(path, PERSIST_PATH_LEN));
 	json_object_set_new(o, "line", json_integer(line));
-	json_object_set_new(o, "value", text_json(value, 64));
+	json_object_set_new(o, "value", json_text(value, 64));
 	return o;
 }
 
@@ -318,20 +281,8 @@ ev_persist(json_t *ev, const struct snapshot *s, enum sysctl_id id)
 static void
 ev_kernel(json_t *ev, const struct snapshot *s)
 {
-	json_object_set_new(ev, "kernel_release", text_json(s->sysctl.osrelease,
+	json_object_set_new(ev, "kernel_release", json_text(s->sysctl.osrelease,
 	    sizeof(s->sysctl.osrelease)));
-}
-
-/* A source address as text. */
-static json_t *
-source_addr_json(const struct model_source *src)
-{
-	char buf[64];
-
-	if (inet_ntop(src->family == 6 ? AF_INET6 : AF_INET, src->addr, buf,
-	    sizeof(buf)) == NULL)
-		return json_string("?");
-	return json_string(buf);
 }
 
 /* The NAT sources the sampler saw, most at risk first (bounded). */
@@ -344,7 +295,7 @@ nat_sources_json(const struct sampler_stats *sm)
 		const struct model_source *src = &sm->nat[i];
 
 		json_array_append_new(a, json_pack("{s:o, s:I, s:s, s:f, s:I, s:I}",
-		    "address", source_addr_json(src),
+		    "address", json_ip(src->family, src->addr),
 		    "estimated_hosts", (json_int_t)src->estimated_hosts,
 		    "class", model_nat_class_name(src->nat_class),
 		    "confidence", src->confidence,
@@ -444,7 +395,7 @@ rem_add(json_t *rem, const char *list, const char *fmt, ...)
 	if (n < 0)
 		return;
 	json_array_append_new(json_object_get(rem, list),
-	    text_json(p, (size_t)n));
+	    json_text(p, (size_t)n));
 	free(p);
 }
 
@@ -765,9 +716,9 @@ rule_tw_recycle_persisted(const struct rule *r, const struct snapshot *s,
 	ev_kernel(ev, s);
 	ev_sysctl(ev, s, id);
 	ev_persist(ev, s, id);
-	json_object_set_new(ev, "file", text_json(fpath, PERSIST_PATH_LEN));
+	json_object_set_new(ev, "file", json_text(fpath, PERSIST_PATH_LEN));
 	json_object_set_new(ev, "line", json_integer(fline));
-	json_object_set_new(ev, "value", text_json(fvalue, 64));
+	json_object_set_new(ev, "value", json_text(fvalue, 64));
 	json_object_set_new(ev, "applied_at_boot", json_boolean(sd_on));
 	json_object_set_new(ev, "key_removed_in_kernel", json_boolean(removed));
 
@@ -923,11 +874,11 @@ rule_sysctl_drift(const struct rule *r, const struct snapshot *s,
 		k = json_object();
 		json_object_set_new(k, "name", json_string(sysctl_defs[id].name));
 		json_object_set_new(k, "runtime",
-		    values_json(rt->v, rt->nvalues));
+		    json_int_values(rt->v, rt->nvalues));
 		json_object_set_new(k, "persisted",
-		    values_json(pv.v, pv.nvalues));
+		    json_int_values(pv.v, pv.nvalues));
 		json_object_set_new(k, "file",
-		    text_json(eff->path, sizeof(eff->path)));
+		    json_text(eff->path, sizeof(eff->path)));
 		json_object_set_new(k, "line", json_integer(eff->line));
 		json_array_append_new(keys, k);
 		fprintf(nf, "%s%s (running %s, %s:%u sets %s)",
@@ -1234,7 +1185,7 @@ rule_source_failed(const struct rule *r, const struct snapshot *s,
 		ev = json_object();
 		json_object_set_new(ev, "source", json_string(source_name[i]));
 		json_object_set_new(ev, "error",
-		    text_json(st->error, sizeof(st->error)));
+		    json_text(st->error, sizeof(st->error)));
 		expl = xasprintf("The %s collector failed: %.*s. Findings "
 		    "that depend on it could not be evaluated, so this audit "
 		    "is incomplete; the other findings are still reported.",

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "jsonval.h"
 #include "snapshot.h"
 #include "util.h"
 
@@ -300,25 +301,13 @@ expected_text(const struct policy_rule *r, char *buf, size_t len)
 }
 
 static json_t *
-values_json(const struct sysctl_value *v)
-{
-	json_t *a;
-
-	if (v->nvalues == 1)
-		return json_integer(v->v[0]);
-	a = json_array();
-	for (int i = 0; i < v->nvalues; i++)
-		json_array_append_new(a, json_integer(v->v[i]));
-	return a;
-}
-
-static json_t *
 expected_json(const struct policy_rule *r)
 {
 	json_t *o = json_object(), *a = json_array();
 
 	for (size_t i = 0; i < r->nallowed; i++)
-		json_array_append_new(a, values_json(&r->allowed[i]));
+		json_array_append_new(a, json_int_values(r->allowed[i].v,
+		    r->allowed[i].nvalues));
 	if (r->nallowed > 0)
 		json_object_set_new(o, "allowed", a);
 	else
@@ -373,24 +362,6 @@ add_str(json_t *rem, const char *list, char *text)
 		json_array_append_new(json_object_get(rem, list),
 		    json_string(text));
 	free(text);
-}
-
-/* Sanitise collector text (sysctl.d bytes) for JSON strings. */
-static json_t *
-text_json(const char *p, size_t max)
-{
-	size_t n = strnlen(p, max);
-	char c[512];
-
-	if (n >= sizeof(c))
-		n = sizeof(c) - 1;
-	for (size_t i = 0; i < n; i++) {
-		unsigned char b = (unsigned char)p[i];
-
-		c[i] = (b < 0x20 && b != '\t') || b >= 0x7f ? '?' : (char)b;
-	}
-	c[n] = '\0';
-	return json_string(c);
 }
 
 static bool
@@ -480,16 +451,17 @@ policy_evaluate(const struct policy *p, const struct snapshot *s,
 		json_object_set_new(ev, "expected_text", json_string(expect));
 		json_object_set_new(ev, "runtime", rt->state == KEY_PRESENT ?
 		    json_pack("{s:s, s:o}", "state", "present", "value",
-		    values_json(rt)) : json_pack("{s:s}", "state",
+		    json_int_values(rt->v, rt->nvalues)) :
+		    json_pack("{s:s}", "state",
 		    rt->state == KEY_ABSENT ? "absent" : "unavailable"));
 		if (eff != NULL) {
 			json_t *po = json_object();
 
 			json_object_set_new(po, "file",
-			    text_json(eff->path, sizeof(eff->path)));
+			    json_text(eff->path, sizeof(eff->path)));
 			json_object_set_new(po, "line", json_integer(eff->line));
 			json_object_set_new(po, "value",
-			    text_json(eff->value, sizeof(eff->value)));
+			    json_text(eff->value, sizeof(eff->value)));
 			json_object_set_new(ev, "persisted", po);
 		} else {
 			json_object_set_new(ev, "persisted", json_null());

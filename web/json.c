@@ -2,22 +2,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "jsonval.h"
 #include "render.h"
 #include "snapshot.h"
 #include "util.h"
-
-static json_t *
-value_json(const struct sysctl_value *v)
-{
-	json_t *a;
-
-	if (v->nvalues == 1)
-		return json_integer(v->v[0]);
-	a = json_array();
-	for (int i = 0; i < v->nvalues; i++)
-		json_array_append_new(a, json_integer(v->v[i]));
-	return a;
-}
 
 static const char *const key_state_name[] = { "present", "absent", "unavailable" };
 
@@ -56,7 +44,8 @@ sysctl_keys_json(const struct snapshot *s)
 		json_t *k = json_pack("{s:s}", "state", key_state_name[v->state]);
 
 		if (v->state == KEY_PRESENT)
-			json_object_set_new(k, "value", value_json(v));
+			json_object_set_new(k, "value",
+			    json_int_values(v->v, v->nvalues));
 		else
 			json_object_set_new(k, "why", json_string(v->why));
 		json_object_set_new(k, "persisted",

@@ -2,23 +2,12 @@
  * The live model as JSON: the `model` object of /advice, and /model (the
  * model's current state). Both bounded: every list has a fixed cap.
  */
-#include <arpa/inet.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "jsonval.h"
 #include "render.h"
 #include "snapshot.h"
-
-static json_t *
-addr_json(const struct model_source *src)
-{
-	char buf[64];
-
-	if (inet_ntop(src->family == 6 ? AF_INET6 : AF_INET, src->addr, buf,
-	    sizeof(buf)) == NULL)
-		return json_string("?");
-	return json_string(buf);
-}
 
 static json_t *
 sources_json(const struct model_source *src, size_t n)
@@ -28,7 +17,7 @@ sources_json(const struct model_source *src, size_t n)
 	for (size_t i = 0; i < n && i < SAMPLER_TOP_SOURCES; i++)
 		json_array_append_new(a, json_pack(
 		    "{s:o, s:I, s:I, s:s, s:o, s:f}",
-		    "address", addr_json(&src[i]),
+		    "address", json_ip(src[i].family, src[i].addr),
 		    "syns", (json_int_t)src[i].syns,
 		    "predicted_rejections", (json_int_t)src[i].predicted_rejections,
 		    "class", model_nat_class_name(src[i].nat_class),
