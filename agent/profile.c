@@ -178,6 +178,21 @@ model_config_override(struct model_config *cfg, enum model_behaviour b,
 		cfg->override[b] = (int8_t)(value < 0 ? -1 : value != 0);
 }
 
+void
+model_config_force_setting(struct model_config *cfg, enum model_setting s,
+    int32_t value)
+{
+	unsigned k = 0;
+
+	if ((unsigned)s >= MODEL_NSETTINGS)
+		return;
+	cfg->setting[s] = value;
+	for (unsigned i = 0; i < cfg->nchanges; i++)
+		if (cfg->change[i].setting != s)
+			cfg->change[k++] = cfg->change[i];
+	cfg->nchanges = k;
+}
+
 int
 model_profile_from_version(const char *release, struct model_config *cfg,
     char *err, size_t errlen)

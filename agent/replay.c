@@ -396,19 +396,6 @@ canonical(const struct model_config *cfg, struct canon *c)
 	c->rto = passive ? cfg->server_rto_ms : 0;
 }
 
-/* CFG with setting S forced to V from the start (its changes dropped). */
-static void
-force_setting(struct model_config *cfg, enum model_setting s, int32_t v)
-{
-	unsigned k = 0;
-
-	cfg->setting[s] = v;
-	for (unsigned i = 0; i < cfg->nchanges; i++)
-		if (cfg->change[i].setting != s)
-			cfg->change[k++] = cfg->change[i];
-	cfg->nchanges = k;
-}
-
 static int
 build_models(struct replay *r, const struct model_config *sel, bool whatif,
     char *err, size_t errlen)
@@ -435,9 +422,11 @@ build_models(struct replay *r, const struct model_config *sel, bool whatif,
 						cfg.version_fix[b] =
 						    cfg.override[b] = -1;
 				if (v == V_RECYCLE_ON)
-					force_setting(&cfg, MS_TW_RECYCLE, 1);
+					model_config_force_setting(&cfg,
+					    MS_TW_RECYCLE, 1);
 				else if (v == V_RECYCLE_OFF)
-					force_setting(&cfg, MS_TW_RECYCLE, 0);
+					model_config_force_setting(&cfg,
+					    MS_TW_RECYCLE, 0);
 				else if (v == V_TS_OFF_NOW &&
 				    cfg.nchanges < MODEL_MAX_CHANGES) {
 					/* Changes apply in order: keep them

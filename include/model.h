@@ -130,6 +130,11 @@ int model_config_set(struct model_config *cfg, const char *assignment,
 void model_config_override(struct model_config *cfg, enum model_behaviour b,
     int value);
 
+/* Setting S = VALUE from the start, its scheduled changes dropped (the
+ * what-if variants "tw_recycle=1", "tw_recycle=0"). */
+void model_config_force_setting(struct model_config *cfg,
+    enum model_setting s, int32_t value);
+
 /*
  * Select the profile for a kernel release string ("3.4.4", "4.9.229",
  * "6.18", "3.10.0-1160.el7.x86_64") or a profile name ("3.17-4.0"), and

@@ -672,18 +672,6 @@ example_plans(struct gen *g, const char *name)
 
 /* ---- what-if, open loop ---------------------------------------------- */
 
-static void
-force_setting(struct model_config *cfg, enum model_setting s, int32_t v)
-{
-	unsigned k = 0;
-
-	cfg->setting[s] = v;
-	for (unsigned i = 0; i < cfg->nchanges; i++)
-		if (cfg->change[i].setting != s)
-			cfg->change[k++] = cfg->change[i];
-	cfg->nchanges = k;
-}
-
 static uint64_t
 whatif_run(const struct gen *g, const struct model_config *base,
     unsigned profile, int variant)
@@ -697,9 +685,9 @@ whatif_run(const struct gen *g, const struct model_config *base,
 		for (int b = 0; b < MODEL_NBEHAVIOURS; b++)
 			cfg.version_fix[b] = cfg.override[b] = -1;
 	if (variant == 1)
-		force_setting(&cfg, MS_TW_RECYCLE, 1);
+		model_config_force_setting(&cfg, MS_TW_RECYCLE, 1);
 	else if (variant == 2)
-		force_setting(&cfg, MS_TW_RECYCLE, 0);
+		model_config_force_setting(&cfg, MS_TW_RECYCLE, 0);
 	else if (variant == 3 && cfg.nchanges < MODEL_MAX_CHANGES) {
 		unsigned k = cfg.nchanges;
 		while (k > 0 && cfg.change[k - 1].at_us > 60000000ull) {
