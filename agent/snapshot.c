@@ -175,6 +175,7 @@ snapshot_collect(const struct collect_paths *p, const struct snapshot *reuse)
 	atomic_init(&s->refs, 1);
 	snapshot_no_sampler(s);
 	s->wall = now_wall();
+	selfstat_read(&s->self);
 	read_hostname(s, p->procfs);
 
 	st = &s->source[SRC_SYSCTL];

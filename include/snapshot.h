@@ -14,6 +14,7 @@
 #include "kversion.h"
 #include "netns.h"
 #include "persist.h"
+#include "selfstat.h"
 #include "sampler.h"
 #include "sock_diag.h"
 #include "sockstat.h"
@@ -45,6 +46,7 @@ struct snapshot {
 	bool have_sampler;
 	struct sampler_stats sampler;
 	struct source_status source[SRC_COUNT];
+	struct selfstat_values self;	/* twaudit's own counters when built */
 	/* Rates per window; in `check --sample` every window holds the sample. */
 	struct rate rate[RATE_NWINDOWS][CTR_COUNT];
 	double sample_s;		/* check --sample duration, 0 otherwise */

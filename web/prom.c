@@ -396,6 +396,24 @@ render_audit(const struct expo *e)
 			    severity_name[s->findings.f[i].severity]);
 }
 
+/* twaudit's own counters (selfstat.h), one family per metric name. */
+static void
+render_self(const struct expo *e, const struct snapshot *s)
+{
+	for (int i = 0; i < SELF_COUNT; i++) {
+		const struct selfstat_def *d = &selfstat_defs[i];
+
+		if (i == 0 || strcmp(d->metric, selfstat_defs[i - 1].metric))
+			family(e, d->metric, "counter", d->help);
+		if (d->labels[0] != '\0')
+			fprintf(e->f, "%s{%s} %llu\n", d->metric, d->labels,
+			    (unsigned long long)s->self.v[i]);
+		else
+			fprintf(e->f, "%s %llu\n", d->metric,
+			    (unsigned long long)s->self.v[i]);
+	}
+}
+
 /* netns="LABEL", (AFTER ",") or {netns="LABEL"} (AFTER "}"), escaped. */
 static char *
 netns_label(const char *label, const char *open, const char *close)
@@ -485,6 +503,7 @@ render_prom(const struct snapshot *s, enum expo_format fmt, size_t *len)
 	render_netlink(e);
 	render_live(e, s);
 	render_audit(e);
+	render_self(e, s);
 	if (e->om)
 		fputs("# EOF\n", f);
 	expo_free(e);

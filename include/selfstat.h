@@ -1,0 +1,37 @@
+/*
+ * twaudit's own counters (HTTP refusals, authentication, log suppression):
+ * process-wide atomic counters that any thread bumps without a lock. A
+ * snapshot copies them when it is built (selfstat_read), so renderers see
+ * them like every other figure, as old as the snapshot.
+ */
+#ifndef TWAUDIT_SELFSTAT_H
+#define TWAUDIT_SELFSTAT_H
+
+#include <stdint.h>
+
+enum selfstat_id {
+	SELF_HTTP_AUTH_FAILURES,	/* wrong or missing credentials */
+	SELF_HTTP_AUTH_THROTTLED,	/* refused at once by the token bucket */
+	SELF_HTTP_REFUSED_LIMIT,	/* connection over the global limit */
+	SELF_HTTP_REFUSED_PER_ADDRESS,	/* over the per-address limit */
+	SELF_LOG_SUPPRESSED,		/* repeated log lines not written */
+	SELF_COUNT
+};
+
+struct selfstat_def {
+	const char *metric;		/* family name */
+	const char *labels;		/* "reason=\"limit\"" or "" */
+	const char *help;
+};
+
+/* Indexed by enum selfstat_id; ids with one metric are consecutive. */
+extern const struct selfstat_def selfstat_defs[SELF_COUNT];
+
+struct selfstat_values {
+	uint64_t v[SELF_COUNT];
+};
+
+void selfstat_add(enum selfstat_id id, uint64_t n);
+void selfstat_read(struct selfstat_values *out);
+
+#endif
