@@ -3,7 +3,7 @@ BUILD      ?= build
 ASAN_BUILD ?= build-asan
 LISTEN     ?= :9477
 APT_PKGS    = meson ninja-build pkg-config gcc libc6-dev libmicrohttpd-dev \
-              libjansson-dev libnl-3-dev libnl-genl-3-dev libnl-idiag-3-dev \
+              libjansson-dev libnl-3-dev libnl-genl-3-dev \
               libpcap-dev libcmocka-dev zlib1g-dev libcap-ng-dev libseccomp-dev \
               libyaml-dev libcrypt-dev libgnutls28-dev python3
 TEST_PKGS   = prometheus python3-jsonschema python3-prometheus-client curl \
