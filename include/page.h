@@ -15,7 +15,7 @@ struct snapshot;
 char *page_render(const struct snapshot *s, size_t *len);
 
 /* web/assets/page.css and page.js, compiled in (web/assets/embed.py). */
-extern const char page_css[], page_js[];
+extern const unsigned char page_css[], page_js[];
 extern const unsigned long page_css_len, page_js_len;
 /* Content-Security-Policy allowing exactly those two inline blocks. */
 extern const char page_csp[];

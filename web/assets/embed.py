@@ -10,7 +10,8 @@ import sys
 
 
 def c_array(name, data):
-    out = ["const char %s[] = {" % name]
+    # unsigned char: UTF-8 bytes >= 0x80 do not fit a (signed) char.
+    out = ["const unsigned char %s[] = {" % name]
     for i in range(0, len(data), 16):
         out.append("\t" + "".join("%d," % b for b in data[i:i + 16]))
     out.append("\t0\n};")
