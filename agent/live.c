@@ -7,6 +7,7 @@
 
 #include "log.h"
 #include "sampler.h"
+#include "sandbox.h"
 #include "snapshot.h"
 #include "util.h"
 
@@ -43,6 +44,15 @@ add_whatifs(struct sampler_config *cfg)
 	}
 }
 
+/* Each sampler thread narrows its seccomp list to its role once serve
+ * has the base on (a no-op for check, which has no sandbox). */
+static void
+live_thread_hook(enum sampler_thread t)
+{
+	(void)sandbox_enter_role(t == SAMPLER_THREAD_CAPTURE ?
+	    SANDBOX_ROLE_CAPTURE : SANDBOX_ROLE_MODEL);
+}
+
 int
 live_new(const struct live_opts *o, struct live **out, char *err,
     size_t errlen)
@@ -60,6 +70,7 @@ live_new(const struct live_opts *o, struct live **out, char *err,
 	for (int i = 0; i < MODEL_NSETTINGS; i++)
 		l->settings[i] = -1;
 	cfg.enabled = o->enabled;
+	cfg.thread_hook = live_thread_hook;
 	for (size_t i = 0; i < o->interfaces.n && i < SAMPLER_MAX_INTERFACES; i++)
 		cfg.interface[cfg.ninterfaces++] = o->interfaces.v[i];
 	for (size_t i = 0; i < o->servers.n && i < SAMPLER_MAX_SERVERS; i++)

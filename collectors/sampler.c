@@ -343,7 +343,6 @@ struct handle {
 	pcap_t *p;
 	int fd;
 	int linktype;
-	int lo_ifindex;
 	double retry_at;		/* monotonic */
 	double backoff;
 	uint64_t recv_closed, drop_closed;	/* from closed handles */
@@ -385,6 +384,10 @@ struct sampler {
 
 	struct handle h[SAMPLER_MAX_INTERFACES];
 	unsigned nh;
+	/* lo's ifindex, resolved once in sampler_start(): a reopen on the
+	 * capture thread makes no library lookup (if_nametoindex() opens an
+	 * AF_UNIX socket, which the capture thread's seccomp role refuses). */
+	int lo_ifindex;
 	struct sampler_ring *ring;
 
 	pthread_t capture_thr, model_thr;
@@ -682,10 +685,9 @@ handle_open(struct sampler *s, struct handle *h, bool *perm)
 			pcap_free_datalinks(dl);
 	}
 	h->linktype = pcap_datalink(p);
-	h->lo_ifindex = (int)if_nametoindex("lo");
 	pthread_mutex_lock(&s->lock);
 	rc = sampler_filter_build(h->linktype, s->server, s->nservers,
-	    s->cfg.ratio, h->linktype == DLT_LINUX_SLL2 ? h->lo_ifindex : 0,
+	    s->cfg.ratio, h->linktype == DLT_LINUX_SLL2 ? s->lo_ifindex : 0,
 	    s->filter, sizeof(s->filter));
 	if (rc < 0) {
 		pthread_mutex_unlock(&s->lock);
@@ -772,7 +774,7 @@ on_packet(u_char *user, const struct pcap_pkthdr *ph, const u_char *bytes)
 	    (uint64_t)ph->ts.tv_usec;
 
 	if (sampler_loopback_duplicate(a->h->linktype, bytes, ph->caplen,
-	    a->h->lo_ifindex)) {
+	    a->s->lo_ifindex)) {
 		c->loopback_duplicates++;
 		return;
 	}
@@ -847,6 +849,9 @@ capture_main(void *arg)
 		unsigned n = 0;
 		uint64_t pushed = 0;
 		int rc;
+
+		if (s->cfg.thread_hook != NULL)
+			s->cfg.thread_hook(SAMPLER_THREAD_CAPTURE);
 
 		for (unsigned i = 0; i < s->nh; i++) {
 			struct handle *h = &s->h[i];
@@ -1471,8 +1476,12 @@ model_main(void *arg)
 	unsigned gen = 0, kgen = 0;
 
 	while (!atomic_load(&s->stop)) {
-		unsigned n = model_drain(s, 8192);
+		unsigned n;
 		double now;
+
+		if (s->cfg.thread_hook != NULL)
+			s->cfg.thread_hook(SAMPLER_THREAD_MODEL);
+		n = model_drain(s, 8192);
 
 		if (atomic_load(&s->set_gen) != gen) {
 			gen = atomic_load(&s->set_gen);
@@ -1580,6 +1589,10 @@ sampler_start(struct sampler *s, char *err, size_t errlen)
 			return start_fail(s, SAMPLER_FAILED, msg, err, errlen);
 	}
 
+	/* Before any thread and any sandbox: see lo_ifindex. 0 (no lo)
+	 * only loses the in-kernel duplicate test; the callback's SLL
+	 * check remains. */
+	s->lo_ifindex = (int)if_nametoindex("lo");
 	/* Open every handle once here, so permission problems are known. */
 	s->nh = s->cfg.ninterfaces;
 	for (unsigned i = 0; i < s->nh; i++) {

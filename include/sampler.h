@@ -93,8 +93,20 @@ struct sampler_whatif {
 	uint8_t follow;
 };
 
+/* The sampler's two threads, for sampler_config.thread_hook. */
+enum sampler_thread {
+	SAMPLER_THREAD_CAPTURE,	/* libpcap handles: polls, reads, reopens */
+	SAMPLER_THREAD_MODEL,	/* the models: memory and locks only */
+};
+
 struct sampler_config {
 	bool enabled;			/* false: state unavailable, why said */
+	/* Called by each sampler thread, on itself, at the top of every
+	 * loop turn (so at least every 200 ms): serve uses it to narrow the
+	 * thread's seccomp allow-list to its role once the process-wide
+	 * filter is on. Must be cheap when there is nothing to do. NULL:
+	 * none. */
+	void (*thread_hook)(enum sampler_thread which);
 	/* Interface names; none = "any". Copied by sampler_new(). */
 	const char *interface[SAMPLER_MAX_INTERFACES];
 	unsigned ninterfaces;
