@@ -7,6 +7,7 @@
 #include "negotiate.h"
 #include "render.h"
 #include "snapshot.h"
+#include "util.h"
 
 /* Label values: escape backslash, double quote and newline. */
 static void
@@ -88,6 +89,28 @@ render_sources(const struct expo *e)
 			fprintf(f, "twaudit_collector_duration_seconds{%scollector="
 			    "\"%s\"} %.6f\n", e->lab[k], source_name[i],
 			    s->source[i].duration_s);
+}
+
+/*
+ * How old the data is (the host's sources): the snapshot's age when this
+ * body was rendered (bodies are cached per snapshot, so scrapes sharing a
+ * snapshot see the age of its first rendering), and each source's last
+ * successful read (0: never).
+ */
+static void
+render_staleness(const struct expo *e, const struct snapshot *s)
+{
+	double age = now_wall() - s->wall;
+
+	family(e, "twaudit_snapshot_age_seconds", "gauge",
+	    "Age of the collected data when this response was rendered.");
+	fprintf(e->f, "twaudit_snapshot_age_seconds %.3f\n", age > 0 ? age : 0);
+	family(e, "twaudit_collector_last_success_timestamp_seconds", "gauge",
+	    "When each collector last succeeded, Unix time (0: never).");
+	for (int i = 0; i < SRC_COUNT; i++)
+		fprintf(e->f, "twaudit_collector_last_success_timestamp_seconds"
+		    "{collector=\"%s\"} %.3f\n", source_name[i],
+		    s->last_success[i]);
 }
 
 /* One sample of a possibly multi-valued sysctl (index label when > 1). */
@@ -377,6 +400,29 @@ render_live(const struct expo *e, const struct snapshot *s)
 	}
 }
 
+/*
+ * The capture handles: whether they are open and how often one had to be
+ * reopened (an interface flap, deleted and recreated, or appearing after
+ * the start). Also while none is open, when render_live() says nothing.
+ */
+static void
+render_sampler_capture(const struct expo *e, const struct snapshot *s)
+{
+	const struct sampler_stats *sm = &s->sampler;
+
+	if (!s->have_sampler || sm->state == SAMPLER_UNAVAILABLE)
+		return;
+	family(e, "twaudit_sampler_interfaces_open", "gauge",
+	    "Capture handles open now (one per --sampler.interface).");
+	fprintf(e->f, "twaudit_sampler_interfaces_open %u\n",
+	    sm->interfaces_open);
+	family(e, "twaudit_sampler_reopens_total", "counter",
+	    "Capture handles reopened after their interface went down, "
+	    "away, or appeared late.");
+	fprintf(e->f, "twaudit_sampler_reopens_total %llu\n",
+	    (unsigned long long)sm->reopens);
+}
+
 static void
 render_audit(const struct expo *e)
 {
@@ -498,10 +544,12 @@ render_prom(const struct snapshot *s, enum expo_format fmt, size_t *len)
 	put_label_value(f, s->sysctl.osrelease);
 	fputs("\"} 1\n", f);
 	render_sources(e);
+	render_staleness(e, s);
 	render_sysctls(e, s);
 	render_counters(e);
 	render_netlink(e);
 	render_live(e, s);
+	render_sampler_capture(e, s);
 	render_audit(e);
 	render_self(e, s);
 	if (e->om)
