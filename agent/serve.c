@@ -20,16 +20,25 @@
 
 static const char serve_desc[] =
     "Serve Prometheus metrics (/metrics), remediation advice as JSON\n"
-    "(/advice), a status page (/) and /healthz. Sources are read at scrape\n"
-    "time; scrapes closer together than --collect.min-interval share one\n"
-    "snapshot. A 5 s background tick keeps counter history for rates.";
+    "(/advice), a status page (/) and /healthz. A collector thread reads\n"
+    "the sources every 5 s (counter history for rates) and when a scrape\n"
+    "finds the data older than --collect.min-interval; a scrape waits for\n"
+    "it at most --collect.timeout, then answers from the last snapshot.";
 
-/* SIGHUP: reread --web.config.file; a broken file keeps the old config. */
+/*
+ * SIGHUP: reread --web.config.file, failing closed: a file that cannot be
+ * read, is not a regular file, is empty (unlike at start-up, where empty
+ * means plain HTTP as in exporter-toolkit: on a reload it is far more
+ * likely a file caught half-written), does not parse or holds several
+ * documents keeps the running config, with an error. A valid file that
+ * removes TLS or authentication is applied (a deliberate edit) with a
+ * warning.
+ */
 static void
 reload_web_config(struct http_server *h, const char *path)
 {
-	struct webconfig *wc;
-	char err[512], q[600];
+	struct webconfig *wc, *old;
+	char err[512], q[600], what[128];
 
 	if (path[0] == '\0') {
 		log_info("SIGHUP: no --web.config.file to reload", NULL);
@@ -40,6 +49,18 @@ reload_web_config(struct http_server *h, const char *path)
 		    "error=%s", log_quote(err, q, sizeof(q)));
 		return;
 	}
+	if (webconfig_empty(wc)) {
+		log_error("SIGHUP: web config not reloaded, keeping the old one",
+		    "error=%s", log_quote("the file is empty (no YAML document)",
+		    q, sizeof(q)));
+		webconfig_unref(wc);
+		return;
+	}
+	old = http_config(h);
+	if (webconfig_weakens(old, wc, what, sizeof(what)))
+		log_warn("SIGHUP: the new web config removes protection",
+		    "removed=%s", log_quote(what, q, sizeof(q)));
+	webconfig_unref(old);
 	if (http_reload(h, wc, err, sizeof(err)) < 0)
 		log_error("SIGHUP: web config partly applied", "error=%s",
 		    log_quote(err, q, sizeof(q)));
@@ -95,7 +116,8 @@ cmd_serve(int argc, char **argv)
 	struct cli_list listen = { 0 };
 	const char *procfs = "/proc", *rootfs = "/", *level = "info";
 	const char *web_config = "";
-	double min_interval = 1.0;
+	double min_interval = 1.0, collect_timeout = COLLECT_TIMEOUT_DEFAULT;
+	double idle_timeout = HTTP_IDLE_TIMEOUT_SECONDS;
 	bool sock_diag = true, tcp_metrics = true;
 	const char *sec_user = NULL;	/* not given: privs_default_user() */
 	const char *policy_file = NULL;
@@ -108,6 +130,10 @@ cmd_serve(int argc, char **argv)
 		{ "web.config.file", CLI_STRING, &web_config, "FILE",
 		    "exporter-toolkit web config: TLS and basic auth; reread "
 		    "on SIGHUP", NULL },
+		{ "web.idle-timeout", CLI_DURATION, &idle_timeout, "DURATION",
+		    "keep an idle kept-alive HTTP connection open this long "
+		    "between requests (1s to 1h; a request under way has 10s)",
+		    "2m" },
 		{ "path.procfs", CLI_STRING, &procfs, "PATH",
 		    "procfs mount point", "/proc" },
 		{ "path.rootfs", CLI_STRING, &rootfs, "PATH",
@@ -118,6 +144,11 @@ cmd_serve(int argc, char **argv)
 		    "dump the kernel's tcp_metrics peer table", "true" },
 		{ "collect.min-interval", CLI_DURATION, &min_interval, "DURATION",
 		    "scrapes within this long of a collection reuse it", "1s" },
+		{ "collect.timeout", CLI_DURATION, &collect_timeout, "DURATION",
+		    "budget of one collection across all sources and "
+		    "namespaces; sources not reached fail with \"deadline "
+		    "exceeded\", and a scrape waits no longer for fresh data",
+		    "8s" },
 		{ "log.level", CLI_STRING, &level, "LEVEL",
 		    "debug, info, warn or error", "info" },
 		{ "user", CLI_STRING, &sec_user, "USER",
@@ -166,6 +197,16 @@ cmd_serve(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	log_set_level(lvl);
+	if (idle_timeout < 1 || idle_timeout > 3600) {
+		fprintf(stderr, "twaudit serve: --web.idle-timeout: want 1s to "
+		    "1h\n");
+		return EXIT_USAGE;
+	}
+	if (collect_timeout <= 0) {
+		fprintf(stderr, "twaudit serve: --collect.timeout must be "
+		    "positive\n");
+		return EXIT_USAGE;
+	}
 	if (listen.n == 0)
 		listen.v[listen.n++] = ":9477";
 	if (stat(procfs, &st) < 0 || !S_ISDIR(st.st_mode)) {
@@ -207,6 +248,7 @@ cmd_serve(int argc, char **argv)
 		webconfig_unref(wc);
 		return EXIT_INPUT;
 	}
+	http_set_idle_timeout(h, (unsigned)(idle_timeout + 0.999));
 	if (sec_user == NULL) {
 		bool missing;
 
@@ -239,6 +281,7 @@ cmd_serve(int argc, char **argv)
 	paths.no_tcp_metrics = !tcp_metrics;
 	paths.netns = serve_netns.n > 0 ? &serve_netns : NULL;
 	paths.policy = serve_policy;
+	paths.timeout = collect_timeout;
 	/* The sampler's threads inherit the blocked signals set above. */
 	if (live_new(&live_o, &live, err, sizeof(err)) < 0) {
 		fprintf(stderr, "twaudit serve: %s\n", err);
@@ -304,5 +347,6 @@ cmd_serve(int argc, char **argv)
 	collector_free(c);
 	live_free(live);
 	policy_free(serve_policy);
+	log_flush_suppressed();	/* what the rate limit still held back */
 	return 0;
 }

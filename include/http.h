@@ -35,6 +35,8 @@ int http_start(struct http_server *h, struct collector *c,
  */
 int http_reload(struct http_server *h, struct webconfig *wc, char *err,
     size_t errlen);
+/* The web config in use, referenced (webconfig_unref() it). */
+struct webconfig *http_config(struct http_server *h);
 /* Stop the daemons, close the sockets, free H (NULL is fine). */
 void http_stop(struct http_server *h);
 

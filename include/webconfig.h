@@ -10,12 +10,19 @@
  *     min_version, max_version     TLS10, TLS11, TLS12 (default min), TLS13
  *     prefer_server_cipher_suites  accepted, GnuTLS always prefers the server's
  *   http_server_config:
- *     http2                        accepted (HTTP/1.1 only), headers: NAME: VALUE
- *   basic_auth_users:              USER: BCRYPT-HASH
+ *     http2                        accepted (HTTP/1.1 only)
+ *     headers                      NAME: VALUE, for the names exporter-toolkit
+ *                                  allows: Strict-Transport-Security,
+ *                                  X-Content-Type-Options (nosniff),
+ *                                  X-Frame-Options (deny, sameorigin),
+ *                                  X-XSS-Protection, Content-Security-Policy;
+ *                                  each replaces twaudit's own value
+ *   basic_auth_users:              USER: BCRYPT-HASH (cost 4..31)
  *
- * Any other key is an error. A loaded config is immutable apart from its
- * bcrypt cache and is reference counted, so SIGHUP can swap in a new one
- * while requests still use the old.
+ * Any other key, a duplicate, or a second YAML document is an error. A
+ * loaded config is immutable and reference counted, so SIGHUP can swap in
+ * a new one while requests still use the old. Password checks live in
+ * auth.h.
  */
 #ifndef TWAUDIT_WEBCONFIG_H
 #define TWAUDIT_WEBCONFIG_H
@@ -26,8 +33,6 @@
 #define WEBCONFIG_MAX_USERS 64
 #define WEBCONFIG_MAX_HEADERS 16
 #define WEBCONFIG_MAX_FILE (256 * 1024)	/* config, certificates, keys */
-#define WEBCONFIG_CACHE_SLOTS 32	/* remembered bcrypt verdicts */
-#define WEBCONFIG_CACHE_SECONDS 60.0
 
 enum client_auth {
 	CLIENT_AUTH_NONE,		/* NoClientCert */
@@ -39,8 +44,32 @@ enum client_auth {
 
 struct webconfig;
 
-/* Parse PATH. NULL with ERR ("FILE: line N: ...") on any error. */
+/*
+ * Read PATH (symlinks followed) into a NUL-terminated *BUF of *LEN bytes,
+ * which the caller frees. Refuses without blocking what is not a regular
+ * file (a FIFO, a device, a directory) and files over WEBCONFIG_MAX_FILE.
+ * 0, or -1 with ERR.
+ */
+int webconfig_read_file(const char *path, char **buf, size_t *len, char *err,
+    size_t errlen);
+/*
+ * Parse the LEN bytes of BUF, the text of the file PATH (PATH names it in
+ * messages and is where relative PEM file names start). Opens no file: the
+ * PEM files are only named (webconfig_load reads them), so the result is
+ * not ready to serve TLS. NULL with ERR ("FILE: line N: ...") on any error.
+ */
+struct webconfig *webconfig_parse(const char *buf, size_t len,
+    const char *path, char *err, size_t errlen);
+/* Read and parse PATH, read and check its PEM files. NULL with ERR. */
 struct webconfig *webconfig_load(const char *path, char *err, size_t errlen);
+/* True when the file held no YAML document (empty or only comments). */
+bool webconfig_empty(const struct webconfig *wc);
+/*
+ * True when going from OLD to NEW removes TLS, basic auth or verified
+ * client certificates; WHAT ("TLS, basic auth") says which.
+ */
+int webconfig_weakens(const struct webconfig *old, const struct webconfig *nw,
+    char *what, size_t whatlen);
 /* An empty config: plain HTTP, no authentication. */
 struct webconfig *webconfig_none(void);
 struct webconfig *webconfig_ref(struct webconfig *wc);
@@ -63,13 +92,10 @@ void webconfig_header(const struct webconfig *wc, size_t i, const char **name,
 
 /* True when basic_auth_users is not empty. */
 bool webconfig_auth_required(const struct webconfig *wc);
-/*
- * Check USER/PASSWORD against the bcrypt hashes. Verdicts are cached for
- * WEBCONFIG_CACHE_SECONDS under a SHA-256 of the credentials, so a scrape
- * every second costs one bcrypt a minute. Unknown users cost a bcrypt too
- * (no timing oracle for user names).
- */
-bool webconfig_check_password(struct webconfig *wc, const char *user,
-    const char *password);
+/* USER's bcrypt hash, NULL for an unknown user. */
+const char *webconfig_user_hash(const struct webconfig *wc, const char *user);
+/* A hash to check unknown users against, so they cost a bcrypt too (no
+ * timing oracle for user names); NULL without users. */
+const char *webconfig_decoy_hash(const struct webconfig *wc);
 
 #endif

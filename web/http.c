@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "auth.h"
 #include "collect.h"
 #include "twlimits.h"
 #include "log.h"
@@ -54,7 +55,30 @@ current_wc(struct http_server *h)
 	return wc;
 }
 
-/* Headers every response carries: http_server_config.headers, nosniff. */
+struct webconfig *
+http_config(struct http_server *h)
+{
+	return current_wc(h);
+}
+
+/* Remove header NAME from R if it is there (to replace its value). */
+static void
+drop_header(struct MHD_Response *r, const char *name)
+{
+	const char *v = MHD_get_response_header(r, name);
+	char *copy;
+
+	if (v == NULL || (copy = strdup(v)) == NULL)
+		return;
+	MHD_del_response_header(r, name, copy);
+	free(copy);
+}
+
+/*
+ * Headers every response carries: nosniff and http_server_config.headers.
+ * A configured header replaces the value twaudit would send (nosniff, the
+ * page's Content-Security-Policy): a response never has one name twice.
+ */
 static void
 common_headers(struct MHD_Response *r, const struct webconfig *wc)
 {
@@ -63,6 +87,7 @@ common_headers(struct MHD_Response *r, const struct webconfig *wc)
 		const char *name, *value;
 
 		webconfig_header(wc, i, &name, &value);
+		drop_header(r, name);
 		MHD_add_response_header(r, name, value);
 	}
 }
@@ -229,39 +254,78 @@ client_cert_ok(struct MHD_Connection *conn, const struct webconfig *wc,
 	return 0;
 }
 
-/* 0 when basic auth is off or the credentials match; else a 401 is queued. */
+/* Queue the refusal of an authentication: 401 with a challenge, or 503
+ * when the bcrypt workers are saturated. */
 static int
-basic_auth(struct MHD_Connection *conn, struct webconfig *wc,
-    enum MHD_Result *ret)
+auth_refusal(struct MHD_Connection *conn, const struct webconfig *wc,
+    bool busy, enum MHD_Result *ret)
 {
+	const char *body = busy ? "authentication busy, retry\n" :
+	    "unauthorized\n";
 	struct MHD_Response *r;
-	char *user, *pass = NULL;
-	bool ok = false;
 
-	if (!webconfig_auth_required(wc))
-		return 0;
-	user = MHD_basic_auth_get_username_password(conn, &pass);
-	if (user != NULL && pass != NULL)
-		ok = webconfig_check_password(wc, user, pass);
-	if (pass != NULL) {
-		explicit_bzero(pass, strlen(pass));
-		MHD_free(pass);
-	}
-	if (user != NULL)
-		MHD_free(user);
-	if (ok)
-		return 0;
-	r = MHD_create_response_from_buffer(strlen("unauthorized\n"),
-	    (void *)"unauthorized\n", MHD_RESPMEM_PERSISTENT);
+	r = MHD_create_response_from_buffer(strlen(body), (void *)body,
+	    MHD_RESPMEM_PERSISTENT);
 	if (r == NULL) {
 		*ret = MHD_NO;
 		return -1;
 	}
 	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, CT_TEXT);
 	common_headers(r, wc);
-	*ret = MHD_queue_basic_auth_fail_response(conn, REALM, r);
+	if (busy) {
+		MHD_add_response_header(r, MHD_HTTP_HEADER_RETRY_AFTER, "1");
+		*ret = MHD_queue_response(conn, MHD_HTTP_SERVICE_UNAVAILABLE, r);
+	} else {
+		*ret = MHD_queue_basic_auth_fail_response(conn, REALM, r);
+	}
 	MHD_destroy_response(r);
 	return -1;
+}
+
+/*
+ * 0 when basic auth is off or the credentials match; else a 401 (wrong,
+ * missing or throttled credentials) or a 503 is queued. The Authorization
+ * header is parsed here (auth_parse_basic): libmicrohttpd 0.9.75 wants the
+ * scheme as "Basic" exactly and cuts passwords at a NUL.
+ *
+ * The polling thread waits for bcrypt (auth_check, at most
+ * AUTH_WAIT_SECONDS) instead of suspending the connection: with
+ * libmicrohttpd 0.9.75 a suspended connection that is closed, or whose
+ * daemon a SIGHUP stops, would need its job cancelled from a completion
+ * callback, or the worker would resume freed memory. The waits are kept
+ * rare and short instead: a remembered success never waits, and any other
+ * check is paid for by its address's bucket and a process-wide bcrypt
+ * budget of AUTH_BUDGET_PER_SECOND (auth.h), so a polling thread spends at
+ * most about a quarter of its time waiting for failing checks.
+ */
+static int
+basic_auth(struct MHD_Connection *conn, struct webconfig *wc,
+    enum MHD_Result *ret)
+{
+	char user[AUTH_MAX_USER], pass[AUTH_MAX_PASSWORD];
+	const union MHD_ConnectionInfo *ci;
+	enum auth_verdict v = AUTH_DENIED;
+	const char *hdr = NULL;
+	size_t hlen = 0;
+
+	if (!webconfig_auth_required(wc))
+		return 0;
+	if (MHD_lookup_connection_value_n(conn, MHD_HEADER_KIND,
+	    MHD_HTTP_HEADER_AUTHORIZATION, strlen(MHD_HTTP_HEADER_AUTHORIZATION),
+	    &hdr, &hlen) == MHD_YES && hdr != NULL &&
+	    auth_parse_basic(hdr, hlen, user, sizeof(user), pass,
+	    sizeof(pass)) == 0) {
+		ci = MHD_get_connection_info(conn,
+		    MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+		v = auth_check(auth_global(), wc, ci != NULL ?
+		    ci->client_addr : NULL, user, pass);
+		explicit_bzero(pass, sizeof(pass));
+	} else {
+		auth_count_missing();
+	}
+	if (v == AUTH_OK)
+		return 0;
+	return auth_refusal(conn, wc, v == AUTH_BUSY, ret);
 }
 
 static enum MHD_Result

@@ -3,29 +3,29 @@
 
 #include <crypt.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <gnutls/crypto.h>
 #include <gnutls/gnutls.h>
 #include <libgen.h>
-#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <yaml.h>
 
+#include "auth.h"
 #include "util.h"
-
-struct cache_slot {
-	unsigned char key[32];		/* SHA-256 of user, password, hash */
-	bool used, ok;
-	double expires;			/* monotonic */
-};
 
 struct webconfig {
 	atomic_int refs;
 	bool tls;
+	bool empty;			/* the file held no YAML document */
+	char *cert_path, *key_path, *ca_path;	/* as resolved, until loaded */
 	char *cert, *key, *ca;		/* PEM text */
 	enum client_auth client_auth;
 	int min_version, max_version;	/* 10..13 */
@@ -34,9 +34,6 @@ struct webconfig {
 	char *user[WEBCONFIG_MAX_USERS], *hash[WEBCONFIG_MAX_USERS];
 	size_t nheaders;
 	char *hname[WEBCONFIG_MAX_HEADERS], *hvalue[WEBCONFIG_MAX_HEADERS];
-	pthread_mutex_t cache_lock;
-	struct cache_slot cache[WEBCONFIG_CACHE_SLOTS];
-	size_t cache_next;
 };
 
 /* Parsing state: the document, the file name and directory for messages. */
@@ -70,7 +67,6 @@ wc_new(void)
 	atomic_init(&wc->refs, 1);
 	wc->min_version = 12;
 	wc->max_version = 13;
-	pthread_mutex_init(&wc->cache_lock, NULL);
 	return wc;
 }
 
@@ -89,6 +85,9 @@ wc_free(struct webconfig *wc)
 		free(wc->key);
 	}
 	free(wc->ca);
+	free(wc->cert_path);
+	free(wc->key_path);
+	free(wc->ca_path);
 	for (size_t i = 0; i < wc->nusers; i++) {
 		free(wc->user[i]);
 		free(wc->hash[i]);
@@ -97,8 +96,6 @@ wc_free(struct webconfig *wc)
 		free(wc->hname[i]);
 		free(wc->hvalue[i]);
 	}
-	explicit_bzero(wc->cache, sizeof(wc->cache));
-	pthread_mutex_destroy(&wc->cache_lock);
 	free(wc);
 }
 
@@ -219,14 +216,13 @@ each_pair(struct ctx *c, const yaml_node_t *n, const char *what,
 	return 0;
 }
 
-/* Read a PEM file named relative to the config file's directory. */
+/* Record a PEM file name, resolved against the config file's directory;
+ * webconfig_load() reads it (the parser never opens files). */
 static int
-read_pem(struct ctx *c, const yaml_node_t *n, const char *key, char **out)
+pem_path(struct ctx *c, const yaml_node_t *n, const char *key, char **out)
 {
 	const char *name = NULL;
 	char path[4096];
-	size_t len;
-	int rc;
 
 	if (want_string(c, n, key, &name) < 0)
 		return -1;
@@ -237,15 +233,8 @@ read_pem(struct ctx *c, const yaml_node_t *n, const char *key, char **out)
 	else if (path_join(path, sizeof(path), c->dir, name) < 0)
 		return bad(c, n, "%s: path too long", key);
 	free(*out);
-	*out = NULL;
-	rc = read_file_at("/", path, WEBCONFIG_MAX_FILE, out, &len);
-	if (rc < 0) {
-		char msg[4200];
-
-		snprintf(msg, sizeof(msg), "%s: cannot read %s: %s", key, path,
-		    strerror(-rc));
-		return bad(c, n, "%s", msg);
-	}
+	if ((*out = strdup(path)) == NULL)
+		return bad(c, n, "out of memory");
 	return 0;
 }
 
@@ -280,11 +269,11 @@ tls_key(struct ctx *c, const char *k, yaml_node_t *v, void *arg)
 	bool b;
 
 	if (strcmp(k, "cert_file") == 0)
-		return read_pem(c, v, k, &wc->cert);
+		return pem_path(c, v, k, &wc->cert_path);
 	if (strcmp(k, "key_file") == 0)
-		return read_pem(c, v, k, &wc->key);
+		return pem_path(c, v, k, &wc->key_path);
 	if (strcmp(k, "client_ca_file") == 0)
-		return read_pem(c, v, k, &wc->ca);
+		return pem_path(c, v, k, &wc->ca_path);
 	if (strcmp(k, "min_version") == 0)
 		return parse_version(c, v, k, &wc->min_version);
 	if (strcmp(k, "max_version") == 0)
@@ -314,22 +303,65 @@ tls_key(struct ctx *c, const char *k, yaml_node_t *v, void *arg)
 	return bad(c, c->key, "tls_server_config: unknown key '%.100s'", k);
 }
 
+/*
+ * The headers exporter-toolkit lets http_server_config.headers set, with
+ * the values it allows (NULL: any value without a line break). Anything
+ * else (Connection, Transfer-Encoding, Content-Length...) could break the
+ * framing of our responses.
+ */
+static const struct {
+	const char *name;
+	const char *values[3];
+} allowed_headers[] = {
+	{ "Strict-Transport-Security", { NULL } },
+	{ "X-Content-Type-Options", { "nosniff", NULL } },
+	{ "X-Frame-Options", { "deny", "sameorigin", NULL } },
+	{ "X-XSS-Protection", { NULL } },
+	{ "Content-Security-Policy", { NULL } },
+};
+
 static int
 header_key(struct ctx *c, const char *k, yaml_node_t *v, void *arg)
 {
 	struct webconfig *wc = arg;
-	const char *s = NULL;
+	const char *s = NULL, *name = NULL;
+	size_t i;
 
-	if (wc->nheaders >= WEBCONFIG_MAX_HEADERS)
-		return bad(c, v, "headers: more than %d", WEBCONFIG_MAX_HEADERS);
-	if (k[0] == '\0' || strpbrk(k, " :\t\r\n") != NULL)
-		return bad(c, v, "headers: invalid header name '%.100s'", k);
+	for (i = 0; i < sizeof(allowed_headers) / sizeof(allowed_headers[0]);
+	    i++)
+		if (strcasecmp(k, allowed_headers[i].name) == 0)
+			break;
+	if (i == sizeof(allowed_headers) / sizeof(allowed_headers[0]))
+		return bad(c, c->key, "headers: '%.100s' cannot be configured "
+		    "(Strict-Transport-Security, X-Content-Type-Options, "
+		    "X-Frame-Options, X-XSS-Protection, Content-Security-Policy)",
+		    k);
+	name = allowed_headers[i].name;
+	for (size_t j = 0; j < wc->nheaders; j++)
+		if (strcmp(wc->hname[j], name) == 0)
+			return bad(c, c->key, "headers: %s given twice", name);
 	if (want_string(c, v, k, &s) < 0)
 		return -1;
-	if (strpbrk(s, "\r\n") != NULL)
-		return bad(c, v, "headers: %s: value has a line break", k);
-	wc->hname[wc->nheaders] = strdup(k);
+	if (s[0] == '\0' || strpbrk(s, "\r\n") != NULL)
+		return bad(c, v, "headers: %s: empty value or line break", name);
+	if (allowed_headers[i].values[0] != NULL) {
+		bool found = false;
+
+		for (size_t j = 0; allowed_headers[i].values[j] != NULL; j++)
+			found |= strcasecmp(s, allowed_headers[i].values[j]) == 0;
+		if (!found)
+			return bad(c, v, "headers: %s: value '%.100s' not allowed",
+			    name, s);
+	}
+	if (wc->nheaders >= WEBCONFIG_MAX_HEADERS)
+		return bad(c, v, "headers: more than %d", WEBCONFIG_MAX_HEADERS);
+	wc->hname[wc->nheaders] = strdup(name);
 	wc->hvalue[wc->nheaders] = strdup(s);
+	if (wc->hname[wc->nheaders] == NULL || wc->hvalue[wc->nheaders] == NULL) {
+		free(wc->hname[wc->nheaders]);
+		free(wc->hvalue[wc->nheaders]);
+		return bad(c, v, "out of memory");
+	}
 	wc->nheaders++;
 	return 0;
 }
@@ -366,6 +398,7 @@ user_key(struct ctx *c, const char *k, yaml_node_t *v, void *arg)
 {
 	struct webconfig *wc = arg;
 	const char *s = NULL;
+	int cost;
 
 	if (wc->nusers >= WEBCONFIG_MAX_USERS)
 		return bad(c, v, "basic_auth_users: more than %d users", WEBCONFIG_MAX_USERS);
@@ -376,8 +409,18 @@ user_key(struct ctx *c, const char *k, yaml_node_t *v, void *arg)
 	if (!bcrypt_shaped(s))
 		return bad(c, v, "basic_auth_users: %.100s: not a bcrypt hash "
 		    "($2b$... / $2y$..., e.g. from htpasswd -nBC 10 USER)", k);
+	/* libxcrypt refuses costs outside 4..31 at every login: say so now. */
+	cost = (s[4] - '0') * 10 + (s[5] - '0');
+	if (cost < 4 || cost > 31)
+		return bad(c, v, "basic_auth_users: %.100s: bcrypt cost %d is "
+		    "outside 4..31 (no password could ever match)", k, cost);
 	wc->user[wc->nusers] = strdup(k);
 	wc->hash[wc->nusers] = strdup(s);
+	if (wc->user[wc->nusers] == NULL || wc->hash[wc->nusers] == NULL) {
+		free(wc->user[wc->nusers]);
+		free(wc->hash[wc->nusers]);
+		return bad(c, v, "out of memory");
+	}
 	wc->nusers++;
 	return 0;
 }
@@ -395,6 +438,28 @@ top_key(struct ctx *c, const char *k, yaml_node_t *v, void *arg)
 	    "http_server_config, basic_auth_users)", k);
 }
 
+/* The TLS settings that need no file: which files go together. */
+static int
+check_tls_shape(struct ctx *c, struct webconfig *wc)
+{
+	if (wc->cert_path == NULL && wc->key_path == NULL) {
+		if (wc->ca_path != NULL || wc->client_auth != CLIENT_AUTH_NONE)
+			return bad(c, NULL, "tls_server_config: client "
+			    "certificates need cert_file and key_file");
+		return 0;
+	}
+	if (wc->cert_path == NULL || wc->key_path == NULL)
+		return bad(c, NULL, "tls_server_config: cert_file and key_file "
+		    "go together");
+	if (wc->client_auth != CLIENT_AUTH_NONE && wc->ca_path == NULL)
+		return bad(c, NULL, "tls_server_config: client_auth_type other "
+		    "than NoClientCert needs client_ca_file");
+	if (wc->min_version > wc->max_version)
+		return bad(c, NULL, "tls_server_config: min_version is above "
+		    "max_version");
+	return 0;
+}
+
 /* Certificate, key and CA must load in GnuTLS, and the key fit the cert. */
 static int
 check_tls(struct ctx *c, struct webconfig *wc)
@@ -403,21 +468,8 @@ check_tls(struct ctx *c, struct webconfig *wc)
 	gnutls_datum_t cd, kd;
 	int rc;
 
-	if (wc->cert == NULL && wc->key == NULL) {
-		if (wc->ca != NULL || wc->client_auth != CLIENT_AUTH_NONE)
-			return bad(c, NULL, "tls_server_config: client "
-			    "certificates need cert_file and key_file");
+	if (wc->cert == NULL)
 		return 0;
-	}
-	if (wc->cert == NULL || wc->key == NULL)
-		return bad(c, NULL, "tls_server_config: cert_file and key_file "
-		    "go together");
-	if (wc->client_auth != CLIENT_AUTH_NONE && wc->ca == NULL)
-		return bad(c, NULL, "tls_server_config: client_auth_type other "
-		    "than NoClientCert needs client_ca_file");
-	if (wc->min_version > wc->max_version)
-		return bad(c, NULL, "tls_server_config: min_version is above "
-		    "max_version");
 	if (gnutls_certificate_allocate_credentials(&cred) < 0)
 		return bad(c, NULL, "out of memory");
 	cd.data = (unsigned char *)wc->cert;
@@ -455,54 +507,211 @@ check_tls(struct ctx *c, struct webconfig *wc)
 	return 0;
 }
 
+int
+webconfig_read_file(const char *path, char **buf, size_t *len, char *err,
+    size_t errlen)
+{
+	struct stat st;
+	size_t used = 0;
+	char *data;
+	int fd, e;
+
+	*buf = NULL;
+	*len = 0;
+	/*
+	 * Symlinks are followed (Kubernetes mounts secrets through them), but
+	 * what they lead to must be a regular file: O_NONBLOCK makes opening
+	 * a FIFO return at once, and fstat refuses it before any read.
+	 */
+	fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0) {
+		set_error(err, errlen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		set_error(err, errlen, "%s: not a regular file", path);
+		return -1;
+	}
+	if (st.st_size > WEBCONFIG_MAX_FILE) {
+		close(fd);
+		set_error(err, errlen, "%s: larger than %d bytes", path,
+		    WEBCONFIG_MAX_FILE);
+		return -1;
+	}
+	if ((data = malloc(WEBCONFIG_MAX_FILE + 2)) == NULL) {
+		close(fd);
+		set_error(err, errlen, "out of memory");
+		return -1;
+	}
+	/* The size may change while we read: bound the read, not the stat. */
+	while (used <= WEBCONFIG_MAX_FILE) {
+		ssize_t n = read(fd, data + used, WEBCONFIG_MAX_FILE + 1 - used);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			e = errno;
+			close(fd);
+			free(data);
+			set_error(err, errlen, "%s: %s", path, strerror(e));
+			return -1;
+		}
+		if (n == 0)
+			break;
+		used += (size_t)n;
+	}
+	close(fd);
+	if (used > WEBCONFIG_MAX_FILE) {
+		free(data);
+		set_error(err, errlen, "%s: larger than %d bytes", path,
+		    WEBCONFIG_MAX_FILE);
+		return -1;
+	}
+	data[used] = '\0';
+	*buf = data;
+	*len = used;
+	return 0;
+}
+
+/* One YAML document, or none (empty); a second one is an error. */
+static int
+load_document(struct ctx *c, yaml_parser_t *parser, bool *loaded)
+{
+	yaml_document_t extra;
+	bool more;
+
+	*loaded = false;
+	if (!yaml_parser_load(parser, &c->doc))
+		goto syntax;
+	*loaded = true;
+	if (yaml_document_get_root_node(&c->doc) == NULL)
+		return 0;
+	if (!yaml_parser_load(parser, &extra))
+		goto syntax;
+	more = yaml_document_get_root_node(&extra) != NULL;
+	yaml_document_delete(&extra);
+	if (more)
+		return bad(c, NULL, "more than one YAML document (a second "
+		    "'---'): the file must hold one");
+	return 0;
+syntax:
+	set_error(c->err, c->errlen, "%s: line %zu: %s", c->path,
+	    parser->problem_mark.line + 1,
+	    parser->problem ? parser->problem : "YAML syntax error");
+	return -1;
+}
+
 struct webconfig *
-webconfig_load(const char *path, char *err, size_t errlen)
+webconfig_parse(const char *buf, size_t len, const char *path, char *err,
+    size_t errlen)
 {
 	struct ctx c = { .path = path, .err = err, .errlen = errlen };
 	struct webconfig *wc;
 	yaml_parser_t parser;
 	yaml_node_t *root;
-	char *text, tmp[4096];
-	size_t len;
+	char tmp[4096];
+	bool loaded;
 	int rc;
 
-	rc = read_file_at("/", path, WEBCONFIG_MAX_FILE, &text, &len);
-	if (rc < 0) {
-		set_error(err, errlen, "%s: %s", path, strerror(-rc));
+	if (memchr(buf, '\0', len) != NULL) {
+		set_error(err, errlen, "%s: NUL byte in the file", path);
 		return NULL;
 	}
 	snprintf(tmp, sizeof(tmp), "%s", path);
 	snprintf(c.dir, sizeof(c.dir), "%s", dirname(tmp));
 	if ((wc = wc_new()) == NULL) {
-		free(text);
 		set_error(err, errlen, "out of memory");
 		return NULL;
 	}
 	yaml_parser_initialize(&parser);
-	yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
-	if (!yaml_parser_load(&parser, &c.doc)) {
-		set_error(err, errlen, "%s: line %zu: %s", path,
-		    parser.problem_mark.line + 1,
-		    parser.problem ? parser.problem : "YAML syntax error");
-		yaml_parser_delete(&parser);
-		free(text);
-		wc_free(wc);
-		return NULL;
-	}
-	root = yaml_document_get_root_node(&c.doc);
-	rc = 0;
-	if (root != NULL)	/* an empty file is an empty config */
+	yaml_parser_set_input_string(&parser, (const unsigned char *)buf, len);
+	rc = load_document(&c, &parser, &loaded);
+	root = rc == 0 ? yaml_document_get_root_node(&c.doc) : NULL;
+	wc->empty = rc == 0 && root == NULL;
+	if (root != NULL)
 		rc = each_pair(&c, root, "top level", top_key, wc);
 	if (rc == 0)
-		rc = check_tls(&c, wc);
-	yaml_document_delete(&c.doc);
+		rc = check_tls_shape(&c, wc);
+	if (loaded)
+		yaml_document_delete(&c.doc);
 	yaml_parser_delete(&parser);
-	free(text);
 	if (rc < 0) {
 		wc_free(wc);
 		return NULL;
 	}
 	return wc;
+}
+
+/* Read the PEM file PATH into OUT. */
+static int
+load_pem(struct ctx *c, const char *key, const char *path, char **out)
+{
+	char e[4200];
+	size_t len;
+
+	if (path == NULL)
+		return 0;
+	if (webconfig_read_file(path, out, &len, e, sizeof(e)) < 0)
+		return bad(c, NULL, "%s: cannot read %s", key, e);
+	return 0;
+}
+
+struct webconfig *
+webconfig_load(const char *path, char *err, size_t errlen)
+{
+	struct ctx c = { .path = path, .err = err, .errlen = errlen };
+	struct webconfig *wc;
+	char *text;
+	size_t len;
+
+	if (webconfig_read_file(path, &text, &len, err, errlen) < 0)
+		return NULL;
+	wc = webconfig_parse(text, len, path, err, errlen);
+	explicit_bzero(text, len);
+	free(text);
+	if (wc == NULL)
+		return NULL;
+	if (load_pem(&c, "cert_file", wc->cert_path, &wc->cert) < 0 ||
+	    load_pem(&c, "key_file", wc->key_path, &wc->key) < 0 ||
+	    load_pem(&c, "client_ca_file", wc->ca_path, &wc->ca) < 0 ||
+	    check_tls(&c, wc) < 0) {
+		wc_free(wc);
+		return NULL;
+	}
+	if (wc->nusers > 0)
+		auth_prepare(auth_global());
+	return wc;
+}
+
+bool
+webconfig_empty(const struct webconfig *wc)
+{
+	return wc->empty;
+}
+
+int
+webconfig_weakens(const struct webconfig *old, const struct webconfig *nw,
+    char *what, size_t whatlen)
+{
+	const char *tls = old->tls && !nw->tls ? "TLS" : NULL;
+	const char *auth = old->nusers > 0 && nw->nusers == 0 ?
+	    "basic auth" : NULL;
+	const char *cc = old->client_auth > CLIENT_AUTH_REQUEST &&
+	    nw->client_auth <= CLIENT_AUTH_REQUEST ? "client certificates" :
+	    NULL;
+	size_t n = 0;
+
+	what[0] = '\0';
+	if (tls != NULL)
+		n += (size_t)snprintf(what + n, whatlen - n, "TLS");
+	if (auth != NULL && n < whatlen)
+		n += (size_t)snprintf(what + n, whatlen - n, "%s%s",
+		    n ? ", " : "", auth);
+	if (cc != NULL && n < whatlen)
+		n += (size_t)snprintf(what + n, whatlen - n, "%s%s",
+		    n ? ", " : "", cc);
+	return n > 0;
 }
 
 bool
@@ -579,88 +788,17 @@ webconfig_auth_required(const struct webconfig *wc)
 	return wc->nusers > 0;
 }
 
-static bool
-const_eq(const char *a, const char *b)
+const char *
+webconfig_user_hash(const struct webconfig *wc, const char *user)
 {
-	size_t la = strlen(a), lb = strlen(b);
-	unsigned char d = la != lb;
-
-	for (size_t i = 0; i < la && i < lb; i++)
-		d |= (unsigned char)(a[i] ^ b[i]);
-	return d == 0;
+	for (size_t i = 0; i < wc->nusers; i++)
+		if (strcmp(wc->user[i], user) == 0)
+			return wc->hash[i];
+	return NULL;
 }
 
-static bool
-bcrypt_verify(const char *password, const char *hash)
+const char *
+webconfig_decoy_hash(const struct webconfig *wc)
 {
-	struct crypt_data *cd = calloc(1, sizeof(*cd));
-	const char *out;
-	bool ok;
-
-	if (cd == NULL)
-		return false;
-	/* crypt_rn: libxcrypt's reentrant form, NULL on failure (and not
-	 * intercepted by ASan, whose crypt_r wrapper crashes with libxcrypt). */
-	out = crypt_rn(password, hash, cd, (int)sizeof(*cd));
-	ok = out != NULL && out[0] != '*' && const_eq(out, hash);
-	explicit_bzero(cd, sizeof(*cd));
-	free(cd);
-	return ok;
-}
-
-bool
-webconfig_check_password(struct webconfig *wc, const char *user,
-    const char *password)
-{
-	unsigned char key[32];
-	const char *hash = NULL;
-	gnutls_hash_hd_t hd;
-	double now = now_monotonic();
-	bool ok, known = false;
-
-	if (wc->nusers == 0)
-		return false;
-	for (size_t i = 0; i < wc->nusers; i++) {
-		if (strcmp(wc->user[i], user) == 0) {
-			hash = wc->hash[i];
-			known = true;
-		}
-	}
-	if (hash == NULL)
-		hash = wc->hash[0];	/* same cost as a known user */
-	if (gnutls_hash_init(&hd, GNUTLS_DIG_SHA256) < 0)
-		return false;
-	gnutls_hash(hd, user, strlen(user) + 1);
-	gnutls_hash(hd, password, strlen(password) + 1);
-	gnutls_hash(hd, hash, strlen(hash));
-	gnutls_hash_deinit(hd, key);
-
-	pthread_mutex_lock(&wc->cache_lock);
-	for (size_t i = 0; i < WEBCONFIG_CACHE_SLOTS; i++) {
-		struct cache_slot *s = &wc->cache[i];
-
-		if (s->used && s->expires > now &&
-		    memcmp(s->key, key, sizeof(key)) == 0) {
-			ok = s->ok;
-			pthread_mutex_unlock(&wc->cache_lock);
-			return ok && known;
-		}
-	}
-	pthread_mutex_unlock(&wc->cache_lock);
-
-	ok = bcrypt_verify(password, hash) && known;
-
-	pthread_mutex_lock(&wc->cache_lock);
-	{
-		struct cache_slot *s = &wc->cache[wc->cache_next];
-
-		wc->cache_next = (wc->cache_next + 1) % WEBCONFIG_CACHE_SLOTS;
-		memcpy(s->key, key, sizeof(key));
-		s->used = true;
-		s->ok = ok;
-		s->expires = now + WEBCONFIG_CACHE_SECONDS;
-	}
-	pthread_mutex_unlock(&wc->cache_lock);
-	explicit_bzero(key, sizeof(key));
-	return ok;
+	return wc->nusers > 0 ? wc->hash[0] : NULL;
 }
