@@ -1200,6 +1200,44 @@ rule_source_failed(const struct rule *r, const struct snapshot *s,
 }
 
 /*
+ * One finding per source that succeeded before but not for longer than
+ * ADVICE_STALE_SECONDS (three collection ticks): the data behind its
+ * findings is gone, not just one bad read.
+ */
+static void
+rule_source_stale(const struct rule *r, const struct snapshot *s,
+    struct findings *out)
+{
+	for (int i = 0; i < SRC_COUNT; i++) {
+		const struct source_status *st = &s->source[i];
+		double last = s->last_success[i], age = s->wall - last;
+		char when[40];
+		json_t *ev, *rem;
+		char *expl;
+
+		if (last <= 0 || st->state == SOURCE_OK ||
+		    st->state == SOURCE_NOT_APPLICABLE ||
+		    age <= ADVICE_STALE_SECONDS)
+			continue;
+		format_rfc3339(last, when, sizeof(when));
+		ev = json_object();
+		json_object_set_new(ev, "source", json_string(source_name[i]));
+		json_object_set_new(ev, "last_success", json_string(when));
+		json_object_set_new(ev, "age_seconds", json_real(age));
+		json_object_set_new(ev, "error",
+		    json_text(st->error, sizeof(st->error)));
+		expl = xasprintf("The %s collector last succeeded %.0f s ago "
+		    "(%s): what it reports is stale, and findings that depend "
+		    "on it are not being evaluated.", source_name[i], age, when);
+		rem = rem_new();
+		rem_add(rem, "caveats", "Look at the %s collector's error and "
+		    "at twaudit_collector_last_success_timestamp_seconds.",
+		    source_name[i]);
+		emit(out, r, false, expl, ev, rem);
+	}
+}
+
+/*
  * The rule table. Order is the order of findings in the output: the
  * tw_recycle rules first (they cost the most), source failures last.
  */
@@ -1235,6 +1273,9 @@ static const struct rule rules[] = {
 	{ "source_failed",
 	  "A collector failed: the audit is incomplete",
 	  SEV_UNKNOWN, SEV_UNKNOWN, rule_source_failed },
+	{ "source_stale",
+	  "A collector has not succeeded for a while: its data is stale",
+	  SEV_UNKNOWN, SEV_UNKNOWN, rule_source_stale },
 };
 
 void

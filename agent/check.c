@@ -125,7 +125,8 @@ cmd_check(int argc, char **argv)
 	const char *procfs = "/proc", *rootfs = "/";
 	const char *policy_file = NULL;
 	struct cli_list netns_flags = { 0 };
-	double sample = 0;
+	double sample = 0, timeout = COLLECT_TIMEOUT_DEFAULT;
+	double last_ok[SRC_COUNT] = { 0 };
 	bool sock_diag = true, tcp_metrics = true;
 	struct live_opts live_o = LIVE_OPTS_DEFAULT;
 	struct live *live = NULL;
@@ -136,6 +137,10 @@ cmd_check(int argc, char **argv)
 		    "write to FILE atomically instead of stdout", NULL },
 		{ "sample", CLI_DURATION, &sample, "DURATION",
 		    "read counters twice this far apart to evaluate rates", "0" },
+		{ "collect.timeout", CLI_DURATION, &timeout, "DURATION",
+		    "budget of one collection across all sources and "
+		    "namespaces; sources not reached fail with \"deadline "
+		    "exceeded\"", "8s" },
 		{ "path.procfs", CLI_STRING, &procfs, "PATH",
 		    "procfs mount point", "/proc" },
 		{ "path.rootfs", CLI_STRING, &rootfs, "PATH",
@@ -168,6 +173,11 @@ cmd_check(int argc, char **argv)
 	}
 	if (rc < 0) {
 		fprintf(stderr, "twaudit check: %s (see twaudit check --help)\n", err);
+		return STATUS_UNKNOWN;
+	}
+	if (timeout <= 0) {
+		fprintf(stderr, "twaudit check: --collect.timeout must be "
+		    "positive\n");
 		return STATUS_UNKNOWN;
 	}
 	if (strcmp(format, "text") != 0 && strcmp(format, "json") != 0 &&
@@ -206,6 +216,7 @@ cmd_check(int argc, char **argv)
 	paths.no_tcp_metrics = !tcp_metrics;
 	paths.netns = netns.n > 0 ? &netns : NULL;
 	paths.policy = policy;
+	paths.timeout = timeout;
 	/* Live mode only with --sample: it needs time to see traffic. */
 	if (sample > 0 && live_new(&live_o, &live, err, sizeof(err)) < 0) {
 		fprintf(stderr, "twaudit check: %s\n", err);
@@ -219,6 +230,7 @@ cmd_check(int argc, char **argv)
 		policy_free(policy);
 		return STATUS_UNKNOWN;
 	}
+	snapshot_note_success(s, last_ok);
 	snapshot_finish(s, NULL);
 	status = (int)s->status;
 	if (strcmp(format, "prom") == 0) {

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
+#include <stdint.h>
 #include <string.h>
 #include <time.h>
 
@@ -14,20 +15,24 @@
 struct collector {
 	const struct collect_paths *paths;
 	double min_interval;
+	double timeout;			/* paths->timeout, or the default */
 
 	pthread_mutex_t lock;
-	pthread_cond_t done;		/* a collection finished */
+	pthread_cond_t done;		/* a snapshot was published */
 	bool collecting;
-	bool tick_waiting;		/* the ticker waits to collect */
+	double collect_started;		/* monotonic */
+	bool want;			/* a scrape asks for a fresh snapshot */
+	uint64_t generation;		/* snapshots published */
 	struct snapshot *current;	/* NULL before the first collection */
 	double current_at;		/* monotonic time it was collected */
+	double last_ok[SRC_COUNT];	/* wall time of each source's last success */
 	struct history *hist;
 	struct live *live;		/* may be NULL */
 
 	pthread_t ticker;
 	bool ticker_started;
 	bool stopping;
-	pthread_cond_t wake;		/* wakes the ticker early to stop */
+	pthread_cond_t wake;		/* wakes the collector thread */
 };
 
 struct collector *
@@ -45,31 +50,49 @@ collector_new(const struct collect_paths *paths, double min_interval)
 	}
 	c->paths = paths;
 	c->min_interval = min_interval;
+	c->timeout = paths->timeout > 0 ? paths->timeout :
+	    COLLECT_TIMEOUT_DEFAULT;
 	pthread_mutex_init(&c->lock, NULL);
-	pthread_cond_init(&c->done, NULL);
 	pthread_condattr_init(&ca);
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&c->done, &ca);
 	pthread_cond_init(&c->wake, &ca);
 	pthread_condattr_destroy(&ca);
 	return c;
 }
 
+static void
+to_timespec(double t, struct timespec *ts)
+{
+	ts->tv_sec = (time_t)t;
+	ts->tv_nsec = (long)((t - (double)ts->tv_sec) * 1e9);
+	if (ts->tv_nsec < 0)
+		ts->tv_nsec = 0;
+	if (ts->tv_nsec > 999999999)
+		ts->tv_nsec = 999999999;
+}
+
 /*
- * Collect a new snapshot outside the lock and publish it. With RECORD the
- * counters also go into the history (only the tick does this, so the ring
- * has evenly spaced samples whatever the scrape rate).
+ * On the collector thread, with the lock held: collect a new snapshot
+ * outside the lock, within the budget, and publish it. With RECORD the
+ * counters also go into the history (the tick: evenly spaced samples
+ * whatever the scrape rate) and every source is read; otherwise (a scrape
+ * asked) the slow sources are reused from the current snapshot.
  */
-static struct snapshot *
+static void
 refresh_locked(struct collector *c, bool record)
 {
+	struct collect_paths cp = *c->paths;
 	struct snapshot *s, *old, *reuse;
 	double t;
 
-	/* Scrapes reuse the tick's slow sources; the tick collects all. */
 	reuse = (!record && c->current != NULL) ? snapshot_ref(c->current) : NULL;
 	c->collecting = true;
+	c->collect_started = now_monotonic();
+	cp.timeout = c->timeout;
+	cp.deadline = c->collect_started + c->timeout;
 	pthread_mutex_unlock(&c->lock);
-	s = snapshot_collect(c->paths, reuse);
+	s = snapshot_collect(&cp, reuse);
 	if (reuse != NULL)
 		snapshot_unref(reuse);
 	t = now_monotonic();
@@ -85,6 +108,7 @@ refresh_locked(struct collector *c, bool record)
 			history_add(c->hist, t, &s->counters,
 			    s->sockstat.present[SS_TCP_TW] ?
 			    s->sockstat.v[SS_TCP_TW] : -1);
+		snapshot_note_success(s, c->last_ok);
 		snapshot_finish(s, c->hist);
 		old = c->current;
 		c->current = s;
@@ -92,58 +116,76 @@ refresh_locked(struct collector *c, bool record)
 		if (old != NULL)
 			snapshot_unref(old);
 	}
+	/* Whoever asked during this collection takes its result. */
+	c->want = false;
+	c->generation++;
 	pthread_cond_broadcast(&c->done);
-	return c->current;
 }
 
+/*
+ * HTTP threads never collect: they take the current snapshot, and when it
+ * is older than min_interval ask the collector thread for a new one and
+ * wait for it at most the collection budget (less what an ongoing
+ * collection has used), then answer from whatever is current.
+ */
 struct snapshot *
 collector_get(struct collector *c)
 {
 	struct snapshot *s;
+	struct timespec ts;
+	uint64_t gen;
+	double deadline;
 
 	pthread_mutex_lock(&c->lock);
-	for (;;) {
-		if (c->current != NULL &&
-		    now_monotonic() - c->current_at < c->min_interval)
-			break;
-		/*
-		 * A waiting tick goes first: back-to-back scrapes must not
-		 * starve it (it records history and follows sysctls).
-		 */
-		if (!c->collecting && !c->tick_waiting) {
-			refresh_locked(c, false);
-			break;
-		}
-		/* Someone is collecting: share their result. */
-		pthread_cond_wait(&c->done, &c->lock);
-		if (c->current != NULL)
-			break;
+	if (!c->ticker_started) {
+		/* No collector thread (a test harness): collect here. */
+		if (c->current == NULL ||
+		    now_monotonic() - c->current_at >= c->min_interval)
+			refresh_locked(c, c->current == NULL);
+	} else if (c->current == NULL ||
+	    now_monotonic() - c->current_at >= c->min_interval) {
+		gen = c->generation;
+		c->want = true;
+		pthread_cond_signal(&c->wake);
+		/* A little past the budget: the source at hand finishes. */
+		deadline = (c->collecting ? c->collect_started : now_monotonic()) +
+		    c->timeout + 0.5;
+		to_timespec(deadline, &ts);
+		while (c->generation == gen && !c->stopping &&
+		    pthread_cond_timedwait(&c->done, &c->lock, &ts) != ETIMEDOUT)
+			;
 	}
 	s = c->current ? snapshot_ref(c->current) : NULL;
 	pthread_mutex_unlock(&c->lock);
 	return s;
 }
 
+/*
+ * The collector thread: a full collection every COLLECT_TICK_SECONDS (the
+ * history tick), and a quick one whenever a scrape asks in between.
+ */
 static void *
 tick_main(void *arg)
 {
 	struct collector *c = arg;
-	struct timespec next;
+	struct timespec ts;
+	double next = now_monotonic(), now;
 
-	clock_gettime(CLOCK_MONOTONIC, &next);
 	pthread_mutex_lock(&c->lock);
 	while (!c->stopping) {
-		c->tick_waiting = true;
-		while (c->collecting && !c->stopping)
-			pthread_cond_wait(&c->done, &c->lock);
-		c->tick_waiting = false;
-		if (c->stopping)
-			break;
-		refresh_locked(c, true);
-		next.tv_sec += (time_t)COLLECT_TICK_SECONDS;
-		while (!c->stopping &&
-		    pthread_cond_timedwait(&c->wake, &c->lock, &next) != ETIMEDOUT)
-			;
+		now = now_monotonic();
+		if (now >= next) {
+			refresh_locked(c, true);
+			next += COLLECT_TICK_SECONDS;
+			/* After a slow collection: no burst of catch-up ticks. */
+			if (next < now_monotonic())
+				next = now_monotonic() + COLLECT_TICK_SECONDS;
+		} else if (c->want) {
+			refresh_locked(c, false);
+		} else {
+			to_timespec(next, &ts);
+			pthread_cond_timedwait(&c->wake, &c->lock, &ts);
+		}
 	}
 	pthread_mutex_unlock(&c->lock);
 	return NULL;

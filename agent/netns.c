@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "snapshot.h"
@@ -459,43 +460,175 @@ netns_resolve(const struct netns_spec *spec, const char *procfs,
  * Collection.
  */
 
+/*
+ * One namespace's audit. Shared by the collecting thread and the namespace
+ * thread until both let go (refs): a thread still running at the deadline
+ * is left behind and frees the job itself when it ends.
+ */
 struct ns_job {
-	const struct netns_target *t;
-	const struct collect_paths *p;
-	const struct snapshot *reuse;
+	atomic_int refs;
+	struct netns_target t;
+	struct collect_paths p;		/* with the collection's deadline */
+	struct snapshot *reuse;		/* a reference, or NULL */
 	struct snapshot *out;
 	char error[NETNS_ERR_LEN];
 };
+
+static void
+job_release(struct ns_job *j)
+{
+	if (atomic_fetch_sub(&j->refs, 1) != 1)
+		return;
+	snapshot_unref(j->reuse);
+	snapshot_unref(j->out);
+	free(j);
+}
+
+/*
+ * The nsfs device number, from this process's own namespace handle: every
+ * nsfs inode lives on that one internal mount. 0 when /proc is not there
+ * (setns() still refuses a handle that is no network namespace).
+ * st_dev rather than fstatfs(NSFS_MAGIC): fstat is already in the
+ * collection's seccomp allow-list.
+ */
+static dev_t
+nsfs_dev(void)
+{
+	struct stat st;
+
+	return stat("/proc/self/ns/net", &st) == 0 ? st.st_dev : 0;
+}
+
+/*
+ * Open T->path without blocking (a FIFO there has no writer) and check it
+ * is a namespace handle before setns() sees it. The fd, or -1 with ERR.
+ */
+static int
+open_ns_handle(const char *path, char *err, size_t errlen)
+{
+	struct stat st;
+	dev_t dev;
+	int fd, rc;
+
+	fd = open_untrusted(path);
+	if (fd < 0) {
+		set_error(err, errlen, "cannot open %s: %s%s", path,
+		    strerror(-fd), fd == -EACCES || fd == -EPERM ?
+		    " (needs CAP_SYS_ADMIN)" : "");
+		return -1;
+	}
+	rc = fd_check_regular(fd, &st);
+	if (rc == -ENOTREG || rc == -EISDIR) {
+		set_error(err, errlen, "%s is not a network namespace: it is %s",
+		    path, file_type_name(st.st_mode));
+		close(fd);
+		return -1;
+	}
+	if (rc < 0) {
+		set_error(err, errlen, "cannot stat %s: %s", path, strerror(-rc));
+		close(fd);
+		return -1;
+	}
+	if ((dev = nsfs_dev()) != 0 && st.st_dev != dev) {
+		set_error(err, errlen, "%s is not a network namespace: a regular "
+		    "file outside nsfs", path);
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
 
 static void *
 ns_thread(void *arg)
 {
 	struct ns_job *j = arg;
-	struct collect_paths cp = *j->p;
 	char net[NETNS_PATH_LEN];
 	int fd;
 
-	fd = open(j->t->path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		set_error(j->error, sizeof(j->error), "cannot open %s: %s%s",
-		    j->t->path, strerror(errno), errno == EACCES ||
-		    errno == EPERM ? " (needs CAP_SYS_ADMIN)" : "");
-		return NULL;
-	}
+	fd = open_ns_handle(j->t.path, j->error, sizeof(j->error));
+	if (fd < 0)
+		goto out;
 	if (setns(fd, CLONE_NEWNET) < 0) {
 		set_error(j->error, sizeof(j->error), "setns(CLONE_NEWNET) into "
-		    "%s: %s%s", j->t->path, strerror(errno),
-		    errno == EPERM ? " (needs CAP_SYS_ADMIN)" : "");
+		    "%s: %s%s", j->t.path, strerror(errno), errno == EPERM ?
+		    " (needs CAP_SYS_ADMIN)" : errno == EINVAL ?
+		    " (not a network namespace)" : "");
 		close(fd);
-		return NULL;
+		goto out;
 	}
 	close(fd);
-	snprintf(net, sizeof(net), "%s/thread-self", j->p->procfs);
-	cp.procfs_net = net;
-	cp.no_persist = true;
-	cp.netns = NULL;
-	j->out = snapshot_collect(&cp, j->reuse);
+	snprintf(net, sizeof(net), "%s/thread-self", j->p.procfs);
+	j->p.procfs_net = net;
+	j->p.no_persist = true;
+	j->p.netns = NULL;
+	j->out = snapshot_collect(&j->p, j->reuse);
+	j->p.procfs_net = NULL;
+out:
+	job_release(j);
 	return NULL;
+}
+
+/*
+ * Wait for TH until the monotonic DEADLINE (0: no limit). True when it
+ * ended; false when it is still running (it is then detached).
+ */
+static bool
+join_until(pthread_t th, double deadline)
+{
+	struct timespec ts;
+	double left, abs_;
+
+	if (deadline <= 0)
+		return pthread_join(th, NULL) == 0;
+	/* pthread_timedjoin_np() takes CLOCK_REALTIME. */
+	left = deadline - now_monotonic() + 1.0;	/* the source at hand ends */
+	abs_ = now_wall() + (left > 0 ? left : 0);
+	ts.tv_sec = (time_t)abs_;
+	ts.tv_nsec = (long)((abs_ - (double)ts.tv_sec) * 1e9);
+	if (pthread_timedjoin_np(th, NULL, &ts) == 0)
+		return true;
+	pthread_detach(th);
+	return false;
+}
+
+/* Audit T in its own thread; a snapshot, or NULL with WHY. */
+static struct snapshot *
+collect_one(const struct netns_target *t, const struct collect_paths *p,
+    const struct snapshot *reuse, char *why, size_t whylen)
+{
+	struct ns_job *j = calloc(1, sizeof(*j));
+	struct snapshot *s = NULL;
+	pthread_t th;
+	int rc;
+
+	if (j == NULL) {
+		set_error(why, whylen, "out of memory");
+		return NULL;
+	}
+	atomic_init(&j->refs, 2);
+	j->t = *t;
+	j->p = *p;
+	j->reuse = reuse != NULL ? snapshot_ref((struct snapshot *)reuse) : NULL;
+	if ((rc = pthread_create(&th, NULL, ns_thread, j)) != 0) {
+		set_error(why, whylen, "cannot start a thread: %s", strerror(rc));
+		atomic_fetch_sub(&j->refs, 1);
+		job_release(j);
+		return NULL;
+	}
+	if (!join_until(th, p->deadline)) {
+		set_error(why, whylen, "deadline exceeded: auditing %s took "
+		    "longer than the collection's budget (--collect.timeout=%gs)",
+		    t->path, p->timeout);
+		job_release(j);
+		return NULL;
+	}
+	s = j->out;
+	j->out = NULL;
+	if (s == NULL)
+		set_error(why, whylen, "%s", j->error[0] ? j->error :
+		    "out of memory");
+	job_release(j);
+	return s;
 }
 
 /* A snapshot whose every source is unavailable for WHY. */
@@ -577,23 +710,19 @@ netns_collect_all(struct snapshot *parent, const struct collect_paths *p,
 	}
 	for (size_t i = 0; i < l.n; i++) {
 		const struct netns_target *t = &l.t[i];
-		struct ns_job j = { t, p, reuse_twin(reuse, t), NULL, "" };
 		struct snapshot *s = NULL;
-		pthread_t th;
-		int rc;
+		char why[NETNS_ERR_LEN];
 
 		if (t->error[0] != '\0') {
 			s = unavailable(p, t->error);
-		} else if ((rc = pthread_create(&th, NULL, ns_thread, &j)) != 0) {
-			char why[NETNS_ERR_LEN];
-
-			set_error(why, sizeof(why), "cannot start a thread: %s",
-			    strerror(rc));
+		} else if (p->deadline > 0 && now_monotonic() >= p->deadline) {
+			set_error(why, sizeof(why), "deadline exceeded: the "
+			    "collection's budget (--collect.timeout=%gs) ran out "
+			    "before this namespace", p->timeout);
 			s = unavailable(p, why);
-		} else {
-			pthread_join(th, NULL);
-			s = j.out != NULL ? j.out : unavailable(p, j.error[0] ?
-			    j.error : "out of memory");
+		} else if ((s = collect_one(t, p, reuse_twin(reuse, t), why,
+		    sizeof(why))) == NULL) {
+			s = unavailable(p, why);
 		}
 		if (s == NULL)
 			continue;

@@ -439,7 +439,8 @@ table_sorted(const struct table *tb)
 	for (size_t i = 0; i < tb->cap; i++)
 		if (tb->t[i].key != NULL)
 			v[n++] = &tb->t[i];
-	qsort(v, n, sizeof(*v), cmp_tally);
+	if (n > 1)
+		qsort(v, n, sizeof(*v), cmp_tally);
 	return v;
 }
 
@@ -880,7 +881,9 @@ cmd_report(int argc, char **argv)
 		status = EXIT_INPUT;
 		goto out;
 	}
-	qsort(f.risk, f.nrisk, sizeof(*f.risk), cmp_risk);
+	/* f.risk is NULL when no host is at risk: qsort needs an array. */
+	if (f.nrisk > 1)
+		qsort(f.risk, f.nrisk, sizeof(*f.risk), cmp_risk);
 	k = table_sorted(&f.kernels);
 	fd = table_sorted(&f.findings);
 	if (k == NULL || fd == NULL) {

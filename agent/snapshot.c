@@ -32,7 +32,7 @@ collect_file(struct source_status *st, const char *procfs, const char *rel,
 		 * missing privilege, so the audit is incomplete. */
 		st->state = SOURCE_FAILED;
 		set_error(st->error, sizeof(st->error), "%s: %s", rel,
-		    strerror(-rc));
+		    file_strerror(-rc));
 		return rc;
 	}
 	if (len == 0) {
@@ -98,6 +98,18 @@ read_hostname(struct snapshot *s, const char *procfs)
 		snprintf(s->host, sizeof(s->host), "unknown");
 }
 
+bool
+collect_out_of_time(const struct collect_paths *p, struct source_status *src)
+{
+	if (p->deadline <= 0 || now_monotonic() < p->deadline)
+		return false;
+	src->state = SOURCE_FAILED;
+	set_error(src->error, sizeof(src->error), "deadline exceeded: the "
+	    "collection's budget (--collect.timeout=%gs) ran out before this "
+	    "source was read", p->timeout);
+	return true;
+}
+
 /*
  * Netlink sources talk to the running kernel whatever --path.procfs says;
  * a disabled one is reported as unavailable, with the flag that did it.
@@ -114,7 +126,9 @@ collect_netlink(struct snapshot *s, const struct collect_paths *p)
 
 	st = &s->source[SRC_SOCK_DIAG];
 	t0 = now_monotonic();
-	if (p->no_sock_diag) {
+	if (collect_out_of_time(p, st)) {
+		/* nothing read */
+	} else if (p->no_sock_diag) {
 		st->state = SOURCE_UNAVAILABLE;
 		set_error(st->error, sizeof(st->error),
 		    "disabled by --collector.sock_diag=false");
@@ -126,7 +140,9 @@ collect_netlink(struct snapshot *s, const struct collect_paths *p)
 
 	st = &s->source[SRC_TCP_METRICS];
 	t0 = now_monotonic();
-	if (p->no_tcp_metrics) {
+	if (collect_out_of_time(p, st)) {
+		/* nothing read */
+	} else if (p->no_tcp_metrics) {
 		st->state = SOURCE_UNAVAILABLE;
 		set_error(st->error, sizeof(st->error),
 		    "disabled by --collector.tcp_metrics=false");
@@ -148,8 +164,20 @@ copy_slow_sources(struct snapshot *s, const struct snapshot *from)
 	s->sockdiag = from->sockdiag;
 	s->tcpm = from->tcpm;
 	s->running_kv = from->running_kv;
-	for (size_t i = 0; i < sizeof(slow) / sizeof(slow[0]); i++)
+	for (size_t i = 0; i < sizeof(slow) / sizeof(slow[0]); i++) {
 		s->source[slow[i]] = from->source[slow[i]];
+		s->source_at[slow[i]] = from->source_at[slow[i]];
+	}
+}
+
+void
+snapshot_note_success(struct snapshot *s, double last[SRC_COUNT])
+{
+	for (int i = 0; i < SRC_COUNT; i++) {
+		if (s->source[i].state == SOURCE_OK && s->source_at[i] > last[i])
+			last[i] = s->source_at[i];
+		s->last_success[i] = last[i];
+	}
 }
 
 void
@@ -162,46 +190,65 @@ snapshot_no_sampler(struct snapshot *s)
 	    "the sampler runs in serve and in check --sample");
 }
 
-struct snapshot *
-snapshot_collect(const struct collect_paths *p, const struct snapshot *reuse)
+/* The /proc sources, each skipped once the deadline has passed. */
+static void
+collect_procfs(struct snapshot *s, const struct collect_paths *p)
 {
-	struct snapshot *s;
 	struct source_status *st;
 	double t0;
 
-	s = calloc(1, sizeof(*s));
-	if (s == NULL)
-		return NULL;
-	atomic_init(&s->refs, 1);
-	snapshot_no_sampler(s);
-	s->wall = now_wall();
-	selfstat_read(&s->self);
-	read_hostname(s, p->procfs);
-
 	st = &s->source[SRC_SYSCTL];
 	t0 = now_monotonic();
-	if (sysctl_collect(p->procfs, &s->sysctl, st->error,
-	    sizeof(st->error)) < 0)
+	if (!collect_out_of_time(p, st) && sysctl_collect(p->procfs,
+	    &s->sysctl, st->error, sizeof(st->error)) < 0)
 		st->state = SOURCE_FAILED;
 	st->duration_s = now_monotonic() - t0;
 	kversion_parse(s->sysctl.osrelease, &s->kv);
 
 	st = &s->source[SRC_NETSTAT];
 	t0 = now_monotonic();
-	collect_file(st, net_root(p), "net/netstat", netstat_parse_cb,
-	    &s->counters);
+	if (!collect_out_of_time(p, st))
+		collect_file(st, net_root(p), "net/netstat", netstat_parse_cb,
+		    &s->counters);
 	st->duration_s = now_monotonic() - t0;
 
 	st = &s->source[SRC_SNMP];
 	t0 = now_monotonic();
-	collect_file(st, net_root(p), "net/snmp", netstat_parse_cb,
-	    &s->counters);
+	if (!collect_out_of_time(p, st))
+		collect_file(st, net_root(p), "net/snmp", netstat_parse_cb,
+		    &s->counters);
 	st->duration_s = now_monotonic() - t0;
 
 	st = &s->source[SRC_SOCKSTAT];
 	t0 = now_monotonic();
-	collect_sockstat(s, net_root(p));
+	if (!collect_out_of_time(p, st))
+		collect_sockstat(s, net_root(p));
 	st->duration_s = now_monotonic() - t0;
+}
+
+struct snapshot *
+snapshot_collect(const struct collect_paths *paths,
+    const struct snapshot *reuse)
+{
+	struct collect_paths budget = *paths, *p = &budget;
+	struct snapshot *s;
+	struct source_status *st;
+	double t0;
+
+	/* One budget for the whole collection, namespaces included. */
+	if (p->deadline <= 0 && p->timeout > 0)
+		p->deadline = now_monotonic() + p->timeout;
+	s = calloc(1, sizeof(*s));
+	if (s == NULL)
+		return NULL;
+	atomic_init(&s->refs, 1);
+	snapshot_no_sampler(s);
+	s->wall = now_wall();
+	for (int i = 0; i < SRC_COUNT; i++)
+		s->source_at[i] = s->wall;
+	selfstat_read(&s->self);
+	read_hostname(s, p->procfs);
+	collect_procfs(s, p);
 
 	s->policy = p->policy;
 	if (reuse != NULL) {
@@ -209,7 +256,9 @@ snapshot_collect(const struct collect_paths *p, const struct snapshot *reuse)
 	} else {
 		st = &s->source[SRC_PERSIST];
 		t0 = now_monotonic();
-		if (p->no_persist) {
+		if (collect_out_of_time(p, st)) {
+			/* nothing read */
+		} else if (p->no_persist) {
 			persist_init(&s->persist);
 			st->state = SOURCE_NOT_APPLICABLE;
 			set_error(st->error, sizeof(st->error), "sysctl.d files "

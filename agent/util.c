@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -28,6 +29,50 @@ path_join(char *out, size_t outlen, const char *root, const char *rel)
 }
 
 int
+open_untrusted(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+
+	return fd < 0 ? -errno : fd;
+}
+
+int
+fd_check_regular(int fd, struct stat *out)
+{
+	struct stat st;
+
+	if (fstat(fd, &st) < 0)
+		return -errno;
+	if (out != NULL)
+		*out = st;
+	if (S_ISDIR(st.st_mode))
+		return -EISDIR;
+	return S_ISREG(st.st_mode) ? 0 : -ENOTREG;
+}
+
+const char *
+file_type_name(unsigned mode)
+{
+	switch (mode & S_IFMT) {
+	case S_IFREG: return "a regular file";
+	case S_IFDIR: return "a directory";
+	case S_IFIFO: return "a FIFO";
+	case S_IFSOCK: return "a socket";
+	case S_IFCHR: return "a character device";
+	case S_IFBLK: return "a block device";
+	case S_IFLNK: return "a symbolic link";
+	default: return "of an unknown file type";
+	}
+}
+
+const char *
+file_strerror(int err)
+{
+	return err == ENOTREG ? "not a regular file (a FIFO, socket or device)" :
+	    strerror(err);
+}
+
+int
 read_file_at(const char *root, const char *rel, size_t max, char **buf,
     size_t *len)
 {
@@ -40,9 +85,13 @@ read_file_at(const char *root, const char *rel, size_t max, char **buf,
 	*len = 0;
 	if (path_join(path, sizeof(path), root, rel) < 0)
 		return -ENAMETOOLONG;
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	fd = open_untrusted(path);
 	if (fd < 0)
-		return -errno;
+		return fd;
+	if ((err = fd_check_regular(fd, NULL)) < 0) {
+		close(fd);
+		return err;
+	}
 	/*
 	 * /proc files report size 0, so grow as we read. Start small: a
 	 * /proc/sys handler allocates and zeroes a kernel buffer as large as
@@ -250,4 +299,70 @@ xasprintf(const char *fmt, ...)
 	n = vasprintf(&p, fmt, ap);
 	va_end(ap);
 	return n < 0 ? NULL : p;
+}
+
+/* Length of the valid UTF-8 sequence at P (N bytes left), 0 if invalid. */
+static size_t
+utf8_len(const unsigned char *p, size_t n)
+{
+	size_t len;
+	uint32_t cp, min;
+
+	if (p[0] < 0x80)
+		return 1;
+	if (p[0] >= 0xc2 && p[0] <= 0xdf) {
+		len = 2; cp = p[0] & 0x1f; min = 0x80;
+	} else if (p[0] >= 0xe0 && p[0] <= 0xef) {
+		len = 3; cp = p[0] & 0x0f; min = 0x800;
+	} else if (p[0] >= 0xf0 && p[0] <= 0xf4) {
+		len = 4; cp = p[0] & 0x07; min = 0x10000;
+	} else {
+		return 0;
+	}
+	if (n < len)
+		return 0;
+	for (size_t i = 1; i < len; i++) {
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+		cp = cp << 6 | (p[i] & 0x3f);
+	}
+	/* Overlong forms, surrogates and code points past U+10FFFF. */
+	if (cp < min || (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
+		return 0;
+	/* C1 controls (U+0080..U+009F) act like ESC on some terminals. */
+	if (cp >= 0x80 && cp <= 0x9f)
+		return 0;
+	return len;
+}
+
+size_t
+text_escape(const char *in, char *out, size_t outlen)
+{
+	const unsigned char *p = (const unsigned char *)in;
+	size_t n = strlen(in), o = 0;
+
+	if (outlen == 0)
+		return 0;
+	for (size_t i = 0; i < n;) {
+		size_t l = utf8_len(p + i, n - i);
+		char esc[8];
+		const char *piece;
+		size_t plen;
+
+		if (l == 1 && p[i] == '\\') {
+			piece = "\\\\"; plen = 2;
+		} else if (l == 0 || p[i] < 0x20 || p[i] == 0x7f) {
+			snprintf(esc, sizeof(esc), "\\x%02x", p[i]);
+			piece = esc; plen = 4; l = 1;
+		} else {
+			piece = in + i; plen = l;
+		}
+		if (o + plen >= outlen)
+			break;		/* never half an escape or a character */
+		memcpy(out + o, piece, plen);
+		o += plen;
+		i += l;
+	}
+	out[o] = '\0';
+	return o;
 }

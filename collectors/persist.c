@@ -453,7 +453,7 @@ apply_file(const char *rootfs, const char *path, struct persist_set *out,
 	if (r == -ENOENT)
 		return;
 	if (r < 0) {
-		note_error(rc, err, errlen, "%s: %s", path, strerror(-r));
+		note_error(rc, err, errlen, "%s: %s", path, file_strerror(-r));
 		return;
 	}
 	if (mode == PARSE_SYSTEMD)

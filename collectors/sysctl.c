@@ -190,7 +190,7 @@ sysctl_collect(const char *procfs, struct sysctl_set *out, char *err,
 		/* Unparseable: version unknown, missing keys absent. */
 		kversion_parse(out->osrelease, &kv);
 	} else {
-		set_error(err, errlen, "kernel.osrelease: %s", strerror(-r));
+		set_error(err, errlen, "kernel.osrelease: %s", file_strerror(-r));
 		rc = -1;
 	}
 
@@ -216,7 +216,7 @@ sysctl_collect(const char *procfs, struct sysctl_set *out, char *err,
 		} else {
 			val->state = KEY_UNAVAILABLE;
 			set_error(val->why, sizeof(val->why), "%s",
-			    strerror(-r));
+			    file_strerror(-r));
 			if (r == -EACCES || r == -EPERM)
 				continue;	/* not permitted: no failure */
 		}

@@ -21,6 +21,9 @@ extern const char *const status_name[4];
 
 #define ADVICE_MAX_FINDINGS 64
 
+/* source_stale: a source's last success older than three 5 s ticks. */
+#define ADVICE_STALE_SECONDS 15.0
+
 struct finding {
 	const char *id;		/* static: "tw_recycle_nat_drops" */
 	enum severity severity;

@@ -1,8 +1,12 @@
 /*
- * The collection scheduler of `serve`: scrapes share one immutable snapshot
- * (coalesced: concurrent scrapes and scrapes within min_interval of the last
- * collection get the same one), and a background tick keeps counter history
- * so rules can use rates over 1 m, 5 m and 1 h.
+ * The collection scheduler of `serve`: one collector thread collects, HTTP
+ * threads never do. Scrapes share one immutable snapshot (coalesced:
+ * concurrent scrapes and scrapes within min_interval of the last
+ * collection get the same one); a scrape that finds it older asks the
+ * collector thread for a new one and waits at most the collection budget
+ * (collect_paths.timeout), then answers from the last snapshot. A tick
+ * every COLLECT_TICK_SECONDS collects every source and keeps counter
+ * history so rules can use rates over 1 m, 5 m and 1 h.
  */
 #ifndef TWAUDIT_COLLECT_H
 #define TWAUDIT_COLLECT_H
@@ -15,7 +19,8 @@
 
 struct collector;
 
-/* PATHS must outlive the collector. NULL on allocation failure. */
+/* PATHS must outlive the collector (PATHS->timeout 0: the default
+ * budget). NULL on allocation failure. */
 struct collector *collector_new(const struct collect_paths *paths,
     double min_interval);
 
@@ -25,10 +30,14 @@ struct live;
  * the live sysctls (call before collector_start; LIVE stays the caller's). */
 void collector_set_live(struct collector *c, struct live *l);
 
-/* Start the background tick thread. 0, or -1 with ERR. */
+/* Start the collector thread. 0, or -1 with ERR. */
 int collector_start(struct collector *c, char *err, size_t errlen);
 
-/* A reference to a current snapshot; release it with snapshot_unref. */
+/*
+ * A reference to the current snapshot (NULL before the first one); waits
+ * for a fresh one at most the collection budget. Release with
+ * snapshot_unref.
+ */
 struct snapshot *collector_get(struct collector *c);
 
 /* Counter history, for charts: call FN for each sample under the lock. */

@@ -46,6 +46,13 @@ struct snapshot {
 	bool have_sampler;
 	struct sampler_stats sampler;
 	struct source_status source[SRC_COUNT];
+	/*
+	 * Wall time each source's data was read (slow sources copied from an
+	 * earlier snapshot keep its time), and the last time each source was
+	 * read successfully by this process (0: never), for staleness.
+	 */
+	double source_at[SRC_COUNT];
+	double last_success[SRC_COUNT];
 	struct selfstat_values self;	/* twaudit's own counters when built */
 	/* Rates per window; in `check --sample` every window holds the sample. */
 	struct rate rate[RATE_NWINDOWS][CTR_COUNT];
@@ -85,7 +92,17 @@ struct collect_paths {
 	const struct netns_spec *netns;	/* --netns, NULL: the host only */
 	const char *netns_rundir;	/* NULL: "/run/netns" */
 	const struct policy *policy;	/* --policy, NULL: none */
+	/*
+	 * --collect.timeout: the budget of one collection across every
+	 * source and namespace (0: none). Sources not reached by the
+	 * deadline (monotonic seconds; 0: snapshot_collect sets it to now +
+	 * timeout) fail with "deadline exceeded".
+	 */
+	double timeout;
+	double deadline;
 };
+
+#define COLLECT_TIMEOUT_DEFAULT 8.0	/* below Prometheus's 10 s scrape timeout */
 
 /*
  * Collect every source into a new snapshot (refs = 1), without rates or
@@ -99,6 +116,16 @@ struct collect_paths {
  */
 struct snapshot *snapshot_collect(const struct collect_paths *p,
     const struct snapshot *reuse);
+
+/*
+ * Fold S's successful sources into LAST (wall times, per source) and copy
+ * LAST into S->last_success. A single collection passes a zeroed array.
+ */
+void snapshot_note_success(struct snapshot *s, double last[SRC_COUNT]);
+
+/* True (and SRC failed with "deadline exceeded") when P's deadline passed. */
+bool collect_out_of_time(const struct collect_paths *p,
+    struct source_status *src);
 
 /* Mark the sampler source as not running (the default of a new snapshot). */
 void snapshot_no_sampler(struct snapshot *s);

@@ -2,6 +2,7 @@
 #ifndef TWAUDIT_UTIL_H
 #define TWAUDIT_UTIL_H
 
+#include <errno.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -10,9 +11,45 @@
 #define READ_FILE_MAX (1024 * 1024)
 
 /*
+ * read_file_at()'s error for a path that is no regular file (a FIFO, a
+ * socket, a device): EBADFD, as systemd's stat_verify_regular() uses.
+ */
+#define ENOTREG EBADFD
+
+/*
+ * Open an untrusted PATH read-only so that the open itself cannot block
+ * (O_NONBLOCK: a FIFO without a writer) nor take a terminal (O_NOCTTY).
+ * The fd, or -errno. Check the type (fd_check_regular) before reading.
+ */
+int open_untrusted(const char *path);
+
+struct stat;
+
+/*
+ * 0 when FD is a regular file (procfs files are: S_IFREG, size 0),
+ * -EISDIR, -ENOTREG or -errno otherwise. Fills *OUT when not NULL.
+ */
+int fd_check_regular(int fd, struct stat *out);
+
+/* "a FIFO", "a directory", ... for an st_mode. */
+const char *file_type_name(unsigned mode);
+
+/* strerror(ERR), saying "not a regular file ..." for ENOTREG. */
+const char *file_strerror(int err);
+
+/*
+ * Copy IN to OUT (size OUTLEN, always terminated) for a terminal: control
+ * characters, DEL, C1 controls and bytes that are not valid UTF-8 become
+ * \xNN, a backslash becomes \\. Truncates at a whole character or escape.
+ * Returns the length written.
+ */
+size_t text_escape(const char *in, char *out, size_t outlen);
+
+/*
  * Read ROOT/REL (REL may start with '/') into a freshly allocated,
  * NUL-terminated buffer of at most MAX bytes. Returns 0, or -errno
- * (-EFBIG when the file is larger than MAX). The caller frees *buf.
+ * (-EFBIG when the file is larger than MAX, -ENOTREG when it is no
+ * regular file). Never blocks on a FIFO. The caller frees *buf.
  */
 int read_file_at(const char *root, const char *rel, size_t max, char **buf,
     size_t *len);

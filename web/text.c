@@ -6,6 +6,21 @@
 
 #include "render.h"
 #include "snapshot.h"
+#include "util.h"
+
+/*
+ * Text from the audited tree (host name, kernel release, errors naming its
+ * paths, namespace labels, evidence) goes to a terminal: escaped, so that
+ * it cannot carry escape sequences (util.h text_escape).
+ */
+static const char *
+esc(const char *in, char *buf, size_t len)
+{
+	text_escape(in, buf, len);
+	return buf;
+}
+
+#define ESC_LEN 1024
 
 static void
 upper(char *dst, const char *src, size_t n)
@@ -60,7 +75,10 @@ print_evidence(FILE *f, json_t *ev)
 		char *t = json_is_string(v) ? strdup(json_string_value(v)) :
 		    json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
 
-		fprintf(f, "    %s: %s\n", key, t ? t : "?");
+		char e1[ESC_LEN], e2[ESC_LEN];
+
+		fprintf(f, "    %s: %s\n", esc(key, e1, sizeof(e1)),
+		    t ? esc(t, e2, sizeof(e2)) : "?");
 		free(t);
 	}
 }
@@ -76,8 +94,11 @@ print_list(FILE *f, json_t *rem, const char *key, const char *label,
 		return;
 	fprintf(f, "  %s:\n", label);
 	json_array_foreach(a, i, v) {
+		char e[ESC_LEN];
+
 		if (json_is_string(v))
-			fprintf(f, "    %s%s\n", bullet, json_string_value(v));
+			fprintf(f, "    %s%s\n", bullet,
+			    esc(json_string_value(v), e, sizeof(e)));
 	}
 }
 
@@ -85,7 +106,7 @@ print_list(FILE *f, json_t *rem, const char *key, const char *label,
 static void
 render_text_netns(FILE *f, const struct snapshot *s)
 {
-	char st[16], sev[16];
+	char st[16], sev[16], e[ESC_LEN];
 
 	if (!s->netns_mode)
 		return;
@@ -96,11 +117,12 @@ render_text_netns(FILE *f, const struct snapshot *s)
 		const struct snapshot *n = s->ns[i];
 
 		upper(st, status_name[n->status], sizeof(st));
-		fprintf(f, "\nnetns %s: %s - %zu finding%s\n", n->netns, st,
+		fprintf(f, "\nnetns %s: %s - %zu finding%s\n",
+		    esc(n->netns, e, sizeof(e)), st,
 		    n->findings.n, n->findings.n == 1 ? "" : "s");
 		if (n->netns_unaudited)
 			fprintf(f, "  not audited: %s\n",
-			    n->source[SRC_SYSCTL].error);
+			    esc(n->source[SRC_SYSCTL].error, e, sizeof(e)));
 		for (size_t k = 0; k < n->findings.n; k++) {
 			const struct finding *fd = &n->findings.f[k];
 
@@ -115,7 +137,7 @@ render_text_netns(FILE *f, const struct snapshot *s)
 char *
 render_text(const struct snapshot *s, size_t *len)
 {
-	char *buf = NULL, st[16], sev[16];
+	char *buf = NULL, st[16], sev[16], host[ESC_LEN], kernel[ESC_LEN];
 	FILE *f = open_memstream(&buf, len);
 	int count[SEV_COUNT] = { 0 };
 
@@ -127,8 +149,9 @@ render_text(const struct snapshot *s, size_t *len)
 	fprintf(f, "TWAUDIT %s - %zu finding%s (%d critical, %d warning, "
 	    "%d unknown, %d info) host=%s kernel=%s\n", st, s->findings.n,
 	    s->findings.n == 1 ? "" : "s", count[SEV_CRITICAL],
-	    count[SEV_WARNING], count[SEV_UNKNOWN], count[SEV_INFO], s->host,
-	    s->sysctl.osrelease[0] ? s->sysctl.osrelease : "unknown");
+	    count[SEV_WARNING], count[SEV_UNKNOWN], count[SEV_INFO],
+	    esc(s->host, host, sizeof(host)), s->sysctl.osrelease[0] ?
+	    esc(s->sysctl.osrelease, kernel, sizeof(kernel)) : "unknown");
 	for (size_t i = 0; i < s->findings.n; i++) {
 		const struct finding *fd = &s->findings.f[i];
 
@@ -149,7 +172,8 @@ render_text(const struct snapshot *s, size_t *len)
 	fputc('\n', f);
 	for (int i = 0; i < SRC_COUNT; i++)
 		if (s->source[i].error[0])
-			fprintf(f, "  %s: %s\n", source_name[i], s->source[i].error);
+			fprintf(f, "  %s: %s\n", source_name[i],
+			    esc(s->source[i].error, host, sizeof(host)));
 	render_text_netns(f, s);
 	if (fclose(f) != 0) {
 		free(buf);
