@@ -35,6 +35,12 @@ int http_start(struct http_server *h, struct collector *c,
  */
 int http_reload(struct http_server *h, struct webconfig *wc, char *err,
     size_t errlen);
+/*
+ * How long a kept-alive connection may wait for its next request, in
+ * seconds (--web.idle-timeout; default HTTP_IDLE_TIMEOUT_SECONDS). A
+ * request under way has HTTP_TIMEOUT_SECONDS. Before http_start().
+ */
+void http_set_idle_timeout(struct http_server *h, unsigned seconds);
 /* The web config in use, referenced (webconfig_unref() it). */
 struct webconfig *http_config(struct http_server *h);
 /* Stop the daemons, close the sockets, free H (NULL is fine). */

@@ -12,10 +12,18 @@ void log_set_level(enum log_level lvl);
 
 /*
  * MSG is quoted; FMT (may be NULL) appends raw "key=value ..." pairs,
- * whose values the caller quotes with log_quote() when needed.
+ * whose values the caller quotes with log_quote() when needed. Lines are
+ * rate-limited per level and MSG: 20 at once, then one every 3 s; the
+ * rest are counted (twaudit_log_lines_suppressed_total) and reported by a
+ * "log lines suppressed" line with of=MSG and suppressed=N.
  */
 void log_msg(enum log_level lvl, const char *msg, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+/* log_msg() rate-limited by KEY instead of MSG (e.g. a library's format). */
+void log_keyed(enum log_level lvl, const char *key, const char *msg,
+    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+/* Report now what the rate limit holds back (at exit). */
+void log_flush_suppressed(void);
 
 #define log_debug(m, ...) log_msg(LOG_DEBUG, m, __VA_ARGS__)
 #define log_info(m, ...) log_msg(LOG_INFO, m, __VA_ARGS__)

@@ -16,6 +16,21 @@
 #define HTTP_MAX_PER_CLIENT 32		/* connections from one address */
 #define HTTP_TIMEOUT_SECONDS 10		/* idle or slow connection */
 /*
+ * Between the requests of a kept-alive connection (default of
+ * --web.idle-timeout): above Prometheus's usual 15-60 s scrape interval,
+ * so that the scraper, not twaudit, closes the connection (the TIME-WAIT
+ * stays on the scraper's side). A request begun gets HTTP_TIMEOUT_SECONDS.
+ */
+#define HTTP_IDLE_TIMEOUT_SECONDS 120
+/*
+ * libmicrohttpd's own limits, a backstop above ours: twaudit's accept
+ * policy (connlimit.h) refuses at HTTP_MAX_CONNECTIONS and
+ * HTTP_MAX_PER_CLIENT and counts the refusal, while a refusal by
+ * libmicrohttpd 0.9.75 would write a log line per connection.
+ */
+#define HTTP_MHD_MAX_CONNECTIONS (HTTP_MAX_CONNECTIONS + 512)
+#define HTTP_MHD_MAX_PER_CLIENT (2 * HTTP_MAX_PER_CLIENT)
+/*
  * Request line + headers + response headers, per connection. Scrapers
  * send a few hundred bytes (Prometheus ~300, with basic auth ~400);
  * larger requests get 414 (URL) or 431 (headers).

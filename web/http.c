@@ -18,11 +18,13 @@
 
 #include "auth.h"
 #include "collect.h"
+#include "connlimit.h"
 #include "twlimits.h"
 #include "log.h"
 #include "negotiate.h"
 #include "page.h"
 #include "render.h"
+#include "selfstat.h"
 #include "util.h"
 #include "webconfig.h"
 
@@ -41,6 +43,8 @@ struct http_server {
 	struct collector *collector;
 	pthread_mutex_t lock;		/* guards wc */
 	struct webconfig *wc;		/* TLS, basic auth, extra headers */
+	struct connlimit *conns;	/* open connections, all daemons */
+	unsigned idle_timeout;		/* s, between kept-alive requests */
 };
 
 /* The current web config, referenced (SIGHUP may swap it meanwhile). */
@@ -363,6 +367,28 @@ route(struct MHD_Connection *conn, struct http_server *h,
 	return send_text(conn, wc, MHD_HTTP_NOT_FOUND, "not found\n");
 }
 
+/* A request that may carry a body (which twaudit never reads). */
+static bool
+has_body(struct MHD_Connection *conn)
+{
+	const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+	    MHD_HTTP_HEADER_CONTENT_LENGTH);
+
+	return (cl != NULL && strcmp(cl, "0") != 0) ||
+	    MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+	    MHD_HTTP_HEADER_TRANSFER_ENCODING) != NULL;
+}
+
+/* *con_cls of a request whose headers the first call has seen. */
+static int request_seen;
+
+/*
+ * libmicrohttpd calls this once when the headers are in and again when
+ * the (empty) body is: a response queued on the first call makes it
+ * answer "Connection: close", so a bodiless GET or HEAD is answered on
+ * the second. Anything else is answered at once, without reading its
+ * body, and its connection closes.
+ */
 static enum MHD_Result
 handle(void *cls, struct MHD_Connection *conn, const char *url,
     const char *method, const char *version, const char *upload_data,
@@ -374,18 +400,119 @@ handle(void *cls, struct MHD_Connection *conn, const char *url,
 
 	(void)version;
 	(void)upload_data;
-	(void)con_cls;
 	/* Bodies are never used: drop them instead of buffering. */
 	*upload_data_size = 0;
+	if (*con_cls == NULL && (strcmp(method, MHD_HTTP_METHOD_GET) == 0 ||
+	    strcmp(method, MHD_HTTP_METHOD_HEAD) == 0) && !has_body(conn)) {
+		*con_cls = &request_seen;
+		return MHD_YES;
+	}
 	wc = current_wc(h);
 	ret = route(conn, h, wc, url, method);
 	webconfig_unref(wc);
 	return ret;
 }
 
+/*
+ * Timeouts per connection state. A request line just read: the short
+ * HTTP_TIMEOUT_SECONDS until the response has gone out. A request
+ * answered in full: the idle timeout until the next request line, so a
+ * scraper's kept-alive connection outlives its scrape interval and the
+ * scraper closes it (and keeps the TIME-WAIT).
+ */
+static void *
+request_started(void *cls, const char *uri, struct MHD_Connection *conn)
+{
+	(void)cls;
+	(void)uri;
+	MHD_set_connection_option(conn, MHD_CONNECTION_OPTION_TIMEOUT,
+	    (unsigned)HTTP_TIMEOUT_SECONDS);
+	return NULL;
+}
+
+static void
+request_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+    enum MHD_RequestTerminationCode toe)
+{
+	struct http_server *h = cls;
+
+	*con_cls = NULL;
+	if (toe == MHD_REQUEST_TERMINATED_COMPLETED_OK)
+		MHD_set_connection_option(conn, MHD_CONNECTION_OPTION_TIMEOUT,
+		    h->idle_timeout);
+}
+
+static const char *
+addr_text(const struct sockaddr *sa, char *buf, size_t len)
+{
+	const void *a = NULL;
+
+	if (sa != NULL && sa->sa_family == AF_INET)
+		a = &((const struct sockaddr_in *)sa)->sin_addr;
+	else if (sa != NULL && sa->sa_family == AF_INET6)
+		a = &((const struct sockaddr_in6 *)sa)->sin6_addr;
+	if (a == NULL || inet_ntop(sa->sa_family, a, buf, (socklen_t)len) ==
+	    NULL)
+		snprintf(buf, len, "?");
+	return buf;
+}
+
+/*
+ * Accept policy: twaudit's limits (twlimits.h), below libmicrohttpd's,
+ * so a refusal is counted here and libmicrohttpd never logs one. The log
+ * line goes through the rate limit (log.h).
+ */
+static enum MHD_Result
+accept_policy(void *cls, const struct sockaddr *sa, socklen_t len)
+{
+	struct http_server *h = cls;
+	char a[INET6_ADDRSTRLEN];
+
+	switch (connlimit_check(h->conns, sa, len)) {
+	case CONNLIMIT_OK:
+		return MHD_YES;
+	case CONNLIMIT_TOTAL:
+		selfstat_add(SELF_HTTP_REFUSED_LIMIT, 1);
+		log_warn("HTTP connection refused", "reason=limit limit=%d "
+		    "address=%s", HTTP_MAX_CONNECTIONS,
+		    addr_text(sa, a, sizeof(a)));
+		return MHD_NO;
+	case CONNLIMIT_PER_ADDRESS:
+		selfstat_add(SELF_HTTP_REFUSED_PER_ADDRESS, 1);
+		log_warn("HTTP connection refused", "reason=per_address "
+		    "limit=%d address=%s", HTTP_MAX_PER_CLIENT,
+		    addr_text(sa, a, sizeof(a)));
+		return MHD_NO;
+	}
+	return MHD_NO;
+}
+
+/* Count connections in and out (the accept policy reads the counts). */
+static void
+connection_notify(void *cls, struct MHD_Connection *conn,
+    void **socket_context, enum MHD_ConnectionNotificationCode toe)
+{
+	struct http_server *h = cls;
+	const union MHD_ConnectionInfo *ci;
+	const struct sockaddr *sa;
+
+	if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
+		ci = MHD_get_connection_info(conn,
+		    MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+		sa = ci != NULL ? ci->client_addr : NULL;
+		*socket_context = connlimit_open(h->conns, sa, sa == NULL ? 0 :
+		    sa->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6) :
+		    sizeof(struct sockaddr_in));
+	} else if (toe == MHD_CONNECTION_NOTIFY_CLOSED) {
+		connlimit_close(h->conns, *socket_context);
+		*socket_context = NULL;
+	}
+}
+
 static void mhd_logger(void *cls, const char *fmt, va_list ap)
     __attribute__((format(printf, 2, 0)));
 
+/* libmicrohttpd's messages, rate-limited per format string. */
 static void
 mhd_logger(void *cls, const char *fmt, va_list ap)
 {
@@ -397,7 +524,8 @@ mhd_logger(void *cls, const char *fmt, va_list ap)
 	n = strlen(msg);
 	while (n > 0 && msg[n - 1] == '\n')
 		msg[--n] = '\0';
-	log_warn("http", "error=%s", log_quote(msg, (char[600]){ 0 }, 600));
+	log_keyed(LOG_WARN, fmt, "http", "error=%s",
+	    log_quote(msg, (char[600]){ 0 }, 600));
 }
 
 int
@@ -450,14 +578,18 @@ start_daemon(struct http_server *h, const struct webconfig *wc,
 {
 	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
 	    MHD_USE_ERROR_LOG | MHD_USE_ITC | family_flags;
-	struct MHD_OptionItem o[16];
+	struct MHD_OptionItem o[20];
 	size_t n = 0;
 
 #define OPT(opt, val, ptr) \
 	o[n++] = (struct MHD_OptionItem){ (opt), (intptr_t)(val), (void *)(ptr) }
 	OPT(MHD_OPTION_EXTERNAL_LOGGER, mhd_logger, NULL);
-	OPT(MHD_OPTION_CONNECTION_LIMIT, HTTP_MAX_CONNECTIONS, NULL);
-	OPT(MHD_OPTION_PER_IP_CONNECTION_LIMIT, HTTP_MAX_PER_CLIENT, NULL);
+	/* The backstop; accept_policy() applies twaudit's lower limits. */
+	OPT(MHD_OPTION_CONNECTION_LIMIT, HTTP_MHD_MAX_CONNECTIONS, NULL);
+	OPT(MHD_OPTION_PER_IP_CONNECTION_LIMIT, HTTP_MHD_MAX_PER_CLIENT, NULL);
+	OPT(MHD_OPTION_NOTIFY_CONNECTION, connection_notify, h);
+	OPT(MHD_OPTION_URI_LOG_CALLBACK, request_started, h);
+	OPT(MHD_OPTION_NOTIFY_COMPLETED, request_completed, h);
 	OPT(MHD_OPTION_CONNECTION_TIMEOUT, HTTP_TIMEOUT_SECONDS, NULL);
 	OPT(MHD_OPTION_CONNECTION_MEMORY_LIMIT, HTTP_CONNECTION_MEMORY, NULL);
 	OPT(MHD_OPTION_THREAD_POOL_SIZE, HTTP_THREADS, NULL);
@@ -472,7 +604,7 @@ start_daemon(struct http_server *h, const struct webconfig *wc,
 	}
 	OPT(MHD_OPTION_END, 0, NULL);
 #undef OPT
-	return MHD_start_daemon(flags, 0, NULL, NULL, handle, h,
+	return MHD_start_daemon(flags, 0, accept_policy, h, handle, h,
 	    MHD_OPTION_ARRAY, o, MHD_OPTION_END);
 }
 
@@ -590,6 +722,13 @@ http_listen(const char *const *addrs, size_t n, char *err, size_t errlen)
 	pthread_mutex_init(&h->lock, NULL);
 	for (size_t i = 0; i < HTTP_MAX_LISTEN; i++)
 		h->fd[i] = -1;
+	h->idle_timeout = HTTP_IDLE_TIMEOUT_SECONDS;
+	if ((h->conns = connlimit_new(HTTP_MAX_CONNECTIONS,
+	    HTTP_MAX_PER_CLIENT)) == NULL) {
+		set_error(err, errlen, "out of memory");
+		http_stop(h);
+		return NULL;
+	}
 	for (size_t i = 0; i < n; i++) {
 		if (listen_one(h, i, addrs[i], err, errlen) < 0) {
 			http_stop(h);
@@ -706,6 +845,13 @@ http_stop(struct http_server *h)
 			close(h->fd[i]);
 	}
 	webconfig_unref(h->wc);
+	connlimit_free(h->conns);
 	pthread_mutex_destroy(&h->lock);
 	free(h);
+}
+
+void
+http_set_idle_timeout(struct http_server *h, unsigned seconds)
+{
+	h->idle_timeout = seconds > 0 ? seconds : HTTP_IDLE_TIMEOUT_SECONDS;
 }

@@ -13,6 +13,13 @@
   http_attack.py scrape PORT N PERIOD    N scrapes of /metrics from 127.0.0.1,
                                          PERIOD s apart; prints "ok=X fail=Y
                                          max_ms=... p50_ms=... p99_ms=..."
+  http_attack.py flood PORT SRC HOLD SECONDS MAX
+                                         HOLD idle connections from SRC, then
+                                         connect from SRC in a loop for SECONDS
+                                         (at most MAX times), each waiting for
+                                         the server to close (refused) or 1 s
+                                         (accepted); prints "held=H attempts=A
+                                         refused=R accepted=X"
 """
 import os, resource, select, socket, sys, time
 
@@ -178,6 +185,40 @@ def scrape(port, n, period):
     print("ok=%d fail=%d max_ms=%.1f p50_ms=%.1f p90_ms=%.1f p99_ms=%.1f" %
           (len(lat), fails, lat[-1] if lat else -1, q(0.5), q(0.9), q(0.99)))
 
+def flood(port, src, nhold, seconds, nmax):
+    held = []
+    for _ in range(nhold):
+        held.append(connect(port, src))
+    time.sleep(0.5)         # let serve accept them all
+    attempts = refused = accepted = 0
+    t_end = time.monotonic() + seconds
+    while time.monotonic() < t_end and attempts < nmax:
+        attempts += 1
+        try:
+            s = connect(port, src, timeout=1.0)
+        except OSError:
+            refused += 1     # the accept queue was full: not reaching serve
+            continue
+        try:
+            refused += s.recv(1) == b""
+        except socket.timeout:
+            accepted += 1
+        except OSError:
+            refused += 1
+        s.close()
+    # Still held? (an idle connection lives HTTP_TIMEOUT_SECONDS)
+    alive = 0
+    for s in held:
+        s.setblocking(False)
+        try:
+            alive += s.recv(1) != b""
+        except BlockingIOError:
+            alive += 1
+        except OSError:
+            pass
+        s.close()
+    print("held=%d attempts=%d refused=%d accepted=%d" % (alive, attempts, refused, accepted))
+
 if __name__ == "__main__":
     cmd = sys.argv[1]
     if cmd == "probe":
@@ -187,3 +228,6 @@ if __name__ == "__main__":
              sys.argv[6], float(sys.argv[7]))
     elif cmd == "scrape":
         scrape(int(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4]))
+    elif cmd == "flood":
+        flood(int(sys.argv[2]), sys.argv[3], int(sys.argv[4]), float(sys.argv[5]),
+              int(sys.argv[6]))
