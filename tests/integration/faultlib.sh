@@ -1,0 +1,76 @@
+# Helpers for fault_injection.sh, hostile_clients.sh and soak.sh (sourced
+# after lib.sh).
+
+HOSTILE="$(dirname "${BASH_SOURCE[0]}")/hostile.py"
+
+# proc_count PID fd|task: open descriptors or threads of PID.
+proc_count() { ls "/proc/$1/$2" 2>/dev/null | wc -l; }
+# proc_rss_kib PID
+proc_rss_kib() { sed -n 's/^VmRSS:[[:space:]]*\([0-9]*\).*/\1/p' "/proc/$1/status"; }
+
+# metric URL NAME_WITH_LABELS [CURL_OPTS...]: the value of one series, or
+# empty when absent.
+metric() {
+	local url=$1 name=$2; shift 2
+	curl -fsS -m 5 "$@" "$url" 2>/dev/null | awk -v n="$name" '$1 == n { print $2; exit }'
+}
+
+# scrape_ms URL [CURL_OPTS...]: "CODE MS" of one GET (a new connection),
+# 10 s at most.
+scrape_ms() {
+	local url=$1; shift
+	curl -s -m 10 -o /dev/null -w '%{http_code} %{time_total}\n' "$@" "$url" 2>/dev/null |
+		awk '{ printf "%s %d\n", $1, $2 * 1000 }'
+}
+# answers_within MS URL [CURL_OPTS...]: 200 in under MS milliseconds (x SLOW).
+answers_within() {
+	local lim=$(( $1 * SLOW )) r; shift
+	r=$(scrape_ms "$@")
+	[ "${r%% *}" = 200 ] && [ "${r##* }" -lt "$lim" ] && return 0
+	echo "# $*: status and ms: ${r:-none}" >&2
+	return 1
+}
+
+# field KEY LINE: the value of KEY=... in a "k=v k=v" line.
+field() { sed -n "s/.*\\b$1=\\([^ ]*\\).*/\\1/p" <<<"$2"; }
+
+# bcrypt_hash PASSWORD COST
+bcrypt_hash() {
+	$PY -W ignore -c 'import crypt,sys; print(crypt.crypt(sys.argv[1], crypt.mksalt(crypt.METHOD_BLOWFISH, rounds=1<<int(sys.argv[2]))))' "$1" "$2"
+}
+
+# make_pki DIR: a CA and a server certificate for 127.0.0.1 (ca.crt,
+# server.crt, server.key).
+make_pki() {
+	local d=$1; mkdir -p "$d"
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \
+		-subj "/CN=twaudit test CA" -keyout "$d/ca.key" -out "$d/ca.crt" >/dev/null 2>&1 &&
+	openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+		-subj "/CN=localhost" -keyout "$d/server.key" -out "$d/server.csr" >/dev/null 2>&1 &&
+	printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n' >"$d/server.ext" &&
+	openssl x509 -req -in "$d/server.csr" -CA "$d/ca.crt" -CAkey "$d/ca.key" \
+		-CAcreateserial -days 2 -extfile "$d/server.ext" -out "$d/server.crt" >/dev/null 2>&1
+}
+
+# veth_pair NS_A IF_A ADDR_A NS_B IF_B ADDR_B: a veth pair between two
+# namespaces, addressed (/24) and up.
+veth_pair() {
+	ip -n "$1" link add "$2" type veth peer name "$5" netns "$4" &&
+	ip -n "$1" addr add "$3/24" dev "$2" &&
+	ip -n "$4" addr add "$6/24" dev "$5" &&
+	ip -n "$1" link set "$2" up &&
+	ip -n "$4" link set "$5" up
+}
+
+# new_netns NAME: an empty namespace with lo up, deleted by lib.sh's cleanup.
+new_netns() {
+	ip netns add "$1" || return 1
+	NETNS+=("$1")
+	ip -n "$1" link set lo up
+}
+
+# num_gt A B: A is a number greater than B (A empty: false).
+num_gt() { [ -n "$1" ] && awk -v a="$1" -v b="$2" 'BEGIN { exit !(a + 0 > b + 0) }'; }
+
+# log_lines FILE
+log_lines() { wc -l <"$1" 2>/dev/null || echo 0; }
