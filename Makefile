@@ -68,6 +68,16 @@ fuzz: test-deps
 test-fuzz: test-deps
 	bash fuzz/regress.sh
 
+# Soak: serve with the sampler under recurring faults and hostile clients
+# for SOAK_SECONDS on the normal build (tests/integration/soak.sh; `make
+# test` runs its 1-minute form). Root: namespaces and a veth.
+SOAK_SECONDS ?= 600
+.PHONY: soak
+soak: test-deps build
+	SOAK_SECONDS=$(SOAK_SECONDS) TWAUDIT=$(BUILD)/twaudit FIXTURES=tests/fixtures \
+	    SCHEMAS=docs/schema BUILD=$(BUILD) SRC=$(CURDIR) \
+	    bash tests/integration/soak.sh
+
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD)
 
