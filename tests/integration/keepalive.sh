@@ -139,8 +139,9 @@ fi
 $PY - "$port" >"$TMP/idle" <<'PYEOF' &
 import http.client, sys, time
 c = http.client.HTTPConnection("127.0.0.1", int(sys.argv[1]), timeout=5)
+c.connect()
+sock = c.sock       # http.client drops it when serve says "close"
 c.request("GET", "/healthz"); r = c.getresponse(); r.read()
-sock = c.sock
 time.sleep(12)
 try:
     c.request("GET", "/metrics"); r = c.getresponse(); r.read()
