@@ -42,6 +42,7 @@
 #include <seccomp.h>
 #include <signal.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
@@ -348,6 +349,40 @@ sandbox_enter_role(enum sandbox_role r)
 	}
 	role_state = 1;
 	return 1;
+}
+
+static void
+print_names(FILE *f, const int *sys, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		char *name = seccomp_syscall_resolve_num_arch(SCMP_ARCH_NATIVE,
+		    sys[i]);
+
+		if (name != NULL)
+			fprintf(f, "%s\n", name);
+		free(name);
+	}
+}
+
+void
+sandbox_print_list(FILE *f, const struct sandbox_config *c, int role)
+{
+	if (role == SANDBOX_ROLE_CAPTURE || role == SANDBOX_ROLE_MODEL) {
+		print_names(f, role_common, N(role_common));
+		if (role == SANDBOX_ROLE_CAPTURE) {
+			print_names(f, role_capture, N(role_capture));
+			fputs("openat\nsocket\n", f);	/* conditional */
+		}
+		return;
+	}
+	print_names(f, allow_always, N(allow_always));
+	if (c->sampler)
+		print_names(f, allow_sampler, N(allow_sampler));
+	if (c->netns)
+		print_names(f, allow_netns, N(allow_netns));
+	/* add_conditional(); clone3 answers ENOSYS, it never runs. */
+	fputs("openat\nopen\nsocket\nclone\nclone3\nprctl\n", f);
+	fputs(c->sampler ? "seccomp\n" : "ioctl\n", f);
 }
 
 /*

@@ -844,6 +844,8 @@ capture_main(void *arg)
 	unsigned idx[SAMPLER_MAX_INTERFACES];
 	double last_stats = 0;
 
+	/* Named, so ps, /proc and seccomp_profile.sh can tell the roles. */
+	pthread_setname_np(pthread_self(), "tw-capture");
 	while (!atomic_load(&s->stop)) {
 		double now = now_monotonic();
 		unsigned n = 0;
@@ -1475,6 +1477,7 @@ model_main(void *arg)
 	 */
 	unsigned gen = 0, kgen = 0;
 
+	pthread_setname_np(pthread_self(), "tw-model");
 	while (!atomic_load(&s->stop)) {
 		unsigned n;
 		double now;

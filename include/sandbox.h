@@ -13,6 +13,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 
 struct sandbox_config {
 	bool sampler;		/* live capture: AF_PACKET sockets, ring mmap,
@@ -54,5 +55,11 @@ int sandbox_enter_role(enum sandbox_role r);
 /* How many rules role R's list has, and its name ("capture", "model"). */
 size_t sandbox_role_count(enum sandbox_role r);
 const char *sandbox_role_name(enum sandbox_role r);
+
+/*
+ * The syscall names list ROLE allows, one a line, argument checks left
+ * out (ROLE -1: the base list for C). For seccomp_profile.sh.
+ */
+void sandbox_print_list(FILE *f, const struct sandbox_config *c, int role);
 
 #endif

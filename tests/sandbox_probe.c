@@ -3,7 +3,12 @@
  * the call named by argv[1]; security.sh asserts the process dies of
  * SIGSYS for every forbidden call and exits 0 for the allowed ones.
  *   sandbox_probe [--sampler] CALL
- * CALL: allowed: getpid, read-proc, netlink, thread
+ *   sandbox_probe --role capture|model CALL   (base with the sampler, then
+ *                                              the role's filter on top)
+ *   sandbox_probe --list base|capture|model   (names the list allows, for
+ *                                              seccomp_profile.sh; the base
+ *                                              with the sampler and --netns)
+ * CALL: allowed: getpid, read-proc, netlink, thread, packet
  *       forbidden: execve, ptrace, mount, fork, socket-inet, open-write,
  *                  connect, kill (without --sampler: connect is allowed
  *                  only with it), setuid, unshare
@@ -36,20 +41,39 @@ main(int argc, char **argv)
 	const char *call;
 	char err[256], buf[64];
 	pthread_t t;
-	int fd;
+	int fd, role = -1;
 
+	if (argc == 3 && strcmp(argv[1], "--list") == 0) {
+		c.sampler = c.netns = true;
+		role = strcmp(argv[2], "capture") == 0 ? SANDBOX_ROLE_CAPTURE :
+		    strcmp(argv[2], "model") == 0 ? SANDBOX_ROLE_MODEL : -1;
+		sandbox_print_list(stdout, &c, role);
+		return 0;
+	}
+	if (argc > 3 && strcmp(argv[1], "--role") == 0) {
+		c.sampler = true;
+		role = strcmp(argv[2], "capture") == 0 ? SANDBOX_ROLE_CAPTURE :
+		    SANDBOX_ROLE_MODEL;
+		argv += 2;
+		argc -= 2;
+	}
 	if (argc > 2 && strcmp(argv[1], "--sampler") == 0) {
 		c.sampler = true;
 		argv++;
 		argc--;
 	}
 	if (argc != 2) {
-		fprintf(stderr, "usage: sandbox_probe [--sampler] CALL\n");
+		fprintf(stderr, "usage: sandbox_probe [--sampler | --role R] "
+		    "CALL\n");
 		return 2;
 	}
 	call = argv[1];
 	if (sandbox_apply(&c, err, sizeof(err)) < 0) {
 		fprintf(stderr, "sandbox_probe: %s\n", err);
+		return 2;
+	}
+	if (role >= 0 && sandbox_enter_role((enum sandbox_role)role) != 1) {
+		fprintf(stderr, "sandbox_probe: role filter not on\n");
 		return 2;
 	}
 	if (strcmp(call, "getpid") == 0) {
@@ -59,6 +83,10 @@ main(int argc, char **argv)
 		return fd >= 0 && read(fd, buf, sizeof(buf)) > 0 ? 0 : 1;
 	} else if (strcmp(call, "netlink") == 0) {
 		return socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, 4) >= 0 ? 0 : 1;
+	} else if (strcmp(call, "packet") == 0) {
+		/* Needs CAP_NET_RAW: EPERM is fine, the filter let it through. */
+		return socket(AF_PACKET, SOCK_RAW, 0) >= 0 || errno == EPERM ?
+		    0 : 1;
 	} else if (strcmp(call, "thread") == 0) {
 		return pthread_create(&t, NULL, thread_main, NULL) == 0 &&
 		    pthread_join(t, NULL) == 0 ? 0 : 1;
