@@ -430,6 +430,11 @@ request_started(void *cls, const char *uri, struct MHD_Connection *conn)
 	return NULL;
 }
 
+/*
+ * Past half the connection limit, idle connections keep the short timeout:
+ * clients that answer one request each and then sit idle cannot hold the
+ * table for the idle timeout.
+ */
 static void
 request_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     enum MHD_RequestTerminationCode toe)
@@ -437,7 +442,8 @@ request_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	struct http_server *h = cls;
 
 	*con_cls = NULL;
-	if (toe == MHD_REQUEST_TERMINATED_COMPLETED_OK)
+	if (toe == MHD_REQUEST_TERMINATED_COMPLETED_OK &&
+	    connlimit_total(h->conns) <= HTTP_MAX_CONNECTIONS / 2)
 		MHD_set_connection_option(conn, MHD_CONNECTION_OPTION_TIMEOUT,
 		    h->idle_timeout);
 }

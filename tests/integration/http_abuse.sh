@@ -128,4 +128,15 @@ fi
 sleep $((TMO + 1))
 check "serve still answers after every attack" curl -fsS -o /dev/null "http://127.0.0.1:$port/metrics"
 check "serve alive" kill -0 "$SERVE_PID"
+# Refusals are counted by reason; the log stays small through all of it
+# (refusals and libmicrohttpd's messages are rate-limited).
+curl -fsS "http://127.0.0.1:$port/metrics" >"$TMP/m"
+refused() { awk -v m="twaudit_http_connections_refused_total{reason=\"$1\"}" '$1 == m { print $2 }' "$TMP/m"; }
+check "per-address refusals counted ($(refused per_address), at least $((40 - PERIP)))" \
+	test "$(refused per_address)" -ge $((40 - PERIP))
+if [ "${HTTP_ABUSE_GLOBAL:-1}" = 1 ] && [ "$(ulimit -n)" -ge $((MAXC + 1200)) ]; then
+	check "global-limit refusals counted ($(refused limit))" test "$(refused limit)" -gt 0
+fi
+lines=$(wc -l <"$TMP/serve-$port.log")
+check "log: $lines lines for the whole attack series (budget 200)" test "$lines" -le 200
 finish
