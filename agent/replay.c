@@ -1,29 +1,14 @@
 /*
  * `twaudit replay FILE`: run a pcap/pcapng capture taken at a server
  * through the peer-table model (include/model.h) for the selected kernel
- * profile and settings, and through the what-if models (every profile x
- * {settings as given, tcp_tw_recycle=1, tcp_tw_recycle=0, timestamps off
- * after the first minute}), all in one pass over the file.
- *
- * Which side is the server. With --server the list is fixed. Without it,
- * a server is any address that answers a SYN with a SYN-ACK, learned in
- * the same single pass (so stdin works too): every SYN-ACK read marks its
- * source as a server at once, and events whose direction is not known yet
- * wait in a bounded FIFO (REPLAY_PENDING_MAX events, REPLAY_HORIZON_US of
- * capture time) until a SYN-ACK from one of their addresses shows up.
- * Events are always fed to the models in capture order. An event still
- * undecided when it leaves the FIFO is counted in skipped.no_server. The
- * server's first SYN-ACK comes microseconds after the first SYN it
- * accepts, so in practice nothing to a real server is lost; a server that
- * answers nothing for the first 3 s of the capture loses those SYNs (use
- * --server then). docs/model.md, "Replay", has the details.
+ * profile and settings, and through the what-if models, all in one pass
+ * over the file (the engine: replay_engine.h, which also says how the
+ * server side is found). This file holds the command: its flags, the
+ * wiring of capture and engine, and the text and JSON output.
  */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <inttypes.h>
-#include <pthread.h>
-#include <sched.h>
-#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,35 +22,13 @@
 #include "commands.h"
 #include "model.h"
 #include "pcap_source.h"
+#include "replay_engine.h"
 #include "util.h"
 
-/* Events waiting for their server to be known, and for how long. */
-#define REPLAY_PENDING_MAX	65536
-#define REPLAY_HORIZON_US	3000000ull
-/* Learned server addresses and (address, port) endpoints. */
-#define REPLAY_MAX_SERVERS	4096
-#define REPLAY_SERVER_SLOTS	8192	/* power of two, > 2 x the cap */
-#define REPLAY_MAX_EXPLICIT	CLI_MAX_LIST
-#define REPLAY_BATCH		4096	/* events per hand-over to the models */
-#define REPLAY_MAX_THREADS	64
 /* Top sources printed when --top is not given. */
 #define REPLAY_TOP_DEFAULT	10
 #define REPLAY_TOP_MAX		10000
-/* Caps of each what-if model, relative to the selected model's. */
-#define WHATIF_CONN_DIVISOR	8
-#define WHATIF_PEER_DIVISOR	4
-#define WHATIF_MIN_CONNS	1024
-#define WHATIF_SOURCES		16
-/* "Timestamps off now": tcp_timestamps=0 this long after the first event. */
-#define TSOFF_AT_US		(60ull * 1000000ull)
 #define DEFAULT_KERNEL		"6.18"
-
-enum variant { V_AS_GIVEN, V_RECYCLE_ON, V_RECYCLE_OFF, V_TS_OFF_NOW,
-	V_COUNT };
-
-static const char *const variant_name[V_COUNT] = {
-	"as_given", "tw_recycle=1", "tw_recycle=0", "timestamps_off_now"
-};
 
 static const char replay_desc[] =
     "Replay a pcap/pcapng capture taken at a server (FILE, or - for stdin)\n"
@@ -75,567 +38,6 @@ static const char replay_desc[] =
     "profile and setting would do with the same traffic. Exit 0 on success\n"
     "(bad packets are skipped and counted; a file cut short ends with a\n"
     "warning), 1 on a usage error, 2 when FILE cannot be read as a capture.";
-
-struct endpoint {
-	uint8_t family;		/* 0: free slot */
-	uint8_t has_port;
-	uint16_t port;
-	uint8_t addr[16];
-};
-
-struct srvset {
-	struct endpoint slot[REPLAY_SERVER_SLOTS];
-	unsigned n;
-};
-
-/* One model over the events; what-if rows point at one of these. */
-struct instance {
-	struct model_config cfg;
-	struct model *m;
-};
-
-struct whatif_row {
-	enum model_profile profile;
-	enum variant variant;
-	struct model_config cfg;
-	int inst;		/* index into instances; 0 = the selected model */
-};
-
-struct replay {
-	/* servers */
-	struct endpoint explicit_srv[REPLAY_MAX_EXPLICIT];
-	unsigned nexplicit;
-	struct srvset *addrs;	/* learned addresses (port 0) */
-	struct srvset *ends;	/* learned endpoints */
-	uint64_t servers_overflow;
-	/* pending FIFO */
-	struct tcp_event *pend;
-	size_t phead, pn;
-	/* models */
-	struct instance inst[1 + MODEL_NPROFILES * V_COUNT];
-	unsigned ninst;
-	/*
-	 * Events go to the models in batches; with several threads each
-	 * instance is fed the whole batch, in order, by one of them (the
-	 * instances share nothing, so the results do not depend on the
-	 * thread count). The main thread bumps gen and feeds too, then
-	 * waits until pending (workers still busy) is 0.
-	 */
-	struct tcp_event *batch;
-	size_t nbatch;
-	unsigned nworkers;	/* started */
-	pthread_t worker[REPLAY_MAX_THREADS];
-	pthread_mutex_t lock;
-	pthread_cond_t go, done;
-	uint64_t gen;
-	unsigned pending;
-	bool stopping;
-	atomic_uint next_inst;
-	struct whatif_row rows[MODEL_NPROFILES * V_COUNT];
-	unsigned nrows;
-	/* counts */
-	uint64_t fed;
-	uint64_t no_server;
-};
-
-/* ------------------------------------------------------------------
- * Server sets
- */
-
-static uint32_t
-ep_hash(const struct endpoint *e)
-{
-	uint64_t h = 1469598103934665603ull ^ e->family;
-
-	for (int i = 0; i < 16; i++)
-		h = (h ^ e->addr[i]) * 1099511628211ull;
-	h = (h ^ e->port) * 1099511628211ull;
-	return (uint32_t)(h ^ (h >> 29));
-}
-
-static bool
-ep_equal(const struct endpoint *a, const struct endpoint *b)
-{
-	return a->family == b->family && a->port == b->port &&
-	    memcmp(a->addr, b->addr, 16) == 0;
-}
-
-static bool
-srvset_has(const struct srvset *s, const struct endpoint *e)
-{
-	uint32_t i = ep_hash(e) & (REPLAY_SERVER_SLOTS - 1);
-
-	while (s->slot[i].family != 0) {
-		if (ep_equal(&s->slot[i], e))
-			return true;
-		i = (i + 1) & (REPLAY_SERVER_SLOTS - 1);
-	}
-	return false;
-}
-
-/* 1 added, 0 already there, -1 full. */
-static int
-srvset_add(struct srvset *s, const struct endpoint *e)
-{
-	uint32_t i = ep_hash(e) & (REPLAY_SERVER_SLOTS - 1);
-
-	while (s->slot[i].family != 0) {
-		if (ep_equal(&s->slot[i], e))
-			return 0;
-		i = (i + 1) & (REPLAY_SERVER_SLOTS - 1);
-	}
-	if (s->n >= REPLAY_MAX_SERVERS)
-		return -1;
-	s->slot[i] = *e;
-	s->n++;
-	return 1;
-}
-
-static void
-mkep(struct endpoint *e, uint8_t family, const uint8_t *addr, uint16_t port)
-{
-	memset(e, 0, sizeof(*e));
-	e->family = family;
-	memcpy(e->addr, addr, family == 4 ? 4 : 16);
-	e->port = port;
-}
-
-static bool
-learned_addr(const struct replay *r, uint8_t family, const uint8_t *addr)
-{
-	struct endpoint e;
-
-	mkep(&e, family, addr, 0);
-	return srvset_has(r->addrs, &e);
-}
-
-static bool
-learned_ep(const struct replay *r, uint8_t family, const uint8_t *addr,
-    uint16_t port)
-{
-	struct endpoint e;
-
-	mkep(&e, family, addr, port);
-	return srvset_has(r->ends, &e);
-}
-
-static void
-learn(struct replay *r, const struct tcp_event *ev)
-{
-	struct endpoint e;
-
-	mkep(&e, ev->family, ev->src, ev->sport);
-	if (srvset_add(r->ends, &e) < 0)
-		r->servers_overflow++;
-	e.port = 0;
-	if (srvset_add(r->addrs, &e) < 0)
-		r->servers_overflow++;
-}
-
-static bool
-explicit_match(const struct replay *r, uint8_t family, const uint8_t *addr,
-    uint16_t port)
-{
-	size_t n = family == 4 ? 4 : 16;
-
-	for (unsigned i = 0; i < r->nexplicit; i++) {
-		const struct endpoint *e = &r->explicit_srv[i];
-		if (e->family == family && memcmp(e->addr, addr, n) == 0 &&
-		    (!e->has_port || e->port == port))
-			return true;
-	}
-	return false;
-}
-
-/* "10.0.0.1", "10.0.0.1:443", "2001:db8::1", "[2001:db8::1]:443". */
-static int
-parse_server(const char *s, struct endpoint *e, char *err, size_t errlen)
-{
-	char host[128];
-	const char *port = NULL;
-	size_t n;
-
-	memset(e, 0, sizeof(*e));
-	if (s[0] == '[') {
-		const char *end = strchr(s, ']');
-		if (end == NULL || (end[1] != '\0' && end[1] != ':'))
-			goto bad;
-		n = (size_t)(end - s - 1);
-		if (end[1] == ':')
-			port = end + 2;
-		if (n >= sizeof(host))
-			goto bad;
-		memcpy(host, s + 1, n);
-		host[n] = '\0';
-	} else {
-		const char *colon = strchr(s, ':');
-		n = strlen(s);
-		/* One colon: IPv4 with a port; more: a bare IPv6 address. */
-		if (colon != NULL && strchr(colon + 1, ':') == NULL) {
-			n = (size_t)(colon - s);
-			port = colon + 1;
-		}
-		if (n >= sizeof(host))
-			goto bad;
-		memcpy(host, s, n);
-		host[n] = '\0';
-	}
-	if (inet_pton(AF_INET, host, e->addr) == 1)
-		e->family = 4;
-	else if (inet_pton(AF_INET6, host, e->addr) == 1)
-		e->family = 6;
-	else
-		goto bad;
-	if (port != NULL) {
-		uint64_t p;
-		if (parse_u64(port, strlen(port), &p) < 0 || p == 0 ||
-		    p > 65535)
-			goto bad;
-		e->has_port = 1;
-		e->port = (uint16_t)p;
-	}
-	return 0;
-bad:
-	set_error(err, errlen, "--server: '%s' is not ADDR, ADDR:PORT or "
-	    "[IPV6]:PORT", s);
-	return -1;
-}
-
-/*
- * Direction of EV: 1 client to server, 0 server to client, -1 not known
- * yet (wait for a SYN-ACK), -2 not to or from a server (skip).
- */
-static int
-direction(const struct replay *r, const struct tcp_event *ev)
-{
-	bool syn = (ev->flags & TCPF_SYN) != 0;
-	bool ack = (ev->flags & TCPF_ACK) != 0;
-	bool ds, ss;
-
-	if (r->nexplicit > 0) {
-		if (syn && !ack)
-			return explicit_match(r, ev->family, ev->dst,
-			    ev->dport) ? 1 : -2;
-		if (syn)
-			return explicit_match(r, ev->family, ev->src,
-			    ev->sport) ? 0 : -2;
-		if (explicit_match(r, ev->family, ev->dst, ev->dport))
-			return 1;
-		return explicit_match(r, ev->family, ev->src, ev->sport) ?
-		    0 : -2;
-	}
-	if (syn && ack)
-		return 0;	/* learned when read */
-	if (syn)
-		return learned_addr(r, ev->family, ev->dst) ? 1 : -1;
-	/* FIN or RST: the side whose endpoint answered SYNs, else address. */
-	ds = learned_ep(r, ev->family, ev->dst, ev->dport);
-	ss = learned_ep(r, ev->family, ev->src, ev->sport);
-	if (ds != ss)
-		return ds ? 1 : 0;
-	if (!ds) {
-		ds = learned_addr(r, ev->family, ev->dst);
-		ss = learned_addr(r, ev->family, ev->src);
-		if (ds != ss)
-			return ds ? 1 : 0;
-		if (!ds)
-			return -1;
-	}
-	/* Both sides serve: the lower port is the service. */
-	return ev->dport <= ev->sport ? 1 : 0;
-}
-
-/* ------------------------------------------------------------------
- * Models
- */
-
-/*
- * What decides predicted_rejections: the effective behaviours and the
- * settings, normalised so that configurations the model cannot tell
- * apart compare equal (counter names, ACK rate limit and, without the
- * passive check, everything that only the passive check reads).
- */
-struct canon {
-	uint8_t b[MODEL_NBEHAVIOURS];
-	int32_t setting[MODEL_NSETTINGS];
-	uint64_t at[MODEL_MAX_CHANGES];
-	int32_t value[MODEL_MAX_CHANGES];
-	uint8_t which[MODEL_MAX_CHANGES];
-	uint32_t n, rto;
-};
-
-static void
-canonical(const struct model_config *cfg, struct canon *c)
-{
-	bool passive;
-
-	memset(c, 0, sizeof(*c));
-	for (int b = 0; b < MODEL_NBEHAVIOURS; b++)
-		c->b[b] = model_config_behaviour(cfg, (enum model_behaviour)b);
-	c->b[MB_LISTEN_DROPS] = 0;
-	c->b[MB_PAWS_TW_COUNTER] = 0;
-	c->b[MB_TW_ACK_RATELIMIT] = 0;
-	passive = c->b[MB_PASSIVE_CHECK] != 0;
-	if (!passive) {
-		c->b[MB_IPV6_CHECK] = c->b[MB_TCP_METRICS] = 0;
-		c->b[MB_KEY_SERVER_ADDR] = c->b[MB_NO_TS_DROP] = 0;
-	}
-	for (int s = 0; s < MODEL_NSETTINGS; s++)
-		c->setting[s] = cfg->setting[s] != 0;
-	if (!passive)
-		c->setting[MS_TW_RECYCLE] = 0;
-	for (unsigned i = 0; i < cfg->nchanges; i++) {
-		const struct model_change *ch = &cfg->change[i];
-		if (!passive && ch->setting == MS_TW_RECYCLE)
-			continue;
-		c->at[c->n] = ch->at_us;
-		c->value[c->n] = ch->value != 0;
-		c->which[c->n] = ch->setting;
-		c->n++;
-	}
-	c->rto = passive ? cfg->server_rto_ms : 0;
-}
-
-static int
-build_models(struct replay *r, const struct model_config *sel, bool whatif,
-    char *err, size_t errlen)
-{
-	struct canon keys[1 + MODEL_NPROFILES * V_COUNT], c;
-
-	r->inst[0].cfg = *sel;
-	canonical(sel, &keys[0]);
-	r->ninst = 1;
-	r->nrows = 0;
-	if (whatif) {
-		for (unsigned p = 0; p < model_profile_count(); p++) {
-			for (int v = 0; v < V_COUNT; v++) {
-				struct whatif_row *w = &r->rows[r->nrows++];
-				struct model_config cfg = *sel;
-
-				cfg.profile = (enum model_profile)p;
-				/* Version fixes and overrides describe the
-				 * running kernel: only its own profile keeps
-				 * them. */
-				if (cfg.profile != sel->profile)
-					for (int b = 0; b < MODEL_NBEHAVIOURS;
-					    b++)
-						cfg.version_fix[b] =
-						    cfg.override[b] = -1;
-				if (v == V_RECYCLE_ON)
-					model_config_force_setting(&cfg,
-					    MS_TW_RECYCLE, 1);
-				else if (v == V_RECYCLE_OFF)
-					model_config_force_setting(&cfg,
-					    MS_TW_RECYCLE, 0);
-				else if (v == V_TS_OFF_NOW &&
-				    cfg.nchanges < MODEL_MAX_CHANGES) {
-					/* Changes apply in order: keep them
-					 * sorted by time. */
-					unsigned k = cfg.nchanges;
-					while (k > 0 && cfg.change[k - 1].at_us >
-					    TSOFF_AT_US) {
-						cfg.change[k] = cfg.change[k - 1];
-						k--;
-					}
-					cfg.change[k].at_us = TSOFF_AT_US;
-					cfg.change[k].value = 0;
-					cfg.change[k].setting = MS_TIMESTAMPS;
-					cfg.nchanges++;
-				}
-				cfg.max_connections = sel->max_connections /
-				    WHATIF_CONN_DIVISOR;
-				if (cfg.max_connections < WHATIF_MIN_CONNS)
-					cfg.max_connections = sel->max_connections <
-					    WHATIF_MIN_CONNS ? sel->max_connections :
-					    WHATIF_MIN_CONNS;
-				cfg.max_peers = sel->max_peers /
-				    WHATIF_PEER_DIVISOR;
-				if (cfg.max_peers < WHATIF_MIN_CONNS)
-					cfg.max_peers = sel->max_peers <
-					    WHATIF_MIN_CONNS ? sel->max_peers :
-					    WHATIF_MIN_CONNS;
-				cfg.max_sources = WHATIF_SOURCES;
-				w->profile = cfg.profile;
-				w->variant = (enum variant)v;
-				w->cfg = cfg;
-				canonical(&cfg, &c);
-				w->inst = -1;
-				for (unsigned i = 0; i < r->ninst; i++)
-					if (memcmp(&keys[i], &c, sizeof(c)) == 0) {
-						w->inst = (int)i;
-						break;
-					}
-				if (w->inst < 0) {
-					w->inst = (int)r->ninst;
-					keys[r->ninst] = c;
-					r->inst[r->ninst++].cfg = cfg;
-				}
-			}
-		}
-	}
-	for (unsigned i = 0; i < r->ninst; i++) {
-		r->inst[i].m = model_new(&r->inst[i].cfg, err, errlen);
-		if (r->inst[i].m == NULL)
-			return -1;
-	}
-	return 0;
-}
-
-static size_t
-memory_bound(const struct replay *r)
-{
-	size_t n = sizeof(*r) + 2 * sizeof(struct srvset) +
-	    (REPLAY_PENDING_MAX + REPLAY_BATCH) * sizeof(struct tcp_event);
-
-	for (unsigned i = 0; i < r->ninst; i++)
-		n += model_memory_bound(&r->inst[i].cfg);
-	return n;
-}
-
-/* Feed the batch to instances taken from a shared counter until none is
- * left (balances instances of different sizes across threads). */
-static void
-feed_share(struct replay *r)
-{
-	unsigned i;
-
-	while ((i = atomic_fetch_add(&r->next_inst, 1)) < r->ninst)
-		model_feed_many(r->inst[i].m, r->batch, r->nbatch, NULL);
-}
-
-static void *
-worker_main(void *arg)
-{
-	struct replay *r = arg;
-	uint64_t seen = 0;
-
-	for (;;) {
-		pthread_mutex_lock(&r->lock);
-		while (r->gen == seen && !r->stopping)
-			pthread_cond_wait(&r->go, &r->lock);
-		seen = r->gen;
-		if (r->stopping) {
-			pthread_mutex_unlock(&r->lock);
-			return NULL;
-		}
-		pthread_mutex_unlock(&r->lock);
-		feed_share(r);
-		pthread_mutex_lock(&r->lock);
-		if (--r->pending == 0)
-			pthread_cond_signal(&r->done);
-		pthread_mutex_unlock(&r->lock);
-	}
-}
-
-static void
-dispatch(struct replay *r)
-{
-	if (r->nbatch == 0)
-		return;
-	atomic_store(&r->next_inst, 0);
-	if (r->nworkers > 0) {
-		pthread_mutex_lock(&r->lock);
-		r->gen++;
-		r->pending = r->nworkers;
-		pthread_cond_broadcast(&r->go);
-		pthread_mutex_unlock(&r->lock);
-	}
-	feed_share(r);
-	if (r->nworkers > 0) {
-		pthread_mutex_lock(&r->lock);
-		while (r->pending > 0)
-			pthread_cond_wait(&r->done, &r->lock);
-		pthread_mutex_unlock(&r->lock);
-	}
-	r->nbatch = 0;
-}
-
-/* Up to NTHREADS - 1 workers; if the system refuses some, the threads
- * that exist feed every instance anyway. */
-static void
-start_workers(struct replay *r, unsigned nthreads)
-{
-	pthread_mutex_init(&r->lock, NULL);
-	pthread_cond_init(&r->go, NULL);
-	pthread_cond_init(&r->done, NULL);
-	atomic_init(&r->next_inst, 0);
-	for (unsigned i = 0; i + 1 < nthreads && i < REPLAY_MAX_THREADS; i++) {
-		if (pthread_create(&r->worker[i], NULL, worker_main, r) != 0)
-			break;
-		r->nworkers++;
-	}
-}
-
-static void
-stop_workers(struct replay *r)
-{
-	pthread_mutex_lock(&r->lock);
-	r->stopping = true;
-	pthread_cond_broadcast(&r->go);
-	pthread_mutex_unlock(&r->lock);
-	for (unsigned i = 0; i < r->nworkers; i++)
-		pthread_join(r->worker[i], NULL);
-	r->nworkers = 0;
-	pthread_cond_destroy(&r->go);
-	pthread_cond_destroy(&r->done);
-	pthread_mutex_destroy(&r->lock);
-}
-
-static inline void
-feed(struct replay *r, struct tcp_event *ev, int dir)
-{
-	ev->to_server = (uint8_t)dir;
-	r->batch[r->nbatch++] = *ev;
-	r->fed++;
-	if (r->nbatch == REPLAY_BATCH)
-		dispatch(r);
-}
-
-/* Feed what can be decided from the head of the FIFO; FORCE empties it. */
-static void
-flush(struct replay *r, uint64_t now, bool force)
-{
-	while (r->pn > 0) {
-		struct tcp_event *h = &r->pend[r->phead];
-		int d = direction(r, h);
-
-		if (d == -1 && !force && r->pn < REPLAY_PENDING_MAX &&
-		    (now < h->time_us || now - h->time_us <= REPLAY_HORIZON_US))
-			break;
-		if (d >= 0)
-			feed(r, h, d);
-		else
-			r->no_server++;
-		r->phead = (r->phead + 1) % REPLAY_PENDING_MAX;
-		r->pn--;
-	}
-}
-
-static void
-handle(struct replay *r, struct tcp_event *ev)
-{
-	int d;
-
-	if (r->nexplicit == 0 &&
-	    (ev->flags & (TCPF_SYN | TCPF_ACK)) == (TCPF_SYN | TCPF_ACK))
-		learn(r, ev);
-	if (r->pn == 0) {
-		d = direction(r, ev);
-		if (d >= 0) {
-			feed(r, ev, d);
-			return;
-		}
-		if (d == -2) {
-			r->no_server++;
-			return;
-		}
-	}
-	if (r->pn == REPLAY_PENDING_MAX)
-		flush(r, ev->time_us, false);
-	r->pend[(r->phead + r->pn) % REPLAY_PENDING_MAX] = *ev;
-	r->pn++;
-	flush(r, ev->time_us, false);
-}
 
 /* ------------------------------------------------------------------
  * Output
@@ -688,24 +90,26 @@ settings_json(const struct model_config *cfg, bool with_overrides)
 	return o;
 }
 
+/* What the renderers show: the engine's figures and the capture's. */
 struct result {
 	const char *file;
 	const char *kernel;
 	const char *linktype;
+	const struct model_config *cfg;	/* the selected model's */
 	const struct pcap_source_stats *ps;
-	struct model_stats st;
+	struct replay_result rr;
+	struct model_stats st;		/* rr.st */
 	struct model_source *top;
 	size_t ntop;
-	uint64_t whatif[MODEL_NPROFILES * V_COUNT];
 	bool truncated;
 	const char *warnings[4];
 	unsigned nwarnings;
 };
 
 static json_t *
-result_json(const struct replay *r, const struct result *res)
+result_json(const struct result *res)
 {
-	const struct model_config *cfg = &r->inst[0].cfg;
+	const struct model_config *cfg = res->cfg;
 	json_t *o = json_object(), *a, *x;
 	char buf[INET6_ADDRSTRLEN];
 
@@ -713,7 +117,7 @@ result_json(const struct replay *r, const struct result *res)
 	json_object_set_new(o, "linktype", json_string(res->linktype));
 	json_object_set_new(o, "packets", json_integer((json_int_t)
 	    res->ps->packets));
-	json_object_set_new(o, "events", json_integer((json_int_t)r->fed));
+	json_object_set_new(o, "events", json_integer((json_int_t)res->rr.fed));
 	json_object_set_new(o, "syns", json_integer((json_int_t)res->st.syns));
 	json_object_set_new(o, "connections",
 	    json_integer((json_int_t)res->st.connections));
@@ -749,17 +153,17 @@ result_json(const struct replay *r, const struct result *res)
 	}
 	json_object_set_new(o, "counters", x);
 	a = json_array();
-	for (unsigned i = 0; i < r->nrows; i++) {
-		const struct whatif_row *w = &r->rows[i];
+	for (unsigned i = 0; i < res->rr.nwhatif; i++) {
+		const struct replay_whatif *w = &res->rr.whatif[i];
 		x = json_object();
 		json_object_set_new(x, "profile",
 		    json_string(model_profile_name(w->profile)));
 		json_object_set_new(x, "variant",
-		    json_string(variant_name[w->variant]));
+		    json_string(replay_variant_name(w->variant)));
 		json_object_set_new(x, "settings",
 		    settings_json(&w->cfg, false));
 		json_object_set_new(x, "predicted_rejections",
-		    json_integer((json_int_t)res->whatif[i]));
+		    json_integer((json_int_t)w->predicted_rejections));
 		json_array_append_new(a, x);
 	}
 	json_object_set_new(o, "what_if", a);
@@ -812,7 +216,7 @@ result_json(const struct replay *r, const struct result *res)
 		json_object_set_new(x, packet_skip_name((enum packet_skip)k),
 		    json_integer((json_int_t)res->ps->skipped[k]));
 	json_object_set_new(x, "no_server", json_integer((json_int_t)
-	    r->no_server));
+	    res->rr.no_server));
 	json_object_set_new(o, "skipped", x);
 	json_object_set_new(o, "options_truncated", json_integer((json_int_t)
 	    res->ps->opts_truncated));
@@ -825,12 +229,12 @@ result_json(const struct replay *r, const struct result *res)
 }
 
 static void
-result_text(FILE *f, const struct replay *r, const struct result *res)
+result_text(FILE *f, const struct result *res)
 {
-	const struct model_config *cfg = &r->inst[0].cfg;
+	const struct model_config *cfg = res->cfg;
 	const struct model_stats *st = &res->st;
 	char buf[INET6_ADDRSTRLEN];
-	uint64_t skipped = r->no_server;
+	uint64_t skipped = res->rr.no_server;
 
 	for (int k = 1; k < PACKET_SKIP_COUNT; k++)
 		skipped += res->ps->skipped[k];
@@ -860,19 +264,22 @@ result_text(FILE *f, const struct replay *r, const struct result *res)
 		fprintf(f, "  evictions: %" PRIu64 " peers, %" PRIu64
 		    " connections, %" PRIu64 " sources\n", st->evictions[0],
 		    st->evictions[1], st->evictions[2]);
-	if (r->nrows > 0) {
+	if (res->rr.nwhatif > 0) {
 		fprintf(f, "\nwhat if (predicted rejections)\n");
 		fprintf(f, "  %-12s %10s %14s %14s %20s\n", "profile",
 		    "as given", "tw_recycle=1", "tw_recycle=0",
 		    "timestamps off@60s");
 		for (unsigned p = 0; p < model_profile_count(); p++) {
+			const struct replay_whatif *row =
+			    &res->rr.whatif[p * REPLAY_NVARIANTS];
+
 			fprintf(f, "  %-12s", model_profile_name(
 			    (enum model_profile)p));
 			fprintf(f, " %10" PRIu64 " %14" PRIu64 " %14" PRIu64
-			    " %20" PRIu64 "%s\n", res->whatif[p * V_COUNT],
-			    res->whatif[p * V_COUNT + 1],
-			    res->whatif[p * V_COUNT + 2],
-			    res->whatif[p * V_COUNT + 3],
+			    " %20" PRIu64 "%s\n", row[0].predicted_rejections,
+			    row[1].predicted_rejections,
+			    row[2].predicted_rejections,
+			    row[3].predicted_rejections,
 			    p == (unsigned)cfg->profile ? "  <- selected" : "");
 		}
 	}
@@ -941,264 +348,242 @@ set_bool_override(struct model_config *cfg, enum model_behaviour b,
 	return 0;
 }
 
-int
-cmd_replay(int argc, char **argv)
+/* The flags' values. */
+struct replay_opts {
+	const char *format, *kernel, *path;
+	const char *behav[MODEL_NBEHAVIOURS];
+	struct cli_list sets, servers, pos;
+	unsigned long max_peers, max_conns, max_sources, top, threads;
+	bool whatif, print_filter, stats;
+	char kbuf[256];
+};
+
+/* Parse ARGV into O: -1 to go on, else the exit status (help: 0). */
+static int
+parse_flags(int argc, char **argv, struct replay_opts *o)
 {
-	const char *format = "text", *kernel = NULL;
-	const char *behav[MODEL_NBEHAVIOURS] = { 0 };
-	char bnames[MODEL_NBEHAVIOURS][64];
-	struct cli_list sets = { 0 }, servers = { 0 }, pos = { 0 };
-	unsigned long max_peers = MODEL_DEFAULT_MAX_PEERS;
-	unsigned long max_conns = MODEL_DEFAULT_MAX_CONNECTIONS;
-	unsigned long max_sources = MODEL_DEFAULT_MAX_SOURCES;
-	unsigned long top = REPLAY_TOP_DEFAULT, threads = 0;
-	bool whatif = true, print_filter = false, stats = false;
-	bool progress_on = false, workers = false;
+	char bnames[MODEL_NBEHAVIOURS][64], err[256];
 	struct cli_flag flags[16 + MODEL_NBEHAVIOURS] = {
-		{ "format", CLI_STRING, &format, "text|json", "output format",
-		    "text" },
-		{ "kernel", CLI_STRING, &kernel, "VERSION",
+		{ "format", CLI_STRING, &o->format, "text|json",
+		    "output format", "text" },
+		{ "kernel", CLI_STRING, &o->kernel, "VERSION",
 		    "kernel release or profile to model (\"4.9.229\", "
 		    "\"3.10.0-1160.el7\", \"3.17-4.0\")",
 		    "the running kernel, else " DEFAULT_KERNEL },
-		{ "set", CLI_LIST, &sets, "NAME=VALUE[@SECONDS]",
+		{ "set", CLI_LIST, &o->sets, "NAME=VALUE[@SECONDS]",
 		    "a setting (net.ipv4.tcp_tw_recycle, tcp_timestamps, "
 		    "tcp_rfc1337), from the start or SECONDS into the capture; "
 		    "repeatable", NULL },
-		{ "server", CLI_LIST, &servers, "ADDR[:PORT]",
+		{ "server", CLI_LIST, &o->servers, "ADDR[:PORT]",
 		    "the server side; repeatable", "every address that "
 		    "answers a SYN with a SYN-ACK" },
-		{ "model.max-peers", CLI_UINT, &max_peers, "N",
+		{ "model.max-peers", CLI_UINT, &o->max_peers, "N",
 		    "peer-table entries", "65536" },
-		{ "model.max-connections", CLI_UINT, &max_conns, "N",
+		{ "model.max-connections", CLI_UINT, &o->max_conns, "N",
 		    "tracked 4-tuples (TIME-WAIT included)", "262144" },
-		{ "model.max-sources", CLI_UINT, &max_sources, "N",
+		{ "model.max-sources", CLI_UINT, &o->max_sources, "N",
 		    "client addresses with NAT clock clustering", "65536" },
-		{ "top", CLI_UINT, &top, "N", "sources listed", "10" },
-		{ "what-if", CLI_BOOL, &whatif, NULL,
+		{ "top", CLI_UINT, &o->top, "N", "sources listed", "10" },
+		{ "what-if", CLI_BOOL, &o->whatif, NULL,
 		    "also run every profile x {as given, tw_recycle=1, "
 		    "tw_recycle=0, timestamps off after 60 s}", "true" },
-		{ "threads", CLI_UINT, &threads, "N",
+		{ "threads", CLI_UINT, &o->threads, "N",
 		    "threads feeding the model instances (each instance is "
 		    "fed by one thread at a time; results do not depend on N)",
 		    "0: one per CPU, at most one per instance" },
-		{ "print-filter", CLI_BOOL, &print_filter, NULL,
+		{ "print-filter", CLI_BOOL, &o->print_filter, NULL,
 		    "print the BPF filter for FILE's link type and exit", NULL },
-		{ "stats", CLI_BOOL, &stats, NULL,
+		{ "stats", CLI_BOOL, &o->stats, NULL,
 		    "print time, max RSS and the memory bound on stderr", NULL },
 		{ 0 }
 	};
-	struct model_config cfg = model_config_default();
-	struct replay *r = NULL;
-	struct pcap_source *src = NULL;
-	struct result res;
-	struct tcp_event ev;
-	char err[PCAP_SOURCE_ERR_LEN + 128], kbuf[256];
-	const char *path;
-	double t0 = now_monotonic(), next_progress;
-	int rc, status = 0;
 	unsigned nf = 0;
+	int rc;
 
 	while (flags[nf].name != NULL)
 		nf++;
 	for (int b = 0; b < MODEL_NBEHAVIOURS; b++) {
 		snprintf(bnames[b], sizeof(bnames[b]), "kernel.%s",
 		    model_behaviour_name((enum model_behaviour)b));
-		flags[nf].name = bnames[b];
-		flags[nf].type = CLI_STRING;
-		flags[nf].dst = &behav[b];
-		flags[nf].metavar = "true|false";
-		flags[nf].help = "force this kernel behaviour "
-		    "(backports; docs/model.md)";
-		flags[nf].def = "the profile's";
-		nf++;
+		flags[nf++] = (struct cli_flag){ bnames[b], CLI_STRING,
+		    &o->behav[b], "true|false", "force this kernel behaviour "
+		    "(backports; docs/model.md)", "the profile's" };
 	}
 	flags[nf].name = NULL;
 
-	rc = cli_parse(flags, argc, argv, &pos, err, sizeof(err));
+	rc = cli_parse(flags, argc, argv, &o->pos, err, sizeof(err));
 	if (rc == 1) {
 		cli_usage(stdout, "replay", "[flags] FILE", replay_desc, flags);
 		return 0;
 	}
 	if (rc < 0)
 		return usage_error(err);
-	if (pos.n != 1)
-		return usage_error(pos.n == 0 ? "FILE is missing" :
+	if (o->pos.n != 1)
+		return usage_error(o->pos.n == 0 ? "FILE is missing" :
 		    "one FILE only");
-	path = pos.v[0];
-	if (strcmp(format, "text") != 0 && strcmp(format, "json") != 0) {
+	o->path = o->pos.v[0];
+	if (strcmp(o->format, "text") != 0 && strcmp(o->format, "json") != 0) {
 		snprintf(err, sizeof(err), "--format: '%s' is not text or json",
-		    format);
+		    o->format);
 		return usage_error(err);
 	}
-	if (top > REPLAY_TOP_MAX)
+	if (o->top > REPLAY_TOP_MAX)
 		return usage_error("--top: at most 10000");
-	if (threads > REPLAY_MAX_THREADS)
+	if (o->threads > REPLAY_MAX_THREADS)
 		return usage_error("--threads: at most 64");
+	return -1;
+}
 
-	/* The kernel: flag, running kernel, or the default. */
-	if (kernel == NULL) {
-		char *text = NULL;
-		size_t len;
+/* The kernel to model when --kernel is not given: the running one if
+ * known, else DEFAULT_KERNEL. */
+static const char *
+running_kernel(struct replay_opts *o, struct model_config *cfg)
+{
+	char *text = NULL, err[256];
+	size_t len;
 
-		if (read_file_at("/", "/proc/sys/kernel/osrelease", 256, &text,
-		    &len) == 0) {
-			while (len > 0 && (text[len - 1] == '\n' ||
-			    text[len - 1] == ' '))
-				text[--len] = '\0';
-			snprintf(kbuf, sizeof(kbuf), "%s", text);
-			if (model_profile_from_version(kbuf, &cfg, err,
-			    sizeof(err)) < 0)
-				snprintf(kbuf, sizeof(kbuf), "%s",
-				    DEFAULT_KERNEL);
-		} else {
-			snprintf(kbuf, sizeof(kbuf), "%s", DEFAULT_KERNEL);
-		}
-		free(text);
-		kernel = kbuf;
+	snprintf(o->kbuf, sizeof(o->kbuf), "%s", DEFAULT_KERNEL);
+	if (read_file_at("/", "/proc/sys/kernel/osrelease", 256, &text,
+	    &len) == 0) {
+		while (len > 0 && (text[len - 1] == '\n' ||
+		    text[len - 1] == ' '))
+			text[--len] = '\0';
+		snprintf(o->kbuf, sizeof(o->kbuf), "%s", text);
+		if (model_profile_from_version(o->kbuf, cfg, err,
+		    sizeof(err)) < 0)
+			snprintf(o->kbuf, sizeof(o->kbuf), "%s",
+			    DEFAULT_KERNEL);
 	}
-	if (model_profile_from_version(kernel, &cfg, err, sizeof(err)) < 0) {
-		char e2[sizeof(err) + 16];
+	free(text);
+	return o->kbuf;
+}
+
+static uint32_t
+cap_value(unsigned long v)
+{
+	return (uint32_t)(v > MODEL_CAP_LIMIT ? MODEL_CAP_LIMIT + 1ul : v);
+}
+
+/* The engine's configuration from O: -1 to go on, else the exit status. */
+static int
+build_config(struct replay_opts *o, struct replay_config *rc)
+{
+	struct model_config *cfg = &rc->model;
+	char err[PCAP_SOURCE_ERR_LEN + 128], e2[sizeof(err) + 16];
+
+	if (o->kernel == NULL)
+		o->kernel = running_kernel(o, cfg);
+	if (model_profile_from_version(o->kernel, cfg, err, sizeof(err)) < 0) {
 		snprintf(e2, sizeof(e2), "--kernel: %s", err);
 		return usage_error(e2);
 	}
-	cfg.max_peers = (uint32_t)(max_peers > MODEL_CAP_LIMIT ?
-	    MODEL_CAP_LIMIT + 1ul : max_peers);
-	cfg.max_connections = (uint32_t)(max_conns > MODEL_CAP_LIMIT ?
-	    MODEL_CAP_LIMIT + 1ul : max_conns);
-	cfg.max_sources = (uint32_t)(max_sources > MODEL_CAP_LIMIT ?
-	    MODEL_CAP_LIMIT + 1ul : max_sources);
-	for (size_t i = 0; i < sets.n; i++) {
-		if (model_config_set(&cfg, sets.v[i], err, sizeof(err)) < 0) {
-			char e2[sizeof(err) + 16];
+	cfg->max_peers = cap_value(o->max_peers);
+	cfg->max_connections = cap_value(o->max_conns);
+	cfg->max_sources = cap_value(o->max_sources);
+	for (size_t i = 0; i < o->sets.n; i++) {
+		if (model_config_set(cfg, o->sets.v[i], err, sizeof(err)) < 0) {
 			snprintf(e2, sizeof(e2), "--set: %s", err);
 			return usage_error(e2);
 		}
 	}
 	for (int b = 0; b < MODEL_NBEHAVIOURS; b++)
-		if (behav[b] != NULL && set_bool_override(&cfg,
-		    (enum model_behaviour)b, behav[b], err, sizeof(err)) < 0)
+		if (o->behav[b] != NULL && set_bool_override(cfg,
+		    (enum model_behaviour)b, o->behav[b], err, sizeof(err)) < 0)
 			return usage_error(err);
-	if (cfg.max_peers == 0 || cfg.max_connections == 0 ||
-	    cfg.max_sources == 0 || cfg.max_peers > MODEL_CAP_LIMIT ||
-	    cfg.max_connections > MODEL_CAP_LIMIT ||
-	    cfg.max_sources > MODEL_CAP_LIMIT)
+	if (cfg->max_peers == 0 || cfg->max_connections == 0 ||
+	    cfg->max_sources == 0 || cfg->max_peers > MODEL_CAP_LIMIT ||
+	    cfg->max_connections > MODEL_CAP_LIMIT ||
+	    cfg->max_sources > MODEL_CAP_LIMIT)
 		return usage_error("--model.max-*: between 1 and 67108864");
-
-	r = calloc(1, sizeof(*r));
-	if (r == NULL) {
-		fprintf(stderr, "twaudit replay: out of memory\n");
-		return EXIT_INPUT;
-	}
-	for (size_t i = 0; i < servers.n; i++) {
-		if (parse_server(servers.v[i], &r->explicit_srv[i], err,
-		    sizeof(err)) < 0) {
-			free(r);
+	for (size_t i = 0; i < o->servers.n; i++) {
+		if (replay_parse_server(o->servers.v[i], &rc->server[i], err,
+		    sizeof(err)) < 0)
 			return usage_error(err);
-		}
-		r->nexplicit++;
+		rc->nservers++;
 	}
+	rc->whatif = o->whatif;
+	rc->threads = (unsigned)o->threads;
+	return -1;
+}
 
-	src = pcap_source_open_offline(path, err, sizeof(err));
-	if (src == NULL) {
-		/* One line, naming the offset when the capture was opened. */
+/* The capture, or NULL with one line on stderr naming the offset. */
+static struct pcap_source *
+open_source(const char *path)
+{
+	char err[PCAP_SOURCE_ERR_LEN + 128];
+	struct pcap_source *src = pcap_source_open_offline(path, err,
+	    sizeof(err));
+
+	if (src == NULL)
 		fprintf(stderr, "twaudit replay: %s%s\n", err,
 		    strstr(err, "offset") == NULL && strstr(err, "empty") ?
 		    " (offset 0)" : "");
-		free(r);
-		return EXIT_INPUT;
-	}
-	if (print_filter) {
-		printf("%s\n", pcap_source_filter(src));
-		pcap_source_close(src);
-		free(r);
-		return 0;
-	}
-	r->addrs = calloc(1, sizeof(*r->addrs));
-	r->ends = calloc(1, sizeof(*r->ends));
-	r->pend = malloc(REPLAY_PENDING_MAX * sizeof(*r->pend));
-	r->batch = malloc(REPLAY_BATCH * sizeof(*r->batch));
-	if (r->addrs == NULL || r->ends == NULL || r->pend == NULL ||
-	    r->batch == NULL ||
-	    build_models(r, &cfg, whatif, err, sizeof(err)) < 0) {
-		fprintf(stderr, "twaudit replay: %s\n", r->pend == NULL ||
-		    r->addrs == NULL || r->ends == NULL || r->batch == NULL ?
-		    "out of memory" : err);
-		status = EXIT_INPUT;
-		goto out;
-	}
-	if (threads == 0) {
-		/* The CPUs this process may run on (a pinned container
-		 * sees fewer than the host has). */
-		cpu_set_t cpus;
-		long ncpu = sched_getaffinity(0, sizeof(cpus), &cpus) == 0 ?
-		    CPU_COUNT(&cpus) : sysconf(_SC_NPROCESSORS_ONLN);
+	return src;
+}
 
-		threads = ncpu > 0 ? (unsigned long)ncpu : 1;
-	}
-	if (threads > r->ninst)
-		threads = r->ninst;
-	start_workers(r, (unsigned)threads);
-	workers = true;
+/* Progress on a terminal, at most twice a second. */
+struct progress_state {
+	const struct pcap_source *src;
+	double t0, next;
+};
 
-	progress_on = isatty(STDERR_FILENO) == 1;
-	next_progress = t0 + 1.0;
-	for (uint64_t n = 0;; n++) {
-		rc = pcap_source_next(src, &ev);
-		if (rc != 1)
-			break;
-		handle(r, &ev);
-		if (progress_on && (n & 0x3fff) == 0) {
-			double now = now_monotonic();
-			if (now >= next_progress) {
-				progress(src, t0, false);
-				next_progress = now + 0.5;
-			}
-		}
-	}
-	flush(r, UINT64_MAX, true);
-	dispatch(r);
-	if (progress_on && now_monotonic() >= t0 + 1.0)
-		progress(src, t0, true);
-	for (unsigned i = 0; i < r->ninst; i++)
-		model_finish(r->inst[i].m);
+static void
+progress_tick(void *arg)
+{
+	struct progress_state *p = arg;
+	double now = now_monotonic();
 
-	memset(&res, 0, sizeof(res));
-	res.file = strcmp(path, "-") == 0 ? "stdin" : path;
-	res.kernel = kernel;
-	res.linktype = pcap_source_linktype_name(src);
-	res.ps = pcap_source_stats(src);
-	model_stats(r->inst[0].m, &res.st);
-	for (unsigned i = 0; i < r->nrows; i++) {
-		struct model_stats ws;
-		model_stats(r->inst[r->rows[i].inst].m, &ws);
-		res.whatif[i] = ws.predicted_rejections;
+	if (now >= p->next) {
+		progress(p->src, p->t0, false);
+		p->next = now + 0.5;
 	}
-	res.top = top > 0 ? calloc(top, sizeof(*res.top)) : NULL;
-	if (top > 0 && res.top == NULL) {
-		fprintf(stderr, "twaudit replay: out of memory\n");
-		status = EXIT_INPUT;
-		goto out;
-	}
-	res.ntop = top > 0 ? model_top_sources(r->inst[0].m, res.top, top) : 0;
-	if (rc < 0) {
+}
+
+/* The engine's figures and the capture's warnings into RES; -1 when
+ * memory is short. */
+static int
+collect(struct replay_engine *e, struct pcap_source *src, int run_rc,
+    const struct replay_opts *o, const struct model_config *cfg,
+    struct result *res)
+{
+	memset(res, 0, sizeof(*res));
+	res->file = strcmp(o->path, "-") == 0 ? "stdin" : o->path;
+	res->kernel = o->kernel;
+	res->linktype = pcap_source_linktype_name(src);
+	res->cfg = cfg;
+	res->ps = pcap_source_stats(src);
+	replay_engine_result(e, &res->rr);
+	res->st = res->rr.st;
+	res->top = o->top > 0 ? calloc(o->top, sizeof(*res->top)) : NULL;
+	if (o->top > 0 && res->top == NULL)
+		return -1;
+	res->ntop = replay_engine_top(e, res->top, o->top);
+	if (run_rc < 0) {
 		/* An unreadable record: what came before it stands. */
-		res.truncated = true;
-		res.warnings[res.nwarnings++] = pcap_source_error(src);
+		res->truncated = true;
+		res->warnings[res->nwarnings++] = pcap_source_error(src);
 	} else if (pcap_source_truncated(src)) {
-		res.truncated = true;
-		res.warnings[res.nwarnings++] = pcap_source_warning(src);
+		res->truncated = true;
+		res->warnings[res->nwarnings++] = pcap_source_warning(src);
 	}
-	if (r->servers_overflow > 0)
-		res.warnings[res.nwarnings++] = "more than 4096 server "
+	if (res->rr.servers_overflow > 0)
+		res->warnings[res->nwarnings++] = "more than 4096 server "
 		    "addresses answered SYNs; later ones were not learned "
 		    "(use --server)";
-	for (unsigned i = 0; i < res.nwarnings; i++)
-		fprintf(stderr, "twaudit replay: warning: %s\n",
-		    res.warnings[i]);
+	return 0;
+}
 
+/* RES on stdout as FORMAT; the exit status. */
+static int
+render(const struct result *res, const char *format)
+{
+	int status = 0;
+
+	for (unsigned i = 0; i < res->nwarnings; i++)
+		fprintf(stderr, "twaudit replay: warning: %s\n",
+		    res->warnings[i]);
 	if (strcmp(format, "json") == 0) {
-		json_t *j = result_json(r, &res);
+		json_t *j = result_json(res);
 		char *text = j ? json_dumps(j, JSON_INDENT(2) |
 		    JSON_PRESERVE_ORDER) : NULL;
 		json_decref(j);
@@ -1211,40 +596,85 @@ cmd_replay(int argc, char **argv)
 			free(text);
 		}
 	} else {
-		result_text(stdout, r, &res);
+		result_text(stdout, res);
 	}
 	if (fflush(stdout) != 0) {
 		fprintf(stderr, "twaudit replay: cannot write to stdout: %s\n",
 		    strerror(errno));
 		status = EXIT_INPUT;
 	}
-	if (stats) {
-		struct rusage ru;
-		double el = now_monotonic() - t0;
+	return status;
+}
 
-		getrusage(RUSAGE_SELF, &ru);
-		fprintf(stderr, "replay-stats: elapsed_s=%.3f packets=%" PRIu64
-		    " events=%" PRIu64 " packets_per_s=%.0f models=%u "
-		    "threads=%u max_rss_bytes=%ld memory_bound_bytes=%zu "
-		    "selected_model_bound_bytes=%zu\n", el, res.ps->packets,
-		    r->fed, el > 0 ? (double)res.ps->packets / el : 0.0,
-		    r->ninst, r->nworkers + 1, ru.ru_maxrss * 1024L,
-		    memory_bound(r),
-		    model_memory_bound(&r->inst[0].cfg));
+/* --stats: time, max RSS and the memory bound on stderr. */
+static void
+print_stats(const struct result *res, double t0)
+{
+	struct rusage ru;
+	double el = now_monotonic() - t0;
+
+	getrusage(RUSAGE_SELF, &ru);
+	fprintf(stderr, "replay-stats: elapsed_s=%.3f packets=%" PRIu64
+	    " events=%" PRIu64 " packets_per_s=%.0f models=%u "
+	    "threads=%u max_rss_bytes=%ld memory_bound_bytes=%zu "
+	    "selected_model_bound_bytes=%zu\n", el, res->ps->packets,
+	    res->rr.fed, el > 0 ? (double)res->ps->packets / el : 0.0,
+	    res->rr.models, res->rr.threads, ru.ru_maxrss * 1024L,
+	    res->rr.memory_bound, res->rr.selected_bound);
+}
+
+int
+cmd_replay(int argc, char **argv)
+{
+	struct replay_opts o = { .format = "text",
+	    .max_peers = MODEL_DEFAULT_MAX_PEERS,
+	    .max_conns = MODEL_DEFAULT_MAX_CONNECTIONS,
+	    .max_sources = MODEL_DEFAULT_MAX_SOURCES,
+	    .top = REPLAY_TOP_DEFAULT, .whatif = true };
+	struct replay_config rc = { .model = model_config_default() };
+	struct progress_state pg = { .t0 = now_monotonic() };
+	struct replay_engine *e = NULL;
+	struct pcap_source *src = NULL;
+	struct result res = { 0 };
+	char err[PCAP_SOURCE_ERR_LEN + 128];
+	bool progress_on = isatty(STDERR_FILENO) == 1;
+	int status, run_rc;
+
+	/* Parse, build the configuration, open the capture. */
+	if ((status = parse_flags(argc, argv, &o)) >= 0 ||
+	    (status = build_config(&o, &rc)) >= 0)
+		return status;
+	if ((src = open_source(o.path)) == NULL)
+		return EXIT_INPUT;
+	status = 0;
+	if (o.print_filter) {
+		printf("%s\n", pcap_source_filter(src));
+		goto out;
 	}
-	free(res.top);
+	/* Build the engine and run the capture through it. */
+	if ((e = replay_engine_new(&rc, err, sizeof(err))) == NULL) {
+		fprintf(stderr, "twaudit replay: %s\n", err);
+		status = EXIT_INPUT;
+		goto out;
+	}
+	pg.src = src;
+	pg.next = pg.t0 + 1.0;
+	run_rc = replay_engine_run(e, src, progress_on ? progress_tick : NULL,
+	    &pg);
+	if (progress_on && now_monotonic() >= pg.t0 + 1.0)
+		progress(src, pg.t0, true);
+	/* Report. */
+	if (collect(e, src, run_rc, &o, &rc.model, &res) < 0) {
+		fprintf(stderr, "twaudit replay: out of memory\n");
+		status = EXIT_INPUT;
+		goto out;
+	}
+	status = render(&res, o.format);
+	if (o.stats)
+		print_stats(&res, pg.t0);
 out:
-	if (r != NULL) {
-		if (workers)
-			stop_workers(r);
-		for (unsigned i = 0; i < r->ninst; i++)
-			model_free(r->inst[i].m);
-		free(r->addrs);
-		free(r->ends);
-		free(r->pend);
-		free(r->batch);
-		free(r);
-	}
+	free(res.top);
+	replay_engine_free(e);
 	pcap_source_close(src);
 	return status;
 }
