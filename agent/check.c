@@ -24,7 +24,10 @@ static const char check_desc[] =
     "input or an --output that cannot be written). Without --sample there\n"
     "is no history and rate rules are not evaluated; --sample=30s reads the\n"
     "counters twice, that far apart. --output is written atomically, so\n"
-    "node_exporter's textfile collector never sees half a file.";
+    "node_exporter's textfile collector never sees half a file: a new file\n"
+    "beside it is renamed over it, so a symlink at --output is replaced by\n"
+    "the file and its target is left alone. --collect.timeout bounds the\n"
+    "collection (each one, with --sample).";
 
 int
 write_file_atomic(const char *path, const char *buf, size_t len, char *err,
