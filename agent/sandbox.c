@@ -24,8 +24,8 @@
  *
  * Arguments are checked where that closes a real door and the legitimate
  * values are few: socket() only for netlink (and packet sockets with the
- * sampler: no new TCP or UDP socket can be made: nothing to connect out
- * with, nothing new to listen on), openat() only read-only (uid 0 without
+ * sampler): no new TCP or UDP socket can be made, and connect() is not
+ * allowed: nothing to connect out with, nothing new to listen on; openat() only read-only (uid 0 without
  * capabilities may still write /proc/sys/net, as the netns owner), clone()
  * only for threads, prctl() only for thread names, seccomp() only to add a
  * filter to the calling thread. clone3() answers ENOSYS, which makes glibc
@@ -101,9 +101,10 @@ static const int allow_always[] = {
 	SCMP_SYS(sysinfo), SCMP_SYS(getrusage), SCMP_SYS(prlimit64),
 };
 
-/* The live sampler: AF_PACKET rings, interface ioctls when reopening. */
+/* The live sampler: interface ioctls when reopening (libpcap's
+   SIOCGIFINDEX, SIOCGIFHWADDR, SIOCGIFFLAGS, SIOCETHTOOL...). */
 static const int allow_sampler[] = {
-	SCMP_SYS(ioctl), SCMP_SYS(connect),
+	SCMP_SYS(ioctl),
 };
 
 /* --netns: enter the namespace, and its /proc/PID/ns/net lookups. */
@@ -168,8 +169,8 @@ static _Thread_local int role_state;
 
 /* Rules added with argument checks in add_conditional(). */
 #define CONDITIONAL_RULES 7
-/* ... with the sampler: two socket families, seccomp() for the roles. */
-#define SAMPLER_CONDITIONAL_RULES 3
+/* ... with the sampler: AF_PACKET sockets, seccomp() for the roles. */
+#define SAMPLER_CONDITIONAL_RULES 2
 /* ... in a capture role: openat, two socket families. */
 #define CAPTURE_CONDITIONAL_RULES 3
 
@@ -237,12 +238,11 @@ add_conditional(scmp_filter_ctx ctx, const struct sandbox_config *c)
 	rc |= seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(prctl), 1,
 	    SCMP_A0(SCMP_CMP_EQ, PR_GET_NAME, 0));
 	if (c->sampler) {
-		/* libpcap: the packet socket and the AF_INET one it uses
-		   for interface ioctls (2). */
+		/* libpcap: the packet socket (1). Its interface ioctls go
+		   through that socket and a generic netlink one (SIOCETHTOOL,
+		   measured with libpcap 1.10): no AF_INET socket, no connect. */
 		rc |= seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 1,
 		    SCMP_A0(SCMP_CMP_EQ, AF_PACKET, 0));
-		rc |= seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 1,
-		    SCMP_A0(SCMP_CMP_EQ, AF_INET, 0));
 		/* The sampler's threads add their role filter on themselves:
 		   a filter for the caller only (no flags: no TSYNC), which
 		   can only take rights away (1). */

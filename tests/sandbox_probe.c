@@ -10,8 +10,7 @@
  *                                              with the sampler and --netns)
  * CALL: allowed: getpid, read-proc, netlink, thread, packet
  *       forbidden: execve, ptrace, mount, fork, socket-inet, open-write,
- *                  connect, kill (without --sampler: connect is allowed
- *                  only with it), setuid, unshare
+ *                  connect, kill, setuid, unshare (with --sampler too)
  */
 #include <errno.h>
 #include <fcntl.h>
