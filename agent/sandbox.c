@@ -9,8 +9,8 @@
  * top of their loops (sandbox_enter_role()); the role programs are built
  * here, before the base goes on, so a thread only makes one seccomp(2)
  * call. The HTTP threads (libmicrohttpd's own, created inside MHD, and
- * recreated by a SIGHUP reload) and the collection tick (which also runs
- * on HTTP threads at scrape time) stay under the base: it is their union.
+ * recreated by a SIGHUP reload) and the collection threads stay under the
+ * base: their calls are most of it (docs/security.md says why).
  *
  * The lists were built by running serve under `strace -f` through every
  * path: every endpoint, plain HTTP and TLS with basic auth, SIGHUP reloads
