@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Faults under a running `serve` (issue 7): /proc files that vanish, shrink,
+# Faults under a running `serve`: /proc files that vanish, shrink,
 # grow or cannot be read, a swapped procfs directory; SIGHUP; SIGTERM timing
 # and threads; `check --output` on a full disk; `check` on a vanished procfs.
 . "$(dirname "$0")/lib.sh"
@@ -164,7 +164,17 @@ if [ "$(id -u)" = 0 ] && mount -t tmpfs -o size=16k tmpfs "$R" 2>/dev/null; then
 	check "disk full: check exits 3 (got $rc)" test "$rc" -eq 3
 	check "disk full: one clear line ($(cat "$TMP/err"))" grep -q 'No space left on device' "$TMP/err"
 	check "disk full: no partial file, no temporary file" test "$(ls -A "$R")" = filler
+	# The previous output stays whole when the new one cannot be written.
 	rm -f "$R/filler"
+	printf '# the previous run\ntwaudit_audit_status 0\n' > "$R/twaudit.prom"
+	cp "$R/twaudit.prom" "$TMP/old.prom"
+	head -c 65536 /dev/zero > "$R/filler" 2>/dev/null
+	"$TWAUDIT" check --path.procfs="$FIXTURES/linux-6.18" --path.rootfs="$TMP" \
+		--format=prom --output="$R/twaudit.prom" 2>"$TMP/err"; rc=$?
+	check "disk full over an old file: exit 3 (got $rc)" test "$rc" -eq 3
+	check "disk full over an old file: the old file intact" cmp -s "$R/twaudit.prom" "$TMP/old.prom"
+	check "disk full over an old file: no temporary file" test "$(ls -A "$R" | tr '\n' ' ')" = "filler twaudit.prom "
+	rm -f "$R/filler" "$R/twaudit.prom"
 	"$TWAUDIT" check --path.procfs="$FIXTURES/linux-6.18" --path.rootfs="$TMP" \
 		--format=prom --output="$R/twaudit.prom" 2>/dev/null; rc=$?
 	check "space again: the file is written (rc=$rc)" test -s "$R/twaudit.prom"
