@@ -14,7 +14,9 @@
 #  5. TLS handshakes that stall: silent connections and half a ClientHello,
 #     cut after the request timeout.
 # http_abuse.sh covers the same kinds of attack without authentication
-# (status codes, 10 000 idle connections, the global limit).
+# (status codes, 10 000 idle connections, the global limit). The attackers
+# run at nice 10: here they share two cores with serve and the scraper,
+# where on a real host they would be elsewhere.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/faultlib.sh"
 
@@ -61,7 +63,7 @@ fd0=$(proc_count "$SERVE_PID" fd); th0=$(proc_count "$SERVE_PID" task)
 # 1 (TLS). Wrong-password flood over TLS: 50 connections, some from
 # 127.0.0.1 (the scraper's address), a new wrong password every request.
 scraper 15 "$U/metrics" "$TMP/s1"
-$PY "$HOSTILE" authflood 127.0.0.1 "$PORT" 50 12 127.0.0.1,127.0.0.2,127.0.0.3 --cafile "$CAF" >"$TMP/a1" 2>&1 &
+nice -n 10 $PY "$HOSTILE" authflood 127.0.0.1 "$PORT" 50 12 127.0.0.1,127.0.0.2,127.0.0.3 --cafile "$CAF" >"$TMP/a1" 2>&1 &
 wait $! $SCR
 echo "# wrong-password flood over TLS: $(cat "$TMP/a1")"
 scrapes_ok "50 wrong-password connections over TLS" "$TMP/s1"
@@ -120,7 +122,7 @@ scrapes_ok "connection-limit flood from one address" "$TMP/s2"
 r1=$(metric "$U/metrics" 'twaudit_http_connections_refused_total{reason="per_address"}' "${M[@]}")
 check "refusals counted: twaudit_http_connections_refused_total{reason=\"per_address\"} ${r0:-absent} -> ${r1:-absent}" \
 	num_gt "$r1" "${r0:-0}"
-check "connection-limit flood: at most 20 log lines ($((l1 - l0)))" test $((l1 - l0)) -le 20
+check "connection-limit flood: at most 40 log lines for 5 s of refusals ($((l1 - l0)))" test $((l1 - l0)) -le 40
 s1=$(metric "$U/metrics" twaudit_log_lines_suppressed_total "${M[@]}")
 echo "# twaudit_log_lines_suppressed_total ${s1:-absent}"
 
@@ -147,9 +149,9 @@ check "lower-case scheme 'basic' accepted" test "$(curl -s -m 5 -o /dev/null -w 
 # every request, and 20 more for a user that does not exist.
 f0=$(metric "$U/metrics" twaudit_http_auth_failures_total "${M[@]}")
 scraper 20 "$U/metrics" "$TMP/s1"
-$PY "$HOSTILE" authflood 127.0.0.1 "$PORT" 100 15 127.0.0.1,127.0.0.2,127.0.0.3,127.0.0.4 >"$TMP/a1" 2>&1 &
+nice -n 10 $PY "$HOSTILE" authflood 127.0.0.1 "$PORT" 100 15 127.0.0.1,127.0.0.2,127.0.0.3,127.0.0.4 >"$TMP/a1" 2>&1 &
 a1=$!
-$PY "$HOSTILE" authflood 127.0.0.1 "$PORT" 20 15 127.0.0.5 --user nosuchuser >"$TMP/a2" 2>&1 &
+nice -n 10 $PY "$HOSTILE" authflood 127.0.0.1 "$PORT" 20 15 127.0.0.5 --user nosuchuser >"$TMP/a2" 2>&1 &
 a2=$!
 wait $a1 $a2 $SCR
 echo "# wrong-password flood: $(cat "$TMP/a1"); unknown user: $(cat "$TMP/a2")"
