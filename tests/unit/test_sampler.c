@@ -5,7 +5,9 @@
  * IPv4 and IPv6, SYN/FIN/RST against pure ACKs, the loopback outgoing
  * copy on SLL2; the userspace loopback-duplicate rule; the ring (full:
  * drops counted, order kept); configuration errors and the disabled
- * state.
+ * state; a missing interface: the capture thread runs (calling the
+ * thread hook on itself, as serve's seccomp roles need), nothing is open,
+ * the interface is retried.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -14,11 +16,14 @@
 #include <cmocka.h>
 
 #include <pcap/pcap.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "sampler.h"
+#include "util.h"
 
 #ifndef DLT_LINUX_SLL2
 #define DLT_LINUX_SLL2 276
@@ -525,6 +530,60 @@ test_addr(void **state)
 	assert_int_equal(sampler_addr_parse("host.example", &a), -1);
 }
 
+static atomic_uint hook_calls;
+static pthread_t hook_thread;
+
+static void
+count_hook(enum sampler_thread which)
+{
+	if (which == SAMPLER_THREAD_CAPTURE) {
+		hook_thread = pthread_self();
+		atomic_fetch_add(&hook_calls, 1);
+	}
+}
+
+static void
+test_missing_interface(void **state)
+{
+	struct sampler_config cfg = sampler_config_default();
+	struct sampler_stats st;
+	struct sampler *s;
+	char err[256];
+	double end;
+
+	(void)state;
+	cfg.interface[0] = "twtest-nx0";
+	cfg.ninterfaces = 1;
+	cfg.server[0] = "192.0.2.1";
+	cfg.nservers = 1;
+	cfg.thread_hook = count_hook;
+	s = sampler_new(&cfg, err, sizeof(err));
+	assert_non_null(s);
+	if (sampler_start(s, err, sizeof(err)) < 0) {
+		/* Not root: no packet socket at all (unavailable). */
+		sampler_read(s, &st);
+		assert_int_equal(st.state, SAMPLER_UNAVAILABLE);
+		sampler_free(s);
+		skip();
+	}
+	/* The capture thread calls the hook on itself, turn after turn,
+	   while the missing interface is retried (after 1 s, then 2 s). */
+	end = now_monotonic() + 5;
+	while (atomic_load(&hook_calls) < 3 && now_monotonic() < end)
+		nanosleep(&(struct timespec){ 0, 50000000 }, NULL);
+	assert_true(atomic_load(&hook_calls) >= 3);
+	assert_false(pthread_equal(hook_thread, pthread_self()));
+	nanosleep(&(struct timespec){ 1, 200000000 }, NULL);	/* a retry */
+	sampler_read(s, &st);
+	assert_int_equal(st.state, SAMPLER_FAILED);
+	assert_int_equal(st.interfaces, 1);
+	assert_int_equal(st.interfaces_open, 0);
+	assert_int_equal(st.reopens, 0);
+	assert_non_null(strstr(st.error, "twtest-nx0"));
+	assert_non_null(strstr(st.error, "retrying"));
+	sampler_free(s);
+}
+
 int
 main(void)
 {
@@ -538,6 +597,7 @@ main(void)
 		cmocka_unit_test(test_client_sampled),
 		cmocka_unit_test(test_config),
 		cmocka_unit_test(test_addr),
+		cmocka_unit_test(test_missing_interface),
 	};
 
 	return cmocka_run_group_tests(tests, setup_servers, NULL);
