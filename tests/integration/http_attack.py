@@ -195,7 +195,7 @@ def flood(port, src, nhold, seconds, nmax):
     while time.monotonic() < t_end and attempts < nmax:
         attempts += 1
         try:
-            s = connect(port, src, timeout=1.0)
+            s = connect(port, src, timeout=3.0)
         except OSError:
             refused += 1     # the accept queue was full: not reaching serve
             continue
