@@ -1,4 +1,5 @@
 /* Prometheus text format 0.0.4: HELP and TYPE on every family. */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,17 +10,50 @@
 #include "snapshot.h"
 #include "util.h"
 
-/* Label values: escape backslash, double quote and newline. */
+/* Length of the well-formed UTF-8 character at P, 0 if there is none. */
+static size_t
+utf8_char(const unsigned char *p)
+{
+	size_t len = p[0] >= 0xc2 && p[0] <= 0xdf ? 2 :
+	    p[0] >= 0xe0 && p[0] <= 0xef ? 3 : p[0] >= 0xf0 && p[0] <= 0xf4 ?
+	    4 : 0;
+	uint32_t cp = p[0] & (0x7f >> len);
+
+	for (size_t i = 1; i < len; i++) {
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+		cp = cp << 6 | (p[i] & 0x3f);
+	}
+	/* Overlong forms, surrogates and code points past U+10FFFF. */
+	if ((len == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
+	    (len == 4 && (cp < 0x10000 || cp > 0x10ffff)))
+		return 0;
+	return len;
+}
+
+/*
+ * Label values: escape backslash, double quote and newline. They come from
+ * untrusted trees (kernel release, namespace names) and Prometheus refuses
+ * a whole scrape over one value that is not UTF-8: a byte that starts no
+ * well-formed character becomes U+FFFD.
+ */
 static void
 put_label_value(FILE *f, const char *v)
 {
-	for (; *v; v++) {
-		if (*v == '\\' || *v == '"')
-			fprintf(f, "\\%c", *v);
-		else if (*v == '\n')
+	const unsigned char *p = (const unsigned char *)v;
+
+	while (*p) {
+		size_t n = *p < 0x80 ? 1 : utf8_char(p);
+
+		if (*p == '\\' || *p == '"')
+			fprintf(f, "\\%c", *p);
+		else if (*p == '\n')
 			fputs("\\n", f);
+		else if (n == 0)
+			fputs("\xef\xbf\xbd", f);
 		else
-			fputc(*v, f);
+			fwrite(p, 1, n, f);
+		p += n ? n : 1;
 	}
 }
 
@@ -329,7 +363,7 @@ render_netlink(const struct expo *e)
 static void
 render_live(const struct expo *e, const struct snapshot *s)
 {
-	const struct sampler_stats *sm = &s->sampler;
+	const struct live_stats *sm = &s->sampler;
 	FILE *f = e->f;
 
 	if (!s->have_sampler || sm->state != SAMPLER_OK)
@@ -377,7 +411,7 @@ render_live(const struct expo *e, const struct snapshot *s)
 	    (unsigned long long)sm->nat_sources);
 	/* Only where the kernel has TW stamps to compare (3.7-4.11). */
 	if (sm->tcpm_agreement.valid) {
-		const struct sampler_agreement *a = &sm->tcpm_agreement;
+		const struct tcpm_agreement *a = &sm->tcpm_agreement;
 
 		family(e, "twaudit_model_tcp_metrics_agreement_ratio", "gauge",
 		    "Peers with a stamp younger than 60 s in both the kernel's "
@@ -408,7 +442,7 @@ render_live(const struct expo *e, const struct snapshot *s)
 static void
 render_sampler_capture(const struct expo *e, const struct snapshot *s)
 {
-	const struct sampler_stats *sm = &s->sampler;
+	const struct live_stats *sm = &s->sampler;
 
 	if (!s->have_sampler || sm->state == SAMPLER_UNAVAILABLE)
 		return;
