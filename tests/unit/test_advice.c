@@ -276,7 +276,7 @@ static const char *const known_ids[] = {
 	"tw_recycle_nat_drops", "paws_passive_rising", "tw_recycle_persisted",
 	"sysctl_drift", "timestamps_disabled", "timewait_paws_rejects",
 	"rfc1337_timewait_nat", "tw_buckets_overflow", "source_failed",
-	"nat_clients_at_risk", "policy_violation", NULL,
+	"nat_clients_at_risk", "policy_violation", "source_stale", NULL,
 };
 
 static void
@@ -1193,6 +1193,47 @@ setup_not_failed(struct snapshot *s)
 	set_source(s, SRC_SNMP, SOURCE_OK, "");
 }
 
+/* source_stale: failing, last success more than 15 s before the snapshot. */
+static void
+setup_stale(struct snapshot *s)
+{
+	s->wall = 1795625447.0;
+	setup_failed_netstat(s);
+	s->last_success[SRC_NETSTAT] = s->wall - 20;
+	/* Recent enough, or succeeding now, or never: not stale. */
+	set_source(s, SRC_SNMP, SOURCE_FAILED, "net/snmp: empty file");
+	s->last_success[SRC_SNMP] = s->wall - 10;
+	s->last_success[SRC_SOCKSTAT] = s->wall - 3600;
+	set_source(s, SRC_PERSIST, SOURCE_FAILED, "broken");
+	/* Unavailable (not a fault) for long: not stale either. */
+	set_source(s, SRC_SAMPLER, SOURCE_UNAVAILABLE, "interface down");
+	s->last_success[SRC_SAMPLER] = s->wall - 3600;
+}
+
+static void
+check_stale(const struct findings *fs)
+{
+	const struct finding *f = find(fs, "source_stale");
+
+	assert_string_equal(jstr(jget(f->evidence, "source", NULL)),
+	    "netstat");
+	assert_string_equal(jstr(jget(f->evidence, "last_success", NULL)),
+	    "2026-11-25T16:50:27.000Z");
+	assert_true(json_real_value(jget(f->evidence, "age_seconds", NULL)) ==
+	    20.0);
+	assert_string_equal(jstr(jget(f->evidence, "error", NULL)),
+	    "TcpExt: 120 fields in header, 119 values");
+	assert_non_null(strstr(f->explanation, "20 s ago"));
+}
+
+static void
+setup_stale_boundary(struct snapshot *s)
+{
+	s->wall = 1795625447.0;
+	setup_failed_netstat(s);
+	s->last_success[SRC_NETSTAT] = s->wall - ADVICE_STALE_SECONDS;
+}
+
 static void
 setup_warning_and_unknown(struct snapshot *s)
 {
@@ -1455,6 +1496,12 @@ static const struct tcase cases[] = {
 	{ "source_failed_two", setup_failed_two,
 	  { W("source_failed", UNKNOWN), W("source_failed", UNKNOWN) },
 	  STATUS_UNKNOWN, check_failed_two },
+	{ "source_stale", setup_stale,
+	  { W("source_failed", UNKNOWN), W("source_failed", UNKNOWN),
+	    W("source_failed", UNKNOWN), W("source_stale", UNKNOWN) },
+	  STATUS_UNKNOWN, check_stale },
+	{ "source_stale_not_yet_at_15s", setup_stale_boundary,
+	  { W("source_failed", UNKNOWN) }, STATUS_UNKNOWN, NULL },
 	{ "sources_not_applicable_unavailable", setup_not_failed,
 	  { { NULL, 0 } }, STATUS_OK, NULL },
 	{ "warning_beats_unknown", setup_warning_and_unknown,

@@ -4,9 +4,11 @@
 #include <setjmp.h>
 #include <cmocka.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "util.h"
@@ -86,6 +88,63 @@ test_read_file(void **state)
 	rmdir(dir);
 }
 
+/* A FIFO (with or without a writer) is refused at once, never read. */
+static void
+test_read_fifo(void **state)
+{
+	char dir[] = "/tmp/twaudit-util.XXXXXX", path[128], *buf = NULL;
+	size_t len;
+	int w;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/fifo", dir);
+	assert_int_equal(mkfifo(path, 0600), 0);
+	assert_int_equal(read_file_at(dir, "fifo", 100, &buf, &len), -ENOTREG);
+	assert_null(buf);
+	/* With a writer that never writes: still refused, no EAGAIN. */
+	w = open(path, O_RDWR | O_NONBLOCK);
+	assert_true(w >= 0);
+	assert_int_equal(read_file_at(dir, "fifo", 100, &buf, &len), -ENOTREG);
+	close(w);
+	assert_non_null(strstr(file_strerror(ENOTREG), "not a regular file"));
+	assert_string_equal(file_strerror(ENOENT), strerror(ENOENT));
+	assert_string_equal(file_type_name(S_IFIFO), "a FIFO");
+	unlink(path);
+	rmdir(dir);
+}
+
+static void
+expect_escape(const char *in, size_t outlen, const char *want)
+{
+	char out[256];
+
+	assert_true(outlen <= sizeof(out));
+	assert_int_equal(text_escape(in, out, outlen), strlen(want));
+	assert_string_equal(out, want);
+}
+
+static void
+test_text_escape(void **state)
+{
+	(void)state;
+	expect_escape("web-01.example", 64, "web-01.example");
+	expect_escape("a\033]0;x\007b", 64, "a\\x1b]0;x\\x07b");
+	expect_escape("del\177 tab\t nl\n", 64, "del\\x7f tab\\x09 nl\\x0a");
+	expect_escape("back\\slash", 64, "back\\\\slash");
+	/* UTF-8 passes; invalid bytes, overlong forms, surrogates and C1
+	   controls (U+009B is CSI on some terminals) do not. */
+	expect_escape("caf\xc3\xa9", 64, "caf\xc3\xa9");
+	expect_escape("\xff\xc3", 64, "\\xff\\xc3");
+	expect_escape("\xc0\xaf", 64, "\\xc0\\xaf");
+	expect_escape("\xed\xa0\x80", 64, "\\xed\\xa0\\x80");
+	expect_escape("\xc2\x9b", 64, "\\xc2\\x9b");
+	/* Truncation keeps whole escapes and whole characters. */
+	expect_escape("ab\033", 5, "ab");
+	expect_escape("a\xc3\xa9", 3, "a");
+	expect_escape("abc", 1, "");
+}
+
 static void
 test_rfc3339(void **state)
 {
@@ -106,6 +165,8 @@ main(void)
 		cmocka_unit_test(test_parse_i64),
 		cmocka_unit_test(test_path_join),
 		cmocka_unit_test(test_read_file),
+		cmocka_unit_test(test_read_fifo),
+		cmocka_unit_test(test_text_escape),
 		cmocka_unit_test(test_rfc3339),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
