@@ -5,11 +5,12 @@ Every mode is bounded in time (SECONDS) and count; sources are loopback
 addresses (127.0.0.0/8) or whatever address the caller's namespace has.
 
   hostile.py scrape URL SECONDS PERIOD [--auth U:P] [--cafile F]
-             [--stop FILE] [--log FILE] [--src ADDR]
+             [--stop FILE] [--log FILE] [--src ADDR] [--slow-ms MS]
       GET URL every PERIOD s over one HTTP/1.1 keep-alive connection,
       reconnecting when the server closes it. Prints one line:
       "n=.. ok=.. fail=.. reconnects=.. max_ms=.. p50_ms=.. p90_ms=.. slow=.."
-      (slow: answers over 1 s). --log writes "t_ms status latency_ms" lines.
+      (slow: answers taking --slow-ms or more, default 1000). --log writes
+      "t_ms status latency_ms" lines.
   hostile.py authflood HOST PORT N SECONDS ADDRS [--cafile F] [--user U]
       N keep-alive connections spread over the source addresses in ADDRS
       (comma-separated), each sending requests with a wrong password as
@@ -188,7 +189,7 @@ def cmd_scrape(a):
             lat.append(dt)
         else:
             fails += 1
-        if dt > 1000:
+        if dt >= a.slow_ms:
             slow += 1
         if log:
             log.write("%d %d %.1f\n" % ((t0 - t_start) * 1000, status, dt))
@@ -411,6 +412,7 @@ def main():
     s.add_argument("url"); s.add_argument("seconds", type=float); s.add_argument("period", type=float)
     s.add_argument("--auth"); s.add_argument("--cafile"); s.add_argument("--stop")
     s.add_argument("--log"); s.add_argument("--src")
+    s.add_argument("--slow-ms", type=float, default=1000.0)
     s = sub.add_parser("authflood")
     s.add_argument("host"); s.add_argument("port", type=int); s.add_argument("n", type=int)
     s.add_argument("seconds", type=float); s.add_argument("addrs")
