@@ -138,7 +138,7 @@ scrapes_ok "60 clients that never read their answers" "$TMP/s4"
 
 # 4. Malformed requests on plain HTTP: an error status or cut, never 200
 # (none carries the right credentials), and the scraper answered after each.
-for k in $($PY -c 'import sys; sys.path.insert(0, sys.argv[1]); import hostile; print(" ".join(sorted(hostile.MALFORMED)))' "$(dirname "$HOSTILE")"); do
+for k in $($PY -B -c 'import sys; sys.path.insert(0, sys.argv[1]); import hostile; print(" ".join(sorted(hostile.MALFORMED)))' "$(dirname "$HOSTILE")"); do
 	got=$($PY "$HOSTILE" malformed 127.0.0.1 "$PORT" 127.0.0.11 "$k")
 	check "$k -> $got (an error or cut, never 200)" bash -c "[[ '$got' == cut || '$got' == [45]?? ]]"
 done
