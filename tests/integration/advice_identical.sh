@@ -2,8 +2,9 @@
 # `check` output over every procfs fixture x rootfs x policy x format, against
 # the digests in tests/fixtures/expected/advice.sha256: findings, evidence,
 # remediation and metrics must not change when their code does. Normalized:
-# generated_at, collector durations, the build version, this machine's host
-# name; the live netlink collectors and the sampler are off.
+# generated_at, collector durations and success times, snapshot age, the
+# build version, this machine's host name; the live netlink collectors
+# and the sampler are off.
 #   RECORD=1 ... advice_identical.sh   rewrites the digest file
 #   BASE=/path/to/old/twaudit ...        diffs against another binary instead
 . "$(dirname "$0")/lib.sh"
@@ -16,7 +17,9 @@ HOST=$(hostname)
 norm() {
 	sed -E -e 's/"generated_at": ?"[^"]*"/"generated_at":"-"/g' \
 		-e "s/\"host\": ?\"$HOST\"/\"host\":\"-\"/g" -e "s/ host=$HOST / host=- /" \
-		-e '/^twaudit_collector_duration_seconds\{/d' -e '/^twaudit_build_info\{/d'
+		-e '/^twaudit_collector_duration_seconds\{/d' -e '/^twaudit_build_info\{/d' \
+		-e '/^twaudit_snapshot_age_seconds /d' \
+		-e '/^twaudit_collector_last_success_timestamp_seconds\{/d'
 }
 
 # One run: normalized output, then the exit code.
