@@ -65,6 +65,9 @@ struct snapshot {
 	 * once (compare-and-swap) and freed with the snapshot.
 	 */
 	_Atomic(struct rendered *) expo_cache[2][2];
+	/* When the first of them was rendered (epoch µs, 0: not yet): the
+	 * time twaudit_snapshot_age_seconds is stated at, in each of them. */
+	_Atomic int64_t first_render_us;
 	/*
 	 * --netns (netns.h): ns[] holds one snapshot per audited namespace
 	 * (each with netns set); status is then the worst of the host's own

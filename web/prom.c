@@ -134,7 +134,8 @@ render_sources(const struct expo *e)
 static void
 render_staleness(const struct expo *e, const struct snapshot *s)
 {
-	double age = now_wall() - s->wall;
+	int64_t at = atomic_load(&s->first_render_us);
+	double age = (at > 0 ? (double)at / 1e6 : now_wall()) - s->wall;
 
 	family(e, "twaudit_snapshot_age_seconds", "gauge",
 	    "Age of the collected data when this response was rendered.");
@@ -604,9 +605,13 @@ render_prom_cached(struct snapshot *s, enum expo_format fmt, bool gzip)
 	struct rendered *r = atomic_load(slot), *expected = NULL;
 	char *text, *z = NULL;
 	size_t len, zlen;
+	int64_t unset = 0;
 
 	if (r != NULL)
 		return r;
+	/* Every cached body of S states the same age (formats, gzip). */
+	atomic_compare_exchange_strong(&s->first_render_us, &unset,
+	    (int64_t)(now_wall() * 1e6));
 	if ((text = render_prom(s, fmt, &len)) == NULL)
 		return NULL;
 	if (gzip && gzip_buffer(text, len, &z, &zlen) == 0) {
