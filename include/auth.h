@@ -11,9 +11,10 @@
  *   who knows the password can produce them.
  * - Everything else costs a token from the client address's bucket
  *   (AUTH_ADDR_BURST, refilled AUTH_ADDR_PER_SECOND; IPv6 by /64) and an
- *   estimated bcrypt time from a process-wide budget (AUTH_BUDGET_*). An
- *   empty bucket or budget answers at once, without bcrypt (throttled).
- *   A success gives its token back.
+ *   estimated bcrypt time from a process-wide budget (AUTH_BUDGET_*), of
+ *   which AUTH_BUDGET_RESERVE is kept for addresses with no unverified try
+ *   for AUTH_CLEAN_SECONDS. An empty bucket or budget answers at once, without
+ *   bcrypt (throttled). A success gives its token back.
  * - bcrypt runs on AUTH_WORKERS threads behind a queue of AUTH_QUEUE jobs;
  *   a full queue or a wait over AUTH_WAIT_SECONDS answers "busy".
  *
@@ -36,6 +37,8 @@ struct webconfig;
 #define AUTH_ADDR_PER_SECOND 0.5	/* and then one every 2 s */
 #define AUTH_BUDGET_SECONDS 1.0		/* bcrypt time all failures may take */
 #define AUTH_BUDGET_PER_SECOND 0.25	/* refill: a quarter of a core */
+#define AUTH_BUDGET_RESERVE 0.5		/* of it, for addresses without failures */
+#define AUTH_CLEAN_SECONDS 30.0		/* no unverified try for that long */
 #define AUTH_WORKERS 2
 #define AUTH_QUEUE 8
 #define AUTH_WAIT_SECONDS 2.0

@@ -31,6 +31,7 @@ struct addr_slot {
 	bool used;
 	unsigned char addr[16];		/* IPv4-mapped, or an IPv6 /64 */
 	double tokens, stamp, used_at;
+	double last_try;		/* last unverified attempt, or -1 */
 };
 
 struct job {
@@ -403,6 +404,7 @@ addr_bucket(struct auth *a, const unsigned char key[16], double now)
 	victim->used = true;
 	victim->tokens = AUTH_ADDR_BURST;
 	victim->stamp = victim->used_at = now;
+	victim->last_try = -1;
 	return victim;
 }
 
@@ -498,21 +500,41 @@ auth_count_missing(void)
 }
 
 /*
- * Take a token from PEER's bucket and an estimated bcrypt time from the
- * budget; false (nothing taken) when either is empty. Lock held.
+ * Take a token from the bucket of address KEY and an estimated bcrypt time
+ * from the budget; false (nothing taken) when either is empty. Every try
+ * marks the address (*PREV_TRY: the mark before, to restore on success).
+ * Lock held.
  */
 static bool
 take_tokens(struct auth *a, const unsigned char key[16], bool has_key,
-    double now, double *cost, struct addr_slot **bucket)
+    double now, double *cost, struct addr_slot **bucket, double *prev_try)
 {
+	double floor = AUTH_BUDGET_RESERVE;
+
 	*bucket = NULL;
 	refill_budget(a, now);
 	if (has_key) {
-		*bucket = addr_bucket(a, key, now);
-		if ((*bucket)->tokens < 1.0)
+		struct addr_slot *b = addr_bucket(a, key, now);
+
+		*bucket = b;
+		*prev_try = b->last_try;
+		/* An address with no unverified try for a while may use the
+		 * reserve: attackers on a few addresses, throttled or not,
+		 * cannot lock a new login from elsewhere out. */
+		if (b->last_try < 0 || now - b->last_try >= AUTH_CLEAN_SECONDS)
+			floor = 0;
+		b->last_try = now;
+		if (b->tokens < 1.0)
 			return false;
 	}
-	if (a->budget < a->bcrypt_estimate)
+	/*
+	 * An address with recent tries must leave the reserve whole. A
+	 * clean one needs only some budget and may take it below zero (a
+	 * debt): a bcrypt slower than the whole budget (a busy machine, a
+	 * high cost) must not lock every new login out.
+	 */
+	if (floor > 0 ? a->budget - a->bcrypt_estimate < floor :
+	    a->budget <= 0)
 		return false;
 	if (*bucket != NULL)
 		(*bucket)->tokens -= 1.0;
@@ -545,7 +567,7 @@ auth_check(struct auth *a, const struct webconfig *wc,
 	struct addr_slot *bucket = NULL;
 	struct user_slot *slot = NULL;
 	bool known = hash != NULL, remembered = false;
-	double now = now_monotonic(), cost = 0;
+	double now, cost = 0, prev_try = -1;
 	int rc;
 
 	if (a == NULL || webconfig_decoy_hash(wc) == NULL) {
@@ -557,6 +579,7 @@ auth_check(struct auth *a, const struct webconfig *wc,
 	hmac_tag(a, user, NULL, NULL, utag);
 	hmac_tag(a, user, password, hash, ctag);
 	pthread_mutex_lock(&a->lock);
+	now = now_monotonic();	/* under the lock: stamps never go back */
 	if (known && (slot = user_slot(a, utag, false, now)) != NULL &&
 	    memcmp(slot->cred_tag, ctag, TAG_LEN) == 0) {
 		slot->used_at = now;
@@ -568,7 +591,7 @@ auth_check(struct auth *a, const struct webconfig *wc,
 		remembered = true;	/* stale: check again, never throttle */
 	}
 	if (!remembered && !take_tokens(a, key, has_key, now, &cost,
-	    &bucket))
+	    &bucket, &prev_try))
 		return refuse(a, AUTH_THROTTLED);
 	rc = run_bcrypt(a, password, hash, remembered);
 	if (rc < 0)
@@ -578,9 +601,11 @@ auth_check(struct auth *a, const struct webconfig *wc,
 	/* A success gives back what it took (unless the bucket went to
 	 * another address while bcrypt ran). */
 	a->budget += cost;
-	if (bucket != NULL && memcmp(bucket->addr, key, 16) == 0 &&
-	    bucket->tokens + 1.0 <= AUTH_ADDR_BURST)
-		bucket->tokens += 1.0;
+	if (bucket != NULL && memcmp(bucket->addr, key, 16) == 0) {
+		if (bucket->tokens + 1.0 <= AUTH_ADDR_BURST)
+			bucket->tokens += 1.0;
+		bucket->last_try = prev_try;
+	}
 	slot = user_slot(a, utag, true, now);
 	memcpy(slot->cred_tag, ctag, TAG_LEN);
 	slot->verified = now_monotonic();

@@ -147,7 +147,8 @@ stop_serve
 # Startup errors are one clear line and exit 2 (input error).
 bad_config() { # DESCRIPTION PATTERN YAML
 	printf '%s' "$3" >"$TMP/bad.yml"
-	"$TWAUDIT" serve --web.listen-address=127.0.0.1:0 --web.config.file="$TMP/bad.yml" \
+	# timeout: a config wrongly accepted would serve on forever.
+	timeout -k 2 $((10 * SLOW)) "$TWAUDIT" serve --web.listen-address=127.0.0.1:0 --web.config.file="$TMP/bad.yml" \
 		--path.procfs="$FIX" --path.rootfs="$EMPTY_ROOT" >/dev/null 2>"$TMP/err"; rc=$?
 	check "config error, $1: exit $rc: $(head -c 160 "$TMP/err")" \
 		bash -c '[ "$1" -ne 0 ] && [ "$(wc -l < "$3")" -eq 1 ] && grep -qF -- "$2" "$3"' _ "$rc" "$2" "$TMP/err"
@@ -169,11 +170,37 @@ port=$(free_port)
 start_serve "$port" --web.config.file="$TMP/empty.yml" --path.procfs="$FIX" --path.rootfs="$EMPTY_ROOT" &&
 	check "an empty web config file means plain HTTP, no auth" test "$(code "http://127.0.0.1:$port/healthz")" = 200
 stop_serve
-# Extra response headers from http_server_config.
-printf 'http_server_config:\n  http2: true\n  headers:\n    Strict-Transport-Security: max-age=31536000\n' >"$TMP/hdr.yml"
+bad_config "forbidden header" "'Transfer-Encoding' cannot be configured" \
+	$'http_server_config:\n  headers:\n    Transfer-Encoding: chunked\n'
+bad_config "header given twice" "X-Frame-Options given twice" \
+	$'http_server_config:\n  headers:\n    X-Frame-Options: deny\n    x-frame-options: deny\n'
+bad_config "bcrypt cost 32" "outside 4..31" "$(printf 'basic_auth_users:\n  alice: %s\n' "'\$2b\$32\$${H_NEW:7}'")"
+bad_config "two YAML documents" "more than one YAML document" \
+	"$(printf 'basic_auth_users:\n  alice: %s\n---\nbasic_auth_users:\n' "'$H_NEW'")"
+# Extra response headers from http_server_config: a configured header
+# replaces twaudit's own (nosniff, the page's Content-Security-Policy).
+printf 'http_server_config:\n  http2: true\n  headers:\n    Strict-Transport-Security: max-age=31536000\n    X-Content-Type-Options: nosniff\n    Content-Security-Policy: "default-src \x27none\x27"\n' >"$TMP/hdr.yml"
 port=$(free_port)
 start_serve "$port" --web.config.file="$TMP/hdr.yml" --path.procfs="$FIX" --path.rootfs="$EMPTY_ROOT" &&
 	check "http_server_config.headers are sent" bash -c "curl -s -D - -o /dev/null 'http://127.0.0.1:$port/metrics' | grep -qi '^strict-transport-security: max-age=31536000'"
+curl -s -D "$TMP/page.hdr" -o /dev/null "http://127.0.0.1:$port/"
+check "configured X-Content-Type-Options sent once" test "$(grep -ci '^x-content-type-options:' "$TMP/page.hdr")" = 1
+check "configured Content-Security-Policy replaces the page's own (one header, the configured value)" \
+	bash -c "[ \"\$(grep -ci '^content-security-policy:' '$TMP/page.hdr')\" = 1 ] && grep -qi \"^content-security-policy: default-src 'none'\" '$TMP/page.hdr'"
+stop_serve
+
+# The Authorization header: the scheme in any case; a NUL in the password
+# is refused, not cut ("newpass\0junk" must not pass for "newpass").
+printf 'basic_auth_users:\n  prometheus: %s\n' "'$H_NEW'" >"$TMP/auth.yml"
+port=$(free_port)
+start_serve "$port" --web.config.file="$TMP/auth.yml" --path.procfs="$FIX" --path.rootfs="$EMPTY_ROOT"
+b64() { printf "$1" | base64 -w0; }
+for scheme in Basic basic BASIC bAsIc; do
+	check "scheme '$scheme': 200" test "$(code -H "Authorization: $scheme $(b64 'prometheus:newpass')" "http://127.0.0.1:$port/healthz")" = 200
+done
+check "NUL in the password: 401" test "$(code -H "Authorization: Basic $(b64 'prometheus:newpass\0junk')" "http://127.0.0.1:$port/healthz")" = 401
+check "NUL in the user name: 401" test "$(code -H "Authorization: Basic $(b64 'prometheus\0x:newpass')" "http://127.0.0.1:$port/healthz")" = 401
+check "another scheme: 401" test "$(code -H "Authorization: Bearer $(b64 'prometheus:newpass')" "http://127.0.0.1:$port/healthz")" = 401
 stop_serve
 
 # --web.listen-address twice: IPv4 and IPv6 loopback.
