@@ -9,6 +9,7 @@
 #include "collect.h"
 #include "commands.h"
 #include "http.h"
+#include "listen.h"
 #include "live.h"
 #include "log.h"
 #include "netns.h"
@@ -119,6 +120,7 @@ cmd_serve(int argc, char **argv)
 	double min_interval = 1.0, collect_timeout = COLLECT_TIMEOUT_DEFAULT;
 	double idle_timeout = HTTP_IDLE_TIMEOUT_SECONDS;
 	bool sock_diag = true, tcp_metrics = true;
+	bool systemd_socket = false;
 	const char *sec_user = NULL;	/* not given: privs_default_user() */
 	const char *policy_file = NULL;
 	struct cli_list netns_flags = { 0 };
@@ -127,6 +129,9 @@ cmd_serve(int argc, char **argv)
 	const struct cli_flag flags[] = {
 		{ "web.listen-address", CLI_LIST, &listen, "ADDR:PORT",
 		    "address to listen on", ":9477" },
+		{ "web.systemd-socket", CLI_BOOL, &systemd_socket, NULL,
+		    "listen on the sockets systemd passes (socket activation: "
+		    "LISTEN_FDS) instead of --web.listen-address", "false" },
 		{ "web.config.file", CLI_STRING, &web_config, "FILE",
 		    "exporter-toolkit web config: TLS and basic auth; reread "
 		    "on SIGHUP", NULL },
@@ -207,7 +212,7 @@ cmd_serve(int argc, char **argv)
 		    "positive\n");
 		return EXIT_USAGE;
 	}
-	if (listen.n == 0)
+	if (listen.n == 0 && !systemd_socket)
 		listen.v[listen.n++] = ":9477";
 	if (stat(procfs, &st) < 0 || !S_ISDIR(st.st_mode)) {
 		fprintf(stderr, "twaudit serve: --path.procfs %s is not a "
@@ -243,7 +248,15 @@ cmd_serve(int argc, char **argv)
 	 * Listening sockets first, while privileged: a port below 1024 needs
 	 * CAP_NET_BIND_SERVICE for bind(2) only, so it is never kept.
 	 */
-	if ((h = http_listen(listen.v, listen.n, err, sizeof(err))) == NULL) {
+	if (systemd_socket && listen.n > 0)
+		log_warn("--web.systemd-socket: --web.listen-address ignored",
+		    NULL);
+	listen.n = listen_dedupe(listen.v, listen.n);
+	h = systemd_socket ? http_listen_systemd(err, sizeof(err)) :
+	    http_listen(listen.v, listen.n, err, sizeof(err));
+	if (h != NULL && systemd_socket)
+		listen.n = http_addresses(h, listen.v, CLI_MAX_LIST);
+	if (h == NULL) {
 		fprintf(stderr, "twaudit serve: %s\n", err);
 		webconfig_unref(wc);
 		return EXIT_INPUT;

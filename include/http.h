@@ -20,6 +20,17 @@ struct http_server *http_listen(const char *const *addrs, size_t n,
     char *err, size_t errlen);
 
 /*
+ * The same for the sockets systemd passes (--web.systemd-socket):
+ * LISTEN_PID / LISTEN_FDS as sd_listen_fds(3) reads them, each descriptor
+ * checked to be a listening TCP socket; the variables are unset. NULL with
+ * ERR when there are none for this process or one is not such a socket.
+ */
+struct http_server *http_listen_systemd(char *err, size_t errlen);
+/* The addresses H listens on, for the log: up to MAX into OUT, count. */
+size_t http_addresses(const struct http_server *h, const char **out,
+    size_t max);
+
+/*
  * Serve snapshots from C on H's sockets, with the TLS and basic auth of WC
  * (NULL: plain HTTP, no auth; the server takes its own reference): starts
  * the libmicrohttpd daemons and their threads. -1 with ERR on failure

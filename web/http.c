@@ -19,6 +19,7 @@
 #include "auth.h"
 #include "collect.h"
 #include "connlimit.h"
+#include "listen.h"
 #include "twlimits.h"
 #include "log.h"
 #include "negotiate.h"
@@ -39,6 +40,7 @@ struct http_server {
 	struct MHD_Daemon *d[HTTP_MAX_LISTEN];	/* NULL until http_start */
 	int fd[HTTP_MAX_LISTEN];	/* listening, until a daemon takes it */
 	const char *addr[HTTP_MAX_LISTEN];	/* the caller's, for messages */
+	char sd_name[HTTP_MAX_LISTEN][64];	/* addr of a systemd socket */
 	unsigned family_flags[HTTP_MAX_LISTEN];	/* MHD_USE_IPv6 / DUAL_STACK */
 	struct collector *collector;
 	pthread_mutex_t lock;		/* guards wc */
@@ -716,7 +718,8 @@ http_listen(const char *const *addrs, size_t n, char *err, size_t errlen)
 {
 	struct http_server *h;
 
-	if (n == 0 || n > HTTP_MAX_LISTEN) {
+	/* (NULL, 0): an empty server for http_listen_systemd() to fill. */
+	if ((n == 0 && addrs != NULL) || n > HTTP_MAX_LISTEN) {
 		set_error(err, errlen, "between 1 and %d listen addresses",
 		    HTTP_MAX_LISTEN);
 		return NULL;
@@ -743,6 +746,49 @@ http_listen(const char *const *addrs, size_t n, char *err, size_t errlen)
 		h->n++;
 	}
 	return h;
+}
+
+struct http_server *
+http_listen_systemd(char *err, size_t errlen)
+{
+	struct http_server *h;
+	unsigned n;
+	int family, v6only;
+
+	if (sd_listen_parse(getenv("LISTEN_PID"), getenv("LISTEN_FDS"),
+	    getpid(), HTTP_MAX_LISTEN, &n, err, errlen) < 0)
+		return NULL;
+	/* As sd_listen_fds(1): nothing started later sees them. */
+	unsetenv("LISTEN_PID");
+	unsetenv("LISTEN_FDS");
+	unsetenv("LISTEN_FDNAMES");
+	if ((h = http_listen(NULL, 0, err, errlen)) == NULL)
+		return NULL;
+	for (unsigned i = 0; i < n; i++) {
+		int fd = SD_LISTEN_FDS_START + (int)i;
+
+		if (sd_listen_check(fd, &family, &v6only, h->sd_name[i],
+		    sizeof(h->sd_name[i]), err, errlen) < 0) {
+			http_stop(h);
+			return NULL;
+		}
+		h->fd[i] = fd;
+		h->addr[i] = h->sd_name[i];
+		h->family_flags[i] = family == AF_INET6 ? (v6only ?
+		    MHD_USE_IPv6 : MHD_USE_DUAL_STACK) : 0;
+		h->n++;
+	}
+	return h;
+}
+
+size_t
+http_addresses(const struct http_server *h, const char **out, size_t max)
+{
+	size_t i;
+
+	for (i = 0; i < h->n && i < max; i++)
+		out[i] = h->addr[i];
+	return i;
 }
 
 int
