@@ -71,6 +71,10 @@ rm -f "$P/net/snmp" "$P/net/netstat"
 cp "$FIXTURES/linux-6.18/net/snmp" "$FIXTURES/linux-6.18/net/netstat" "$P/net/"
 rm "$R/etc/sysctl.d/50-fifo.conf"
 
+# A FIFO as the --policy file: refused at once (exit 3), not read.
+check_runs 20 /dev/null "$TMP/pol.err" --policy="$TMP/f" --no-collector.sock_diag --no-collector.tcp_metrics
+check "check --policy=FIFO: exit 3 at once (got $RC)" test "$RC" -eq 3
+
 # 3. The budget: sources not reached fail with "deadline exceeded".
 check_runs 20 "$TMP/c4.json" "$TMP/c4.err" --path.procfs="$P" --path.rootfs="$R" \
 	--format=json --collect.timeout=0.000001s --netns="$TMP/f"
