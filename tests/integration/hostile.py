@@ -10,7 +10,7 @@ addresses (127.0.0.0/8) or whatever address the caller's namespace has.
       reconnecting when the server closes it. Prints one line:
       "n=.. ok=.. fail=.. reconnects=.. max_ms=.. p50_ms=.. p90_ms=.. slow=.."
       (slow: answers taking --slow-ms or more, default 1000). --log writes
-      "t_ms status latency_ms" lines.
+      "epoch_ms status latency_ms" lines (wall clock at the request's start).
   hostile.py authflood HOST PORT N SECONDS ADDRS [--cafile F] [--user U]
       N keep-alive connections spread over the source addresses in ADDRS
       (comma-separated), each sending requests with a wrong password as
@@ -178,6 +178,7 @@ def cmd_scrape(a):
     end = t_start + a.seconds
     while time.monotonic() < end and not (a.stop and os.path.exists(a.stop)):
         t0 = time.monotonic()
+        wall = time.time()
         try:
             status, _ = c.request(path, hdr)
         except (OSError, EOFError, ValueError, IndexError):
@@ -192,7 +193,7 @@ def cmd_scrape(a):
         if dt >= a.slow_ms:
             slow += 1
         if log:
-            log.write("%d %d %.1f\n" % ((t0 - t_start) * 1000, status, dt))
+            log.write("%d %d %.1f\n" % (wall * 1000, status, dt))
             log.flush()
         rest = a.period - (time.monotonic() - t0)
         if rest > 0:

@@ -141,12 +141,14 @@ burst() { # hostile clients inside $NS_S, a few seconds each
 	xs "$PY" "$HOSTILE" malformed 127.0.0.1 9477 127.0.0.6 huge-url --cafile "$CAF" >/dev/null 2>&1 &
 	xs "$PY" "$HOSTILE" malformed 127.0.0.1 9477 127.0.0.6 nul-in-auth --cafile "$CAF" >/dev/null 2>&1 &
 }
+NAMES=(flap recreate netns vanish fifo sighup burst connflood)
 NS_N=0; RSS1=; FAULTS=0; HUPS=0
 KINDS=(good broken empty multi good)
 fault_end=$(( S - QUIET ))
 i=0
 while [ "$(elapsed)" -lt "$fault_end" ] && [ $i -lt 10000 ]; do
 	i=$((i + 1)); FAULTS=$((FAULTS + 1))
+	echo "$(( $(now_us) / 1000 )) ${NAMES[$((i % 8))]}" >>"$TMP/faults.log"
 	case $((i % 8)) in
 	0) ip -n "$NS_S" link set s0 down; sleep 1; ip -n "$NS_S" link set s0 up ;;
 	1) ip -n "$NS_S" link del s0; sleep 1; link_up ;;
@@ -186,6 +188,12 @@ res=$(cat "$TMP/scrape.out")
 echo "# scrapes: $res"
 echo "# end: $fd1 descriptors, $th1 threads, RSS ${RSS2:-?} KiB, log $loglines lines"
 echo "# sampler: $(nsmetric twaudit_sampler_packets_total) packets, $(nsmetric twaudit_sampler_reopens_total) reopens"
+echo "# load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
+# Scrapes of 500 ms or more, each with the fault started last before it.
+awk 'NR == FNR { ft[++n] = $1; fk[n] = $2; next }
+     $3 >= 500 { k = "none"; for (j = 1; j <= n && ft[j] <= $1; j++) k = fk[j] " +" ($1 - ft[j]) "ms";
+                 printf "# slow scrape: %d ms, status %s, after fault %s\n", $3, $2, k }' \
+	"$TMP/faults.log" "$TMP/scrape.log" 2>/dev/null | head -40
 
 check "serve alive after $(elapsed) s of faults" test "$alive" = 1
 check "every scrape answered 200 ($res)" test "$(field fail "$res")" = 0 -a "$(field ok "$res")" -gt $((S * 5))
