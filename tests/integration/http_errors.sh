@@ -197,4 +197,8 @@ done
 echo "# KNOWN: GET /metrics%00 -> $(curl -s -m 5 -o /dev/null -w '%{http_code}' "$base/metrics%00") (the /metrics route)"
 still_serving "after the RFC 9112 cases"
 
+# Sanitizer builds: no report from serve (UBSan's do not stop it).
+check "serve logs carry no sanitizer report" \
+	bash -c "! cat '$TMP'/serve-*.log | grep -E 'runtime error|Sanitizer' >&2"
+
 finish

@@ -134,4 +134,8 @@ else
 	fail "odd kernel release: serve starts"
 fi
 
+# Sanitizer builds: no report from serve (UBSan's do not stop it).
+check "serve logs carry no sanitizer report" \
+	bash -c "! cat '$TMP'/serve-*.log | grep -E 'runtime error|Sanitizer' >&2"
+
 finish
