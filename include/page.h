@@ -14,6 +14,13 @@ struct snapshot;
  */
 char *page_render(const struct snapshot *s, size_t *len);
 
+/*
+ * A figure as the page shows it: 3 significant digits, no exponent and no
+ * trailing zeros (12.3456 -> "12.3", 1234.5 -> "1230", 0.0123456 ->
+ * "0.0123"); "—" for NaN and infinities. page.js's fig() does the same.
+ */
+void page_format_figure(double v, char *out, size_t outlen);
+
 /* web/assets/page.css and page.js, compiled in (web/assets/embed.py). */
 extern const unsigned char page_css[], page_js[];
 extern const unsigned long page_css_len, page_js_len;

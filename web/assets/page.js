@@ -49,22 +49,43 @@
 		if (node) el.appendChild(node);
 	}
 
-	function fmtNum(v) {
-		if (v == null || isNaN(v)) return "—";
-		if (Math.abs(v) >= 1e6) return (v / 1e6).toFixed(1) + "M";
-		if (Math.abs(v) >= 1e4) return (v / 1e3).toFixed(1) + "k";
-		if (Math.abs(v) >= 100 || v === Math.round(v)) return String(Math.round(v));
-		return v.toFixed(v >= 10 ? 1 : 2);
+	/*
+	 * A figure (a rate, an estimate) to 3 significant digits, no exponent,
+	 * no trailing zeros: 12.3456 -> "12.3", 1234.5 -> "1230". The server's
+	 * page_format_figure() does the same for the page without JavaScript.
+	 */
+	function fig(v) {
+		var e, d, t, unit;
+		if (typeof v !== "number" || !isFinite(v)) return "—";
+		if (v === 0) return "0";
+		e = Math.floor(Math.log10(Math.abs(v)));
+		d = 2 - e;
+		if (d > 0) {
+			t = v.toFixed(Math.min(d, 15));
+			t = t.replace(/0+$/, "").replace(/\.$/, "");
+		} else {
+			unit = Math.pow(10, -d);
+			t = String(Math.round(v / unit) * unit);
+		}
+		return t === "-0" ? "0" : t;
 	}
+	/* A count: exact. */
+	function count(v) {
+		return typeof v === "number" && isFinite(v) ? String(Math.round(v)) : "—";
+	}
+	/* A JSON value: integers exact, other numbers as figures. */
 	function fmtValue(v) {
 		if (Array.isArray(v)) return v.map(fmtValue).join(" ");
 		if (v === null || v === undefined) return "—";
+		if (typeof v === "number") return Number.isInteger(v) ? String(v) : fig(v);
 		if (typeof v === "object") return JSON.stringify(v);
 		return String(v);
 	}
+	/* A time of day in the browser's zone, the zone named ("UTC", "GMT+2"). */
 	function clock(t) {
 		var d = new Date(t * 1000);
-		return d.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit", second: "2-digit" });
+		return d.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit", second: "2-digit",
+			timeZoneName: "short" });
 	}
 
 	/* ---- findings ---- */
@@ -72,7 +93,7 @@
 	function rateText(r) {
 		if (!r) return "";
 		if (!r.evaluated) return "rate not evaluated yet";
-		return fmtNum(r.per_min) + "/min over " + r.window;
+		return fig(r.per_min) + "/min over " + r.window;
 	}
 
 	/* Evidence as "path: value" rows, with the shapes of docs/findings.md made readable. */
@@ -136,6 +157,7 @@
 		return rows;
 	}
 
+	/* Copy sits beside the command (.cmd is a flex row), never over it. */
 	function copyButton(text) {
 		var b = h("button", { type: "button", title: "Copy to clipboard" }, "Copy");
 		b.addEventListener("click", function () {
@@ -152,7 +174,8 @@
 		return b;
 	}
 
-	function findingCard(f) {
+	/* OPEN: "f-ID class" of the <details> the reader opened; kept on refresh. */
+	function findingCard(f, open) {
 		var rem = f.remediation || {}, art, rows;
 		art = h("article", { "class": "finding sev-" + f.severity, id: "f-" + f.id },
 			h("header", null,
@@ -173,10 +196,12 @@
 		if (rows.length) {
 			var dl = h("dl", { "class": "ev" });
 			rows.forEach(function (r) { dl.appendChild(h("dt", null, r[0])); dl.appendChild(h("dd", null, r[1])); });
-			art.appendChild(h("details", { "class": "evidence", open: "" }, h("summary", null, "Evidence"), dl));
+			/* Collapsed unless the reader opened it. */
+			art.appendChild(h("details", { "class": "evidence", open: open["f-" + f.id + " evidence"] ? "" : null },
+				h("summary", null, "Evidence"), dl));
 		}
 		if (rem.caveats && rem.caveats.length) {
-			art.appendChild(h("details", { "class": "caveats" },
+			art.appendChild(h("details", { "class": "caveats", open: open["f-" + f.id + " caveats"] ? "" : null },
 				h("summary", null, "Caveats (" + rem.caveats.length + ")"),
 				h("ul", null, rem.caveats.map(function (c) { return h("li", null, c); }))));
 		}
@@ -187,10 +212,13 @@
 		var list = (a.findings || []).slice().sort(function (x, y) {
 			return SEVERITIES.indexOf(x.severity) - SEVERITIES.indexOf(y.severity);
 		});
-		var box = h("div");
+		var box = h("div"), open = {};
+		Array.prototype.forEach.call(document.querySelectorAll("#findings article details[open]"), function (d) {
+			open[d.parentNode.id + " " + d.className] = true;
+		});
 		if (!list.length)
 			box.appendChild(h("p", { "class": "empty" }, "No findings: nothing on this host makes SYNs vanish."));
-		list.forEach(function (f) { box.appendChild(findingCard(f)); });
+		list.forEach(function (f) { box.appendChild(findingCard(f, open)); });
 		replace("findings", box);
 	}
 
@@ -265,14 +293,19 @@
 	function renderModel(a, hist) {
 		var m = a.model, box, srcs, cols = [], tbody;
 		if (!m) {
-			replace("model", h("p", { "class": "empty" },
-				"The model is not running (it needs the live sampler). When it runs, this shows the NAT sources at risk and the rejections it predicts against those the kernel counts."));
+			/* What the sampler source says, as the server writes it. */
+			var smp = (a.sources || {}).sampler || {};
+			replace("model", h("p", { "class": "empty", id: "model-state" }, smp.state === "ok" ?
+				"The live sampler runs; the model has no estimate yet." :
+				"The model is not running: the live sampler is " + (smp.state || "not reported") +
+				(smp.error ? " — " + smp.error : "") +
+				". With it (--sampler.enabled), this shows the NAT sources at risk and the rejections it predicts."));
 			return;
 		}
 		box = h("div", null, h("div", { "class": "kpis" },
-			h("div", { "class": "kpi" }, h("div", { "class": "v", id: "model-predicted" }, fmtNum(m.predicted_rejections_per_min)),
+			h("div", { "class": "kpi" }, h("div", { "class": "v", id: "model-predicted" }, fig(m.predicted_rejections_per_min)),
 				h("div", { "class": "k" }, "predicted rejections / min")),
-			h("div", { "class": "kpi" }, h("div", { "class": "v", id: "model-observed" }, fmtNum(lastRate(hist, "PAWSPassive"))),
+			h("div", { "class": "kpi" }, h("div", { "class": "v", id: "model-observed" }, fig(lastRate(hist, "PAWSPassive"))),
 				h("div", { "class": "k" }, "observed PAWSPassive / min")),
 			h("div", { "class": "kpi" }, h("div", { "class": "v" }, "1:" + m.sampling_ratio),
 				h("div", { "class": "k" }, "SYN sampling ratio")),
@@ -337,18 +370,19 @@
 			for (i = vals.length - 1; i >= 0; i--) if (vals[i] != null) { cur = vals[i]; break; }
 			vals.forEach(function (v) { if (v != null && v > peak) peak = v; });
 			var hot = !c.gauge && cur != null && cur > 0, absent = cur == null && times.length >= 2;
+			var num = c.gauge ? count : fig;
 			sub = h("div", { "class": "sub" }, h("span", null, times.length ? clock(times[0]) : ""),
-				h("span", null, absent ? "counter absent" : "peak " + fmtNum(peak) + c.unit));
+				h("span", null, absent ? "counter absent" : "peak " + num(peak) + c.unit));
 			card = h("div", { "class": "chart" + (hot ? " hot" : ""), id: "chart-" + c.key, title: c.help },
 				h("div", { "class": "ct" }, h("span", { "class": "name" }, c.title),
 					h("span", { "class": "cur" + (hot ? " hot" : "") + (absent ? " muted" : "") },
-						absent ? "n/a" : fmtNum(cur) + c.unit)));
+						absent ? "n/a" : num(cur) + c.unit)));
 			if (absent) {
 				card.appendChild(h("div", { "class": "spark none muted small" },
 					"not counted by this kernel" + (c.key === "PAWSTimewait" ? " (6.16+)" : "")));
 			} else if (times.length >= 2) {
 				var svg = sparkline(times, vals);
-				hover(svg, sub, times, vals, c.unit);
+				hover(svg, sub, times, vals, c.unit, num);
 				card.appendChild(svg);
 			} else {
 				card.appendChild(h("div", { "class": "spark muted small" }, "collecting (one point every " +
@@ -366,7 +400,7 @@
 	}
 
 	/* Hovering a chart shows the time and value under the pointer. */
-	function hover(svg, sub, times, vals, unit) {
+	function hover(svg, sub, times, vals, unit, num) {
 		var saved = null;
 		svg.addEventListener("mousemove", function (e) {
 			var r = svg.getBoundingClientRect(), f = (e.clientX - r.left) / r.width;
@@ -374,7 +408,7 @@
 			for (i = 1; i < times.length; i++) if (Math.abs(times[i] - t) < Math.abs(times[best] - t)) best = i;
 			if (saved === null) saved = [sub.firstChild.textContent, sub.lastChild.textContent];
 			sub.firstChild.textContent = clock(times[best]);
-			sub.lastChild.textContent = fmtNum(vals[best]) + unit;
+			sub.lastChild.textContent = num(vals[best]) + unit;
 		});
 		svg.addEventListener("mouseleave", function () {
 			if (saved) { sub.firstChild.textContent = saved[0]; sub.lastChild.textContent = saved[1]; saved = null; }
@@ -392,7 +426,7 @@
 			renderSysctls(lastAdvice);
 			renderSources(lastAdvice);
 			renderModel(lastAdvice, lastHistory);
-			$("updated").textContent = "updated " + new Date().toLocaleTimeString();
+			$("updated").textContent = "updated " + clock(Date.now() / 1000);
 		}
 		if (lastHistory) renderCharts(lastHistory);
 	}
