@@ -287,11 +287,11 @@ ev_kernel(json_t *ev, const struct snapshot *s)
 
 /* The NAT sources the sampler saw, most at risk first (bounded). */
 static json_t *
-nat_sources_json(const struct sampler_stats *sm)
+nat_sources_json(const struct live_stats *sm)
 {
 	json_t *a = json_array();
 
-	for (size_t i = 0; i < sm->nnat && i < SAMPLER_TOP_SOURCES; i++) {
+	for (size_t i = 0; i < sm->nnat && i < LIVE_TOP_SOURCES; i++) {
 		const struct model_source *src = &sm->nat[i];
 
 		json_array_append_new(a, json_pack("{s:o, s:I, s:s, s:f, s:I, s:I}",
@@ -311,13 +311,13 @@ nat_sources_json(const struct sampler_stats *sm)
  * then less reliable than it looks.
  */
 static void
-ev_model_agreement(json_t *m, const struct sampler_stats *sm)
+ev_model_agreement(json_t *m, const struct live_stats *sm)
 {
-	const struct sampler_agreement *a = &sm->tcpm_agreement;
+	const struct tcpm_agreement *a = &sm->tcpm_agreement;
 	uint64_t uni = a->kernel + a->model - a->common;
 
-	if (!a->valid || uni < SAMPLER_AGREE_MIN_PEERS ||
-	    a->ratio >= SAMPLER_AGREE_LOW)
+	if (!a->valid || uni < TCPM_AGREE_MIN_PEERS ||
+	    a->ratio >= TCPM_AGREE_LOW)
 		return;
 	json_object_set_new(m, "tcp_metrics_agreement", json_pack(
 	    "{s:f, s:I, s:I, s:I, s:s}",
@@ -340,13 +340,13 @@ ev_model_agreement(json_t *m, const struct sampler_stats *sm)
 static void
 ev_model(json_t *ev, const struct snapshot *s)
 {
-	const struct sampler_stats *sm = &s->sampler;
+	const struct live_stats *sm = &s->sampler;
 	json_t *m, *wi;
 
 	if (!s->have_sampler || sm->state != SAMPLER_OK)
 		return;
 	wi = json_array();
-	for (unsigned i = 0; i < sm->nwhatif && i < SAMPLER_MAX_WHATIF; i++)
+	for (unsigned i = 0; i < sm->nwhatif && i < LIVE_MAX_WHATIF; i++)
 		json_array_append_new(wi, json_pack("{s:s, s:i, s:f}",
 		    "profile", sm->whatif[i].profile,
 		    "tcp_tw_recycle", (int)sm->whatif[i].setting[MS_TW_RECYCLE],
@@ -587,7 +587,7 @@ static void
 rule_nat_clients_at_risk(const struct rule *r, const struct snapshot *s,
     struct findings *out)
 {
-	const struct sampler_stats *sm = &s->sampler;
+	const struct live_stats *sm = &s->sampler;
 	int64_t recycle, ts;
 	json_t *ev, *rem;
 	char *expl;

@@ -1,21 +1,29 @@
-/* Live mode: the sampler's lifecycle for serve and check (see live.h). */
+/*
+ * Live mode (see live.h): the capture (sampler.h) and the model thread
+ * (live_model.h) for serve and check: their configuration from flags and
+ * the running kernel, their lifetime, the live settings and tcp_metrics
+ * stamps they follow, and their figures in each snapshot.
+ */
 #include "live.h"
 
 #include <stdlib.h>
 #include <string.h>
 #include <sys/utsname.h>
 
+#include "live_model.h"
 #include "log.h"
 #include "sampler.h"
 #include "sandbox.h"
 #include "snapshot.h"
+#include "tcpm_agree.h"
 #include "util.h"
 
 struct live {
 	struct sampler *sampler;
+	struct live_model *model;
 	char why[SAMPLER_ERR_LEN];	/* why it is not running, if not */
 	int settings[MODEL_NSETTINGS];	/* last pushed, -1 before */
-	struct sampler_kpeer kp[SAMPLER_TCPM_PEERS];	/* tcp_metrics, scratch */
+	struct tcpm_kpeer kp[TCPM_AGREE_PEERS];	/* tcp_metrics, scratch */
 };
 
 /*
@@ -25,13 +33,13 @@ struct live {
  * Both assume timestamps on; tcp_rfc1337 follows the live value.
  */
 static void
-add_whatifs(struct sampler_config *cfg)
+add_whatifs(struct live_model_config *cfg)
 {
 	enum model_profile old;
 	bool has_knob = model_config_behaviour(&cfg->model, MB_PASSIVE_CHECK);
 
 	for (unsigned i = 0; i < 2; i++) {
-		struct sampler_whatif *w = &cfg->whatif[cfg->nwhatif++];
+		struct live_whatif *w = &cfg->whatif[cfg->nwhatif++];
 
 		w->profile = cfg->model.profile;
 		memcpy(w->setting, cfg->model.setting, sizeof(w->setting));
@@ -44,13 +52,50 @@ add_whatifs(struct sampler_config *cfg)
 	}
 }
 
-/* Each sampler thread narrows its seccomp list to its role once serve
+/* The capture thread narrows its seccomp list to its role once serve
  * has the base on (a no-op for check, which has no sandbox). */
 static void
-live_thread_hook(enum sampler_thread t)
+capture_hook(enum sampler_thread t)
 {
-	(void)sandbox_enter_role(t == SAMPLER_THREAD_CAPTURE ?
-	    SANDBOX_ROLE_CAPTURE : SANDBOX_ROLE_MODEL);
+	(void)t;
+	(void)sandbox_enter_role(SANDBOX_ROLE_CAPTURE);
+}
+
+/* ... and the model thread to its own. */
+static void
+model_hook(void)
+{
+	(void)sandbox_enter_role(SANDBOX_ROLE_MODEL);
+}
+
+/* The model of the running kernel, with the flags' caps. */
+static void
+model_config_live(const struct live_opts *o, struct live_model_config *mc)
+{
+	struct utsname u;
+	char perr[256];
+
+	*mc = live_model_config_default();
+	mc->thread_hook = model_hook;
+	/* The sampler sees the running kernel's traffic: model that kernel. */
+	if (uname(&u) == 0 &&
+	    model_profile_from_version(u.release, &mc->model, perr,
+	    sizeof(perr)) < 0)
+		log_warn("model: kernel release not recognised, using the "
+		    "default profile", "release=%s", u.release);
+	if (o->max_peers)
+		mc->model.max_peers = (uint32_t)o->max_peers;
+	if (o->max_connections)
+		mc->model.max_connections = (uint32_t)o->max_connections;
+	if (o->max_sources)
+		mc->model.max_sources = (uint32_t)o->max_sources;
+	add_whatifs(mc);
+	if (o->enabled)
+		log_info("live model", "profile=%s max_peers=%u "
+		    "max_connections=%u max_sources=%u memory_bound_bytes=%zu",
+		    model_profile_name(mc->model.profile), mc->model.max_peers,
+		    mc->model.max_connections, mc->model.max_sources,
+		    model_memory_bound(&mc->model));
 }
 
 int
@@ -58,9 +103,8 @@ live_new(const struct live_opts *o, struct live **out, char *err,
     size_t errlen)
 {
 	struct sampler_config cfg = sampler_config_default();
+	struct live_model_config mc;
 	struct live *l;
-	struct utsname u;
-	char perr[256];
 
 	*out = NULL;
 	if ((l = calloc(1, sizeof(*l))) == NULL) {
@@ -70,37 +114,24 @@ live_new(const struct live_opts *o, struct live **out, char *err,
 	for (int i = 0; i < MODEL_NSETTINGS; i++)
 		l->settings[i] = -1;
 	cfg.enabled = o->enabled;
-	cfg.thread_hook = live_thread_hook;
+	cfg.thread_hook = capture_hook;
 	for (size_t i = 0; i < o->interfaces.n && i < SAMPLER_MAX_INTERFACES; i++)
 		cfg.interface[cfg.ninterfaces++] = o->interfaces.v[i];
 	for (size_t i = 0; i < o->servers.n && i < SAMPLER_MAX_SERVERS; i++)
 		cfg.server[cfg.nservers++] = o->servers.v[i];
 	cfg.ratio = (unsigned)o->ratio;
-	/* The sampler sees the running kernel's traffic: model that kernel. */
-	if (uname(&u) == 0 &&
-	    model_profile_from_version(u.release, &cfg.model, perr,
-	    sizeof(perr)) < 0)
-		log_warn("model: kernel release not recognised, using the "
-		    "default profile", "release=%s", u.release);
-	if (o->max_peers)
-		cfg.model.max_peers = (uint32_t)o->max_peers;
-	if (o->max_connections)
-		cfg.model.max_connections = (uint32_t)o->max_connections;
-	if (o->max_sources)
-		cfg.model.max_sources = (uint32_t)o->max_sources;
-	add_whatifs(&cfg);
-	if (o->enabled)
-		log_info("live model", "profile=%s max_peers=%u max_connections=%u "
-		    "max_sources=%u memory_bound_bytes=%zu",
-		    model_profile_name(cfg.model.profile), cfg.model.max_peers,
-		    cfg.model.max_connections, cfg.model.max_sources,
-		    model_memory_bound(&cfg.model));
-	l->sampler = sampler_new(&cfg, err, errlen);
-	if (l->sampler == NULL) {
-		free(l);
-		return -1;	/* a bad flag value: the caller's usage error */
+	model_config_live(o, &mc);
+	/* A bad flag value: the caller's usage error. */
+	if ((l->sampler = sampler_new(&cfg, err, errlen)) == NULL ||
+	    (l->model = live_model_new(&mc, err, errlen)) == NULL) {
+		live_free(l);
+		return -1;
 	}
-	if (sampler_start(l->sampler, l->why, sizeof(l->why)) < 0 && o->enabled)
+	if (sampler_start(l->sampler, l->why, sizeof(l->why)) == 0 &&
+	    live_model_start(l->model, l->sampler, l->why,
+	    sizeof(l->why)) < 0)
+		sampler_stop(l->sampler);	/* no model: no capture */
+	if (l->why[0] != '\0' && o->enabled)
 		log_warn("sampler not running; the rest keeps working",
 		    "error=%s", log_quote(l->why, (char[300]){ 0 }, 300));
 	*out = l;
@@ -108,9 +139,9 @@ live_new(const struct live_opts *o, struct live **out, char *err,
 }
 
 /*
- * The kernel's recent tcp_metrics stamps, for the sampler to compare with
- * its model. Only where the kernel has them (3.7-4.11: TW attributes, or
- * a running kernel that old with none stored yet); else withdrawn.
+ * The kernel's recent tcp_metrics stamps, for the model thread to compare
+ * with its model. Only where the kernel has them (3.7-4.11: TW attributes,
+ * or a running kernel that old with none stored yet); else withdrawn.
  */
 static void
 follow_tcp_metrics(struct live *l, const struct snapshot *s)
@@ -122,12 +153,11 @@ follow_tcp_metrics(struct live *l, const struct snapshot *s)
 	if (s->source[SRC_TCP_METRICS].state != SOURCE_OK ||
 	    t->dump_wall <= 0 || !(t->has_tw_attrs ||
 	    (s->running_kv.code != 0 && s->running_kv.code < KV(4, 12, 0)))) {
-		sampler_set_kernel_peers(l->sampler, NULL, 0, false, 0);
+		live_model_set_kernel_peers(l->model, NULL, 0, false, 0);
 		return;
 	}
-	n = sampler_kpeers_from_tcp_metrics(t, l->kp, SAMPLER_TCPM_PEERS,
-	    &complete);
-	sampler_set_kernel_peers(l->sampler, l->kp, n, complete, t->dump_wall);
+	n = tcpm_kpeers_from_dump(t, l->kp, TCPM_AGREE_PEERS, &complete);
+	live_model_set_kernel_peers(l->model, l->kp, n, complete, t->dump_wall);
 }
 
 void
@@ -155,7 +185,7 @@ live_follow(struct live *l, const struct snapshot *s)
 		}
 	}
 	if (changed)
-		sampler_set_settings(l->sampler, v[MS_TW_RECYCLE],
+		live_model_set_settings(l->model, v[MS_TW_RECYCLE],
 		    v[MS_TIMESTAMPS], v[MS_RFC1337]);
 	follow_tcp_metrics(l, s);
 }
@@ -170,7 +200,7 @@ live_fill(struct live *l, struct snapshot *s)
 		set_error(st->error, sizeof(st->error), "sampler not set up");
 		return;
 	}
-	sampler_read(l->sampler, &s->sampler);
+	live_model_read(l->model, l->sampler, &s->sampler);
 	s->have_sampler = true;
 	switch (s->sampler.state) {
 	case SAMPLER_OK:
@@ -190,8 +220,12 @@ live_fill(struct live *l, struct snapshot *s)
 void
 live_stop(struct live *l)
 {
-	if (l != NULL)
-		sampler_stop(l->sampler);
+	if (l == NULL)
+		return;
+	/* Capture first, so that the model thread drains a ring that no
+	 * longer fills. */
+	sampler_stop(l->sampler);
+	live_model_stop(l->model);
 }
 
 void
@@ -199,6 +233,8 @@ live_free(struct live *l)
 {
 	if (l == NULL)
 		return;
+	live_stop(l);
+	live_model_free(l->model);
 	sampler_free(l->sampler);
 	free(l);
 }

@@ -30,6 +30,9 @@
 #define REPLAY_TOP_MAX		10000
 #define DEFAULT_KERNEL		"6.18"
 
+_Static_assert(CLI_MAX_LIST <= REPLAY_MAX_EXPLICIT,
+    "every --server value fits the engine's list");
+
 static const char replay_desc[] =
     "Replay a pcap/pcapng capture taken at a server (FILE, or - for stdin)\n"
     "through the kernel's timestamp (PAWS) SYN checks: how many SYNs the\n"

@@ -1,6 +1,6 @@
 /*
  * The live sampler (see sampler.h): libpcap capture thread -> bounded
- * ring -> model thread.
+ * ring -> one consumer (live mode's model thread).
  *
  * Why the pieces look as they do:
  *
@@ -28,8 +28,8 @@
  *   ring; when the ring is full the event is dropped and counted. A pcap
  *   error closes the handle, which is reopened with backoff.
  *
- * - The model thread owns the models; it alone decides directions, since
- *   the local<->local direction cache is its state.
+ * - The sampler knows no model: the consumer decides directions and runs
+ *   the models (live.c).
  */
 #include "sampler.h"
 
@@ -350,22 +350,6 @@ struct handle {
 	char error[SAMPLER_ERR_LEN];	/* last open/capture error */
 };
 
-/* Local<->local direction cache entry (canonical order a < b). */
-struct flow {
-	uint8_t used, family, client_is_a;
-	uint8_t a[16], b[16];
-	uint16_t pa, pb;
-};
-
-/* Per-second cumulative rejections, for the per-minute rate. */
-#define RATE_SLOTS 64
-/* Events per model_feed_many() run on the model thread (on its stack). */
-#define SAMPLER_MODEL_RUN 256
-struct rate_point {
-	double t;
-	uint64_t main, whatif[SAMPLER_MAX_WHATIF];
-};
-
 /* Counters the capture thread publishes. */
 struct capture_pub {
 	uint64_t packets, events, skipped[PACKET_SKIP_COUNT];
@@ -390,48 +374,17 @@ struct sampler {
 	int lo_ifindex;
 	struct sampler_ring *ring;
 
-	pthread_t capture_thr, model_thr;
-	bool capture_started, model_started, started;
-	bool capture_joined, model_joined;
+	pthread_t capture_thr;
+	bool capture_started, started;
+	bool capture_joined;
 	_Atomic bool stop;
 	double started_mono;
 
-	/* Wake-up of the model thread when it sleeps on an empty ring. */
+	/* Wake-up of the consumer when it sleeps on an empty ring. */
 	pthread_mutex_t wake_lock;
 	pthread_cond_t wake;
+	bool wake_pending;		/* wake_lock */
 	_Atomic bool consumer_sleeping;
-
-	/* Settings requests (any thread) -> model thread. */
-	pthread_mutex_t set_lock;
-	int32_t want_setting[MODEL_NSETTINGS];
-	_Atomic unsigned set_gen;
-
-	/* Kernel peers to compare (any thread) -> model thread; set_lock. */
-	struct sampler_kpeer *kin;	/* SAMPLER_TCPM_PEERS */
-	size_t nkin;
-	bool kin_set, kin_complete;
-	double kin_at;
-	_Atomic unsigned kp_gen;
-
-	/* Model thread state. */
-	struct model *model;
-	struct model *whatif[SAMPLER_MAX_WHATIF];
-	int32_t setting[MODEL_NSETTINGS];
-	int32_t wsetting[SAMPLER_MAX_WHATIF][MODEL_NSETTINGS];
-	uint64_t settings_changes;
-	struct sampler_kpeer *kcmp;	/* SAMPLER_TCPM_PEERS */
-	size_t nkcmp;
-	bool kpending;			/* kcmp waits for the model */
-	double kat;			/* its dump time (wall) */
-	uint64_t kat_us;
-	double started_wall;
-	struct sampler_agreement agree;
-	struct model_stats base;	/* cumulative figures of old models */
-	struct flow *flows;
-	struct rate_point rate[RATE_SLOTS];
-	unsigned nrate, rate_next;
-	struct model_source *scan;	/* SAMPLER_NAT_SCAN */
-	uint64_t fed, unsampled, foreign, resets;
 
 	/* Capture thread state (published into pub). */
 	struct capture_pub cap;
@@ -439,7 +392,6 @@ struct sampler {
 	/* Published figures. */
 	pthread_mutex_t lock;
 	struct capture_pub pub_cap;
-	struct sampler_stats pub;	/* model part */
 	char filter[SAMPLER_FILTER_MAX];
 	enum sampler_state fixed_state;	/* when not running */
 	char fixed_error[SAMPLER_ERR_LEN];
@@ -454,7 +406,6 @@ sampler_config_default(void)
 	memset(&c, 0, sizeof(c));
 	c.enabled = true;
 	c.ratio = 1;
-	c.model = model_config_default();
 	return c;
 }
 
@@ -488,17 +439,11 @@ sampler_new(const struct sampler_config *cfg, char *err, size_t errlen)
 		    SAMPLER_MAX_SERVERS);
 		return NULL;
 	}
-	if (cfg->nwhatif > SAMPLER_MAX_WHATIF) {
-		set_error(err, errlen, "too many what-if models (max %d)",
-		    SAMPLER_MAX_WHATIF);
-		return NULL;
-	}
 	if ((s = calloc(1, sizeof(*s))) == NULL) {
 		set_error(err, errlen, "out of memory");
 		return NULL;
 	}
 	s->cfg = *cfg;
-	s->cfg.model.nchanges = 0;
 	for (unsigned i = 0; i < cfg->ninterfaces; i++) {
 		if (cfg->interface[i] == NULL || cfg->interface[i][0] == '\0' ||
 		    strlen(cfg->interface[i]) >= IF_NAMESIZE) {
@@ -528,13 +473,8 @@ sampler_new(const struct sampler_config *cfg, char *err, size_t errlen)
 		s->cfg.server[i] = NULL;	/* not kept: parsed */
 	}
 	s->nservers = cfg->nservers;
-	for (int i = 0; i < MODEL_NSETTINGS; i++) {
-		s->setting[i] = s->cfg.model.setting[i];
-		s->want_setting[i] = s->cfg.model.setting[i];
-	}
 	pthread_mutex_init(&s->lock, NULL);
 	pthread_mutex_init(&s->wake_lock, NULL);
-	pthread_mutex_init(&s->set_lock, NULL);
 	{
 		pthread_condattr_t ca;
 
@@ -545,11 +485,6 @@ sampler_new(const struct sampler_config *cfg, char *err, size_t errlen)
 	}
 	atomic_init(&s->stop, false);
 	atomic_init(&s->consumer_sleeping, false);
-	atomic_init(&s->set_gen, 0);
-	atomic_init(&s->kp_gen, 0);
-	for (unsigned i = 0; i < cfg->nwhatif; i++)
-		memcpy(s->wsetting[i], cfg->whatif[i].setting,
-		    sizeof(s->wsetting[i]));
 	if (!cfg->enabled) {
 		s->fixed_state = SAMPLER_UNAVAILABLE;
 		set_error(s->fixed_error, sizeof(s->fixed_error),
@@ -796,11 +731,8 @@ on_packet(u_char *user, const struct pcap_pkthdr *ph, const u_char *bytes)
 static void
 wake_consumer(struct sampler *s)
 {
-	if (atomic_load(&s->consumer_sleeping)) {
-		pthread_mutex_lock(&s->wake_lock);
-		pthread_cond_signal(&s->wake);
-		pthread_mutex_unlock(&s->wake_lock);
-	}
+	if (atomic_load(&s->consumer_sleeping))
+		sampler_wake(s);
 }
 
 static void
@@ -905,640 +837,6 @@ capture_main(void *arg)
 	return NULL;
 }
 
-/* ----- model thread ----- */
-
-static struct model *
-build_model(struct sampler *s, enum model_profile profile,
-    const int32_t setting[MODEL_NSETTINGS], bool keep_version_fix,
-    char *err, size_t errlen)
-{
-	struct model_config mc = s->cfg.model;
-
-	if (!keep_version_fix) {
-		/* A what-if model: the profile as released, and a quarter of
-		 * the tables (its figures are estimates beside the main one). */
-		for (int i = 0; i < MODEL_NBEHAVIOURS; i++)
-			mc.version_fix[i] = -1;
-		mc.max_peers = mc.max_peers / 4 > 1024 ? mc.max_peers / 4 : 1024;
-		mc.max_connections = mc.max_connections / 4 > 1024 ?
-		    mc.max_connections / 4 : 1024;
-		mc.max_sources = mc.max_sources / 4 > 256 ?
-		    mc.max_sources / 4 : 256;
-	}
-	mc.profile = profile;
-	for (int i = 0; i < MODEL_NSETTINGS; i++)
-		mc.setting[i] = setting[i];
-	mc.nchanges = 0;
-	return model_new(&mc, err, errlen);
-}
-
-static void
-stats_add(struct model_stats *b, const struct model_stats *m)
-{
-	b->packets += m->packets;
-	b->syns += m->syns;
-	b->connections += m->connections;
-	b->predicted_rejections += m->predicted_rejections;
-	for (int i = 0; i < MODEL_NREASONS; i++)
-		b->by_reason[i] += m->by_reason[i];
-	b->warmup += m->warmup;
-	b->observed_unanswered_syns += m->observed_unanswered_syns;
-	for (int i = 0; i < MODEL_NTABLES; i++)
-		b->evictions[i] += m->evictions[i];
-	for (int i = 0; i < MODEL_NCOUNTERS; i++)
-		b->counters[i] += m->counters[i];
-	b->tw_acks += m->tw_acks;
-	b->tw_killed += m->tw_killed;
-	b->stamps_written += m->stamps_written;
-}
-
-static bool
-is_server(const struct sampler *s, uint8_t family, const uint8_t *addr)
-{
-	for (size_t i = 0; i < s->nservers; i++)
-		if (addr_eq(&s->server[i], family, addr))
-			return true;
-	return false;
-}
-
-static uint32_t
-flow_hash(const struct flow *f)
-{
-	uint32_t h = 2166136261u;
-	size_t alen = f->family == 4 ? 4 : 16;
-
-	for (size_t i = 0; i < alen; i++)
-		h = (h ^ f->a[i]) * 16777619u;
-	for (size_t i = 0; i < alen; i++)
-		h = (h ^ f->b[i]) * 16777619u;
-	h = (h ^ f->pa) * 16777619u;
-	h = (h ^ f->pb) * 16777619u;
-	return h & (SAMPLER_FLOW_SLOTS - 1);
-}
-
-/*
- * Direction of a local<->local segment: learnt from the SYN (its sender
- * is the client) and the SYN-ACK (its receiver is); otherwise the end
- * with the lower port is taken as the server. Returns 1 when the source
- * is the client.
- */
-static int
-local_direction(struct sampler *s, const struct tcp_event *ev)
-{
-	struct flow f;
-	size_t alen = ev->family == 4 ? 4 : 16;
-	int c = memcmp(ev->src, ev->dst, alen);
-	bool src_is_a = c < 0 || (c == 0 && ev->sport <= ev->dport);
-	struct flow *slot;
-
-	memset(&f, 0, sizeof(f));
-	f.family = ev->family;
-	memcpy(f.a, src_is_a ? ev->src : ev->dst, alen);
-	memcpy(f.b, src_is_a ? ev->dst : ev->src, alen);
-	f.pa = src_is_a ? ev->sport : ev->dport;
-	f.pb = src_is_a ? ev->dport : ev->sport;
-	slot = &s->flows[flow_hash(&f)];
-	if ((ev->flags & (TCPF_SYN | TCPF_RST)) == TCPF_SYN) {
-		/* SYN: the sender is the client; SYN-ACK: the receiver. */
-		bool src_client = (ev->flags & TCPF_ACK) == 0;
-
-		f.used = 1;
-		f.client_is_a = src_client == src_is_a;
-		*slot = f;
-		return src_client;
-	}
-	if (slot->used && slot->family == f.family && slot->pa == f.pa &&
-	    slot->pb == f.pb && memcmp(slot->a, f.a, alen) == 0 &&
-	    memcmp(slot->b, f.b, alen) == 0)
-		return slot->client_is_a == src_is_a;
-	return ev->sport > ev->dport || (ev->sport == ev->dport);
-}
-
-static void agree_run(struct sampler *s);
-
-/* Direction and sampling of EV: false when the models do not see it. */
-static bool
-model_admit(struct sampler *s, struct tcp_event *ev)
-{
-	bool src_local = is_server(s, ev->family, ev->src);
-	bool dst_local = is_server(s, ev->family, ev->dst);
-	const uint8_t *client;
-
-	if (src_local && dst_local)
-		ev->to_server = (uint8_t)local_direction(s, ev);
-	else if (dst_local)
-		ev->to_server = 1;
-	else if (src_local)
-		ev->to_server = 0;
-	else {
-		s->foreign++;
-		return false;
-	}
-	client = ev->to_server ? ev->src : ev->dst;
-	if (!sampler_client_sampled(ev->family, client, s->cfg.ratio)) {
-		s->unsampled++;
-		return false;
-	}
-	s->fed++;
-	return true;
-}
-
-/* EV[0..N) to every model, each model the whole run (model_feed_many
- * prefetches the table lines of later events). */
-static void
-model_feed_run(struct sampler *s, const struct tcp_event *ev, size_t n)
-{
-	if (n == 0)
-		return;
-	model_feed_many(s->model, ev, n, NULL);
-	for (unsigned i = 0; i < s->cfg.nwhatif; i++)
-		if (s->whatif[i] != NULL)
-			model_feed_many(s->whatif[i], ev, n, NULL);
-}
-
-/* A comparison waits until the model has every event up to the dump:
- * true when it must run before EV. */
-static inline bool
-agree_due(const struct sampler *s, const struct tcp_event *ev)
-{
-	return s->kpending && ev->time_us > s->kat_us;
-}
-
-static void
-model_event(struct sampler *s, struct tcp_event *ev)
-{
-	if (agree_due(s, ev))
-		agree_run(s);
-	if (model_admit(s, ev))
-		model_feed_run(s, ev, 1);
-}
-
-/*
- * Up to MAX events from the ring, fed in runs of SAMPLER_MODEL_RUN;
- * returns how many were taken.
- */
-static unsigned
-model_drain(struct sampler *s, unsigned max)
-{
-	struct tcp_event run[SAMPLER_MODEL_RUN];
-	size_t nr = 0;
-	unsigned n = 0;
-
-	while (n < max && sampler_ring_pop(s->ring, &run[nr])) {
-		n++;
-		if (agree_due(s, &run[nr])) {
-			model_feed_run(s, run, nr);
-			run[0] = run[nr];
-			nr = 0;
-			agree_run(s);
-		}
-		if (model_admit(s, &run[nr]) && ++nr == SAMPLER_MODEL_RUN) {
-			model_feed_run(s, run, nr);
-			nr = 0;
-		}
-	}
-	model_feed_run(s, run, nr);
-	return n;
-}
-
-/*
- * Live settings changed: apply them to the running models at their
- * current time, as the kernel does (it forgets no peer stamp and no
- * TIME-WAIT when a sysctl changes, §11.1). What-if models take only the
- * settings they follow; their what-if values stay.
- */
-static void
-apply_settings(struct sampler *s)
-{
-	int32_t want[MODEL_NSETTINGS];
-	bool changed = false;
-
-	pthread_mutex_lock(&s->set_lock);
-	memcpy(want, s->want_setting, sizeof(want));
-	pthread_mutex_unlock(&s->set_lock);
-	for (int k = 0; k < MODEL_NSETTINGS; k++) {
-		if (want[k] == s->setting[k] ||
-		    model_set_setting(s->model, (enum model_setting)k,
-		    want[k]) < 0)
-			continue;
-		s->setting[k] = want[k];
-		changed = true;
-		for (unsigned i = 0; i < s->cfg.nwhatif; i++)
-			if ((s->cfg.whatif[i].follow & (1u << k)) &&
-			    s->whatif[i] != NULL &&
-			    model_set_setting(s->whatif[i],
-			    (enum model_setting)k, want[k]) == 0)
-				s->wsetting[i][k] = want[k];
-	}
-	if (changed)
-		s->settings_changes++;
-}
-
-/* ----- the kernel's tcp_metrics table against the model's ----- */
-
-static int
-kpeer_cmp(const void *a, const void *b)
-{
-	const struct sampler_kpeer *x = a, *y = b;
-	int c;
-
-	if (x->family != y->family)
-		return x->family < y->family ? -1 : 1;
-	if ((c = memcmp(x->client, y->client, 16)) != 0)
-		return c;
-	return memcmp(x->server, y->server, 16);
-}
-
-struct agree_walk {
-	const struct sampler_agree_in *in;
-	const struct sampler_kpeer *k;
-	size_t nk;
-	struct sampler_agreement *out;
-};
-
-static bool
-agree_keep(const struct sampler_agree_in *in, uint8_t family,
-    const uint8_t client[16], uint32_t stamp)
-{
-	return (family == 4 || family == 6) &&
-	    sampler_client_sampled(family, client, in->ratio) &&
-	    (uint32_t)(in->now_s - stamp) < 60 &&
-	    (int32_t)(stamp - in->since_s) > 0;
-}
-
-static void
-agree_model_peer(void *arg, const struct model_peer *p)
-{
-	struct agree_walk *w = arg;
-	struct sampler_kpeer key;
-	const struct sampler_kpeer *hit;
-	/* Re-stamped after the dump's second: the model has already seen
-	 * later events, and this entry's value at the dump is unknown. */
-	bool after = (int32_t)(p->stamp - w->in->now_s) > 0;
-
-	if (!after && !agree_keep(w->in, p->family, p->client, p->stamp))
-		return;
-	memset(&key, 0, sizeof(key));
-	key.family = p->family;
-	memcpy(key.client, p->client, 16);
-	if (w->in->key_server)
-		memcpy(key.server, p->server, 16);
-	hit = w->nk > 0 ? bsearch(&key, w->k, w->nk, sizeof(*w->k),
-	    kpeer_cmp) : NULL;
-	if (after) {
-		/* Leave the key out of both sides (keys are unique on each
-		 * side, so at most one kernel entry per model entry). */
-		if (hit != NULL)
-			w->out->kernel--;
-		return;
-	}
-	w->out->model++;
-	if (hit == NULL)
-		return;
-	w->out->common++;
-	if (hit->tsval == p->ts)
-		w->out->matched++;
-}
-
-void
-sampler_agreement_compute(const struct model *m,
-    const struct sampler_agree_in *in, struct sampler_kpeer *k, size_t nk,
-    struct sampler_agreement *out)
-{
-	struct agree_walk w = { in, k, 0, out };
-	size_t n = 0;
-	uint64_t uni;
-
-	/* The kernel's side, keyed as the profile keys its table. */
-	for (size_t i = 0; i < nk; i++) {
-		struct sampler_kpeer e = k[i];
-		bool local = in->nservers == 0 || !e.has_server;
-
-		if (e.family == 4) {
-			memset(e.client + 4, 0, 12);
-			memset(e.server + 4, 0, 12);
-		}
-		for (size_t j = 0; !local && j < in->nservers; j++)
-			local = in->servers[j].family == e.family &&
-			    memcmp(in->servers[j].addr, e.server,
-			    e.family == 4 ? 4 : 16) == 0;
-		if (!local || !agree_keep(in, e.family, e.client, e.stamp))
-			continue;
-		if (!in->key_server)
-			memset(e.server, 0, 16);
-		k[n++] = e;
-	}
-	qsort(k, n, sizeof(*k), kpeer_cmp);
-	/* One entry per key (a client-only key can merge several). */
-	w.nk = 0;
-	for (size_t i = 0; i < n; i++)
-		if (w.nk == 0 || kpeer_cmp(&k[w.nk - 1], &k[i]) != 0)
-			k[w.nk++] = k[i];
-		else if ((int32_t)(k[i].stamp - k[w.nk - 1].stamp) > 0)
-			k[w.nk - 1] = k[i];
-	out->kernel = w.nk;
-	out->model = out->common = out->matched = 0;
-	model_peers_stamped(m, agree_model_peer, &w);
-	uni = out->kernel + out->model - out->common;
-	out->ratio = uni == 0 ? 1.0 : (double)out->matched / (double)uni;
-	out->valid = true;
-}
-
-size_t
-sampler_kpeers_from_tcp_metrics(const struct tcp_metrics_stats *t,
-    struct sampler_kpeer *out, size_t max, bool *complete)
-{
-	uint32_t now_s = (uint32_t)t->dump_wall;
-	size_t n = 0;
-
-	*complete = !t->truncated && t->recent_dropped == 0;
-	for (size_t i = 0; i < t->nrecent; i++) {
-		const struct tcp_metrics_entry *e = &t->recent[i];
-		struct sampler_kpeer *k;
-		size_t alen = e->addr.family == AF_INET ? 4 : 16;
-
-		/* The kernel's freshness: (u32)(now - stamp) < 60. */
-		if (!e->has_tw || e->stamp_age_s < 0 ||
-		    e->stamp_age_s >= TCP_METRICS_FRESH_S ||
-		    (e->addr.family != AF_INET && e->addr.family != AF_INET6))
-			continue;
-		if (n == max) {
-			*complete = false;
-			break;
-		}
-		k = &out[n++];
-		memset(k, 0, sizeof(*k));
-		k->family = e->addr.family == AF_INET ? 4 : 6;
-		memcpy(k->client, e->addr.addr, alen);
-		if (e->saddr.family == e->addr.family) {
-			k->has_server = true;
-			memcpy(k->server, e->saddr.addr, alen);
-		}
-		k->tsval = e->tsval;
-		k->stamp = now_s - (uint32_t)e->stamp_age_s;
-	}
-	return n;
-}
-
-/* Model thread: take the kernel peers handed over, if new. */
-static void
-agree_take(struct sampler *s)
-{
-	pthread_mutex_lock(&s->set_lock);
-	s->kpending = false;
-	if (!s->kin_set) {
-		s->agree.valid = false;
-	} else if (!s->kin_complete) {
-		s->agree.valid = false;
-		s->agree.incomplete++;
-	} else {
-		memcpy(s->kcmp, s->kin, s->nkin * sizeof(*s->kcmp));
-		s->nkcmp = s->nkin;
-		s->kat = s->kin_at;
-		s->kat_us = (uint64_t)(s->kin_at * 1e6);
-		s->kpending = true;
-	}
-	pthread_mutex_unlock(&s->set_lock);
-}
-
-/* Model thread: compare now (the model has the events up to the dump). */
-static void
-agree_run(struct sampler *s)
-{
-	struct sampler_agree_in in = {
-		.key_server = model_config_behaviour(&s->cfg.model,
-		    MB_KEY_SERVER_ADDR),
-		.ratio = s->cfg.ratio,
-		.servers = s->server,
-		.nservers = s->nservers,
-		.now_s = (uint32_t)s->kat,
-		.since_s = (uint32_t)s->started_wall,
-	};
-
-	s->kpending = false;
-	sampler_agreement_compute(s->model, &in, s->kcmp, s->nkcmp, &s->agree);
-	s->agree.at = s->kat;
-	s->agree.comparisons++;
-}
-
-static uint64_t
-rate_window(const struct sampler *s, double now, unsigned which,
-    uint64_t cur, double *window)
-{
-	/* Oldest point no older than 60 s. */
-	const struct rate_point *best = NULL;
-
-	for (unsigned i = 0; i < s->nrate; i++) {
-		const struct rate_point *p = &s->rate[i];
-
-		if (now - p->t <= 60.0 + 1e-9 &&
-		    (best == NULL || p->t < best->t))
-			best = p;
-	}
-	if (best == NULL) {
-		*window = 0;
-		return 0;
-	}
-	*window = now - best->t;
-	return cur - (which == 0 ? best->main : best->whatif[which - 1]);
-}
-
-static void
-model_publish(struct sampler *s, bool scan_nat)
-{
-	struct sampler_stats *p = &s->pub;
-	struct model_stats ms, cur;
-	unsigned r = s->cfg.ratio;
-	double now = now_monotonic(), win;
-	uint64_t wcum[SAMPLER_MAX_WHATIF] = { 0 };
-	struct model_source top[SAMPLER_TOP_SOURCES];
-	size_t ntop, nscan = 0;
-
-	/* Capture timestamps are wall-clock: settle SYNs nobody answered. */
-	model_settle(s->model, (uint64_t)(now_wall() * 1e6));
-	model_stats(s->model, &cur);
-	ms = s->base;
-	stats_add(&ms, &cur);
-	ms.peers = cur.peers;
-	ms.tracked_connections = cur.tracked_connections;
-	ms.sources = cur.sources;
-	for (unsigned i = 0; i < s->cfg.nwhatif; i++) {
-		struct model_stats w;
-
-		model_stats(s->whatif[i], &w);
-		wcum[i] = w.predicted_rejections;
-	}
-	/* One rate point per second. */
-	if (s->nrate == 0 ||
-	    now - s->rate[(s->rate_next + RATE_SLOTS - 1) % RATE_SLOTS].t >= 1.0) {
-		struct rate_point *rp = &s->rate[s->rate_next];
-
-		rp->t = now;
-		rp->main = ms.predicted_rejections;
-		memcpy(rp->whatif, wcum, sizeof(wcum));
-		s->rate_next = (s->rate_next + 1) % RATE_SLOTS;
-		if (s->nrate < RATE_SLOTS)
-			s->nrate++;
-	}
-	/* Both walk the whole source table: every 2 s only. */
-	ntop = scan_nat ? model_top_sources(s->model, top,
-	    SAMPLER_TOP_SOURCES) : 0;
-	if (scan_nat)
-		nscan = model_top_sources(s->model, s->scan, SAMPLER_NAT_SCAN);
-
-	pthread_mutex_lock(&s->lock);
-	p->ratio = r;
-	copy_str(p->profile, sizeof(p->profile),
-	    model_profile_name(s->cfg.model.profile) ?
-	    model_profile_name(s->cfg.model.profile) : "?");
-	memcpy(p->setting, s->setting, sizeof(p->setting));
-	p->fed = s->fed;
-	p->unsampled = s->unsampled;
-	p->foreign = s->foreign;
-	p->model_resets = s->resets;
-	p->settings_changes = s->settings_changes;
-	p->tcpm_agreement = s->agree;
-	p->model = ms;
-	p->predicted_rejections = ms.predicted_rejections * r;
-	for (int i = 0; i < MODEL_NREASONS; i++)
-		p->by_reason[i] = ms.by_reason[i] * r;
-	p->observed_unanswered_syns = ms.observed_unanswered_syns * r;
-	p->syns = ms.syns * r;
-	{
-		uint64_t d = rate_window(s, now, 0, ms.predicted_rejections,
-		    &win);
-
-		p->window_s = win;
-		p->predicted_rejections_per_min = win >= 1.0 ?
-		    (double)d * r * 60.0 / win : (double)d * r;
-	}
-	p->nwhatif = s->cfg.nwhatif;
-	for (unsigned i = 0; i < s->cfg.nwhatif; i++) {
-		struct sampler_whatif_stats *w = &p->whatif[i];
-		struct model_stats wm;
-		uint64_t d;
-
-		model_stats(s->whatif[i], &wm);
-		copy_str(w->profile, sizeof(w->profile),
-		    model_profile_name(s->cfg.whatif[i].profile) ?
-		    model_profile_name(s->cfg.whatif[i].profile) : "?");
-		memcpy(w->setting, s->wsetting[i], sizeof(w->setting));
-		w->predicted_rejections = wm.predicted_rejections * r;
-		for (int k = 0; k < MODEL_NREASONS; k++)
-			w->by_reason[k] = wm.by_reason[k] * r;
-		d = rate_window(s, now, i + 1, wm.predicted_rejections, &win);
-		w->predicted_rejections_per_min = win >= 1.0 ?
-		    (double)d * r * 60.0 / win : (double)d * r;
-	}
-	if (scan_nat) {
-		memcpy(p->top, top, ntop * sizeof(top[0]));
-		p->ntop = ntop;
-		p->nat_sources = p->per_connection_sources = 0;
-		p->nnat = 0;
-		for (size_t i = 0; i < nscan; i++) {
-			const struct model_source *src = &s->scan[i];
-
-			if (src->nat_class == MODEL_NAT_PER_CONN)
-				p->per_connection_sources++;
-			if (src->nat_class != MODEL_NAT_HOSTS ||
-			    src->estimated_hosts < 2)
-				continue;
-			p->nat_sources++;
-			/* Keep the SAMPLER_TOP_SOURCES with most hosts. */
-			size_t j;
-			if (p->nnat < SAMPLER_TOP_SOURCES)
-				j = p->nnat++;
-			else if (p->nat[SAMPLER_TOP_SOURCES - 1].estimated_hosts <
-			    src->estimated_hosts)
-				j = SAMPLER_TOP_SOURCES - 1;
-			else
-				continue;
-			while (j > 0 && p->nat[j - 1].estimated_hosts <
-			    src->estimated_hosts) {
-				p->nat[j] = p->nat[j - 1];
-				j--;
-			}
-			p->nat[j] = *src;
-		}
-	}
-	pthread_mutex_unlock(&s->lock);
-}
-
-static void *
-model_main(void *arg)
-{
-	struct sampler *s = arg;
-	struct tcp_event ev;
-	double last_pub = 0, last_scan = 0;
-	/*
-	 * The counters' values at sampler_new(), not loads here: a push
-	 * between pthread_create() and such a load would be counted but
-	 * never looked at (live mode pushes settings only on change).
-	 */
-	unsigned gen = 0, kgen = 0;
-
-	pthread_setname_np(pthread_self(), "tw-model");
-	while (!atomic_load(&s->stop)) {
-		unsigned n;
-		double now;
-
-		if (s->cfg.thread_hook != NULL)
-			s->cfg.thread_hook(SAMPLER_THREAD_MODEL);
-		n = model_drain(s, 8192);
-
-		if (atomic_load(&s->set_gen) != gen) {
-			gen = atomic_load(&s->set_gen);
-			apply_settings(s);
-		}
-		if (atomic_load(&s->kp_gen) != kgen) {
-			kgen = atomic_load(&s->kp_gen);
-			agree_take(s);
-		}
-		/* No event after the dump yet: compare once the ring is
-		 * drained (the model has everything captured so far) and
-		 * the capture has had time to deliver the dump's second. */
-		if (s->kpending && n < 8192 &&
-		    now_wall() >= s->kat + SAMPLER_AGREE_GRACE_S)
-			agree_run(s);
-		now = now_monotonic();
-		if (now - last_pub >= 0.25) {
-			bool scan = now - last_scan >= 2.0;
-
-			model_publish(s, scan);
-			last_pub = now;
-			if (scan)
-				last_scan = now;
-		}
-		if (n == 0) {
-			struct timespec ts;
-
-			atomic_store(&s->consumer_sleeping, true);
-			if (sampler_ring_pop(s->ring, &ev)) {
-				atomic_store(&s->consumer_sleeping, false);
-				model_event(s, &ev);
-				continue;
-			}
-			clock_gettime(CLOCK_MONOTONIC, &ts);
-			ts.tv_nsec += 100 * 1000000L;
-			if (ts.tv_nsec >= 1000000000L) {
-				ts.tv_sec++;
-				ts.tv_nsec -= 1000000000L;
-			}
-			pthread_mutex_lock(&s->wake_lock);
-			if (!atomic_load(&s->stop))
-				pthread_cond_timedwait(&s->wake, &s->wake_lock,
-				    &ts);
-			pthread_mutex_unlock(&s->wake_lock);
-			atomic_store(&s->consumer_sleeping, false);
-		}
-	}
-	/* Drain what is left so the last figures include it. */
-	while (model_drain(s, 8192) > 0)
-		;
-	model_publish(s, true);
-	return NULL;
-}
-
 static int
 start_fail(struct sampler *s, enum sampler_state st, const char *msg,
     char *err, size_t errlen)
@@ -1553,7 +851,7 @@ int
 sampler_start(struct sampler *s, char *err, size_t errlen)
 {
 	char msg[SAMPLER_ERR_LEN];
-	bool perm = false, any_open = false;
+	bool perm = false;
 	double now = now_monotonic();
 	int rc;
 
@@ -1569,28 +867,9 @@ sampler_start(struct sampler *s, char *err, size_t errlen)
 
 	s->ring = sampler_ring_new(s->cfg.ring_slots ? s->cfg.ring_slots :
 	    SAMPLER_DEFAULT_RING);
-	s->flows = calloc(SAMPLER_FLOW_SLOTS, sizeof(*s->flows));
-	s->scan = calloc(SAMPLER_NAT_SCAN, sizeof(*s->scan));
-	s->kin = calloc(SAMPLER_TCPM_PEERS, sizeof(*s->kin));
-	s->kcmp = calloc(SAMPLER_TCPM_PEERS, sizeof(*s->kcmp));
-	if (s->ring == NULL || s->flows == NULL || s->scan == NULL ||
-	    s->kin == NULL || s->kcmp == NULL)
+	if (s->ring == NULL)
 		return start_fail(s, SAMPLER_FAILED, "out of memory", err,
 		    errlen);
-	s->model = build_model(s, s->cfg.model.profile, s->setting, true, msg,
-	    sizeof(msg));
-	if (s->model == NULL)
-		return start_fail(s, SAMPLER_FAILED, msg, err, errlen);
-	for (unsigned i = 0; i < s->cfg.nwhatif; i++) {
-		/* Followed settings start from the live ones pushed so far. */
-		for (int k = 0; k < MODEL_NSETTINGS; k++)
-			if (s->cfg.whatif[i].follow & (1u << k))
-				s->wsetting[i][k] = s->setting[k];
-		s->whatif[i] = build_model(s, s->cfg.whatif[i].profile,
-		    s->wsetting[i], false, msg, sizeof(msg));
-		if (s->whatif[i] == NULL)
-			return start_fail(s, SAMPLER_FAILED, msg, err, errlen);
-	}
 
 	/* Before any thread and any sandbox: see lo_ifindex. 0 (no lo)
 	 * only loses the in-kernel duplicate test; the callback's SLL
@@ -1604,10 +883,8 @@ sampler_start(struct sampler *s, char *err, size_t errlen)
 		copy_str(h->name, sizeof(h->name), s->ifname[i]);
 		h->fd = -1;
 		h->backoff = SAMPLER_REOPEN_MIN_S;
-		if (handle_open(s, h, &perm) == 0) {
-			any_open = true;
+		if (handle_open(s, h, &perm) == 0)
 			continue;
-		}
 		if (perm) {
 			copy_str(msg, sizeof(msg), h->error);
 			for (unsigned j = 0; j < i; j++)
@@ -1617,24 +894,14 @@ sampler_start(struct sampler *s, char *err, size_t errlen)
 		}
 		handle_backoff(h, now);
 	}
-	(void)any_open;
 	s->started_mono = now;
-	s->started_wall = now_wall();
-	s->rate[0].t = now;	/* rate origin: zero at the start */
-	s->nrate = 1;
-	s->rate_next = 1;
-	model_publish(s, true);
 	capture_publish(s);
 
-	if ((rc = pthread_create(&s->model_thr, NULL, model_main, s)) != 0) {
-		set_error(msg, sizeof(msg), "cannot start the model thread: %s",
-		    strerror(rc));
-		return start_fail(s, SAMPLER_FAILED, msg, err, errlen);
-	}
-	s->model_started = true;
 	if ((rc = pthread_create(&s->capture_thr, NULL, capture_main, s)) != 0) {
 		set_error(msg, sizeof(msg), "cannot start the capture thread: "
 		    "%s", strerror(rc));
+		for (unsigned i = 0; i < s->nh; i++)
+			handle_close(&s->h[i]);
 		return start_fail(s, SAMPLER_FAILED, msg, err, errlen);
 	}
 	s->capture_started = true;
@@ -1647,11 +914,12 @@ sampler_start(struct sampler *s, char *err, size_t errlen)
 void
 sampler_read(struct sampler *s, struct sampler_stats *out)
 {
+	memset(out, 0, sizeof(*out));
+	out->ratio = s->cfg.ratio;
 	pthread_mutex_lock(&s->lock);
 	if (s->running || s->capture_started) {
 		const struct capture_pub *c = &s->pub_cap;
 
-		*out = s->pub;
 		out->packets = c->packets;
 		out->events = c->events;
 		memcpy(out->skipped, c->skipped, sizeof(out->skipped));
@@ -1672,63 +940,60 @@ sampler_read(struct sampler *s, struct sampler_stats *out)
 			copy_str(out->error, sizeof(out->error),
 			    "no interface open");
 	} else {
-		memset(out, 0, sizeof(*out));
 		out->state = s->fixed_state;
 		copy_str(out->error, sizeof(out->error), s->fixed_error);
-		out->ratio = s->cfg.ratio;
-		copy_str(out->profile, sizeof(out->profile),
-		    model_profile_name(s->cfg.model.profile) ?
-		    model_profile_name(s->cfg.model.profile) : "?");
-		memcpy(out->setting, s->setting, sizeof(out->setting));
 		out->interfaces = s->cfg.ninterfaces;
 		out->linktype = -1;
 	}
 	pthread_mutex_unlock(&s->lock);
 }
 
-void
-sampler_set_settings(struct sampler *s, int tw_recycle, int timestamps,
-    int rfc1337)
+size_t
+sampler_servers(const struct sampler *s, const struct sampler_addr **out)
 {
-	int v[MODEL_NSETTINGS];
+	*out = s->server;
+	return s->ring != NULL ? s->nservers : 0;
+}
 
-	v[MS_TW_RECYCLE] = tw_recycle;
-	v[MS_TIMESTAMPS] = timestamps;
-	v[MS_RFC1337] = rfc1337;
-	pthread_mutex_lock(&s->set_lock);
-	for (int i = 0; i < MODEL_NSETTINGS; i++)
-		if (v[i] >= 0)
-			s->want_setting[i] = v[i];
-	pthread_mutex_unlock(&s->set_lock);
-	atomic_fetch_add(&s->set_gen, 1);
-	if (!s->model_started) {
-		/* Not running: the model is built with these at start. */
-		for (int i = 0; i < MODEL_NSETTINGS; i++)
-			if (v[i] >= 0)
-				s->setting[i] = v[i];
-	} else {
-		wake_consumer(s);
+int
+sampler_next(struct sampler *s, struct tcp_event *ev)
+{
+	return s->ring != NULL && sampler_ring_pop(s->ring, ev);
+}
+
+int
+sampler_wait(struct sampler *s, struct tcp_event *ev, int timeout_ms)
+{
+	struct timespec ts;
+
+	atomic_store(&s->consumer_sleeping, true);
+	if (sampler_next(s, ev)) {
+		atomic_store(&s->consumer_sleeping, false);
+		return 1;
 	}
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	ts.tv_sec += timeout_ms / 1000;
+	ts.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
+	if (ts.tv_nsec >= 1000000000L) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000L;
+	}
+	pthread_mutex_lock(&s->wake_lock);
+	if (!s->wake_pending)
+		pthread_cond_timedwait(&s->wake, &s->wake_lock, &ts);
+	s->wake_pending = false;
+	pthread_mutex_unlock(&s->wake_lock);
+	atomic_store(&s->consumer_sleeping, false);
+	return 0;
 }
 
 void
-sampler_set_kernel_peers(struct sampler *s, const struct sampler_kpeer *p,
-    size_t n, bool complete, double dump_wall)
+sampler_wake(struct sampler *s)
 {
-	pthread_mutex_lock(&s->set_lock);
-	if (s->kin == NULL) {
-		/* Not started: nothing compares. */
-		pthread_mutex_unlock(&s->set_lock);
-		return;
-	}
-	s->kin_set = p != NULL;
-	s->kin_complete = complete && n <= SAMPLER_TCPM_PEERS;
-	s->nkin = n < SAMPLER_TCPM_PEERS ? n : SAMPLER_TCPM_PEERS;
-	if (p != NULL)
-		memcpy(s->kin, p, s->nkin * sizeof(*p));
-	s->kin_at = dump_wall;
-	pthread_mutex_unlock(&s->set_lock);
-	atomic_fetch_add(&s->kp_gen, 1);
+	pthread_mutex_lock(&s->wake_lock);
+	s->wake_pending = true;
+	pthread_cond_signal(&s->wake);
+	pthread_mutex_unlock(&s->wake_lock);
 }
 
 void
@@ -1751,13 +1016,6 @@ sampler_stop(struct sampler *s)
 		pthread_join(s->capture_thr, NULL);
 		s->capture_joined = true;
 	}
-	if (s->model_started && !s->model_joined) {
-		pthread_mutex_lock(&s->wake_lock);
-		pthread_cond_signal(&s->wake);
-		pthread_mutex_unlock(&s->wake_lock);
-		pthread_join(s->model_thr, NULL);
-		s->model_joined = true;
-	}
 	for (unsigned i = 0; i < s->nh; i++)
 		handle_close(&s->h[i]);
 }
@@ -1768,17 +1026,9 @@ sampler_free(struct sampler *s)
 	if (s == NULL)
 		return;
 	sampler_stop(s);
-	model_free(s->model);
-	for (unsigned i = 0; i < SAMPLER_MAX_WHATIF; i++)
-		model_free(s->whatif[i]);
 	sampler_ring_free(s->ring);
-	free(s->flows);
-	free(s->scan);
-	free(s->kin);
-	free(s->kcmp);
 	pthread_cond_destroy(&s->wake);
 	pthread_mutex_destroy(&s->wake_lock);
-	pthread_mutex_destroy(&s->set_lock);
 	pthread_mutex_destroy(&s->lock);
 	free(s);
 }

@@ -1,8 +1,9 @@
 /*
- * Live mode: the sampler and its model as serve and check use them.
- * Owns the sampler's lifecycle, builds its configuration from flags and
- * the running kernel, keeps its settings in step with the live sysctls,
- * and copies its figures into each snapshot.
+ * Live mode: the capture (sampler.h) and the model thread (live_model.h)
+ * as serve and check use them. Owns their lifetimes, builds their
+ * configuration from flags and the running kernel, keeps the model's
+ * settings in step with the live sysctls, and copies their figures into
+ * each snapshot.
  */
 #ifndef TWAUDIT_LIVE_H
 #define TWAUDIT_LIVE_H
@@ -69,9 +70,9 @@ int live_new(const struct live_opts *opts, struct live **out, char *err,
 
 /*
  * Follow the live sysctls of S (tw_recycle, timestamps, rfc1337), and
- * hand its tcp_metrics stamps to the sampler for the agreement figure
- * (sampler_set_kernel_peers()). Called on the tick, whose snapshot has a
- * fresh dump.
+ * hand its tcp_metrics stamps to the model thread for the agreement
+ * figure (live_model_set_kernel_peers()). Called on the tick, whose
+ * snapshot has a fresh dump.
  */
 void live_follow(struct live *l, const struct snapshot *s);
 

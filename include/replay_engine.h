@@ -22,7 +22,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "cli.h"
 #include "model.h"
 #include "pcap_source.h"
 
@@ -31,7 +30,7 @@
 #define REPLAY_HORIZON_US	3000000ull
 /* Learned server addresses and (address, port) endpoints. */
 #define REPLAY_MAX_SERVERS	4096
-#define REPLAY_MAX_EXPLICIT	CLI_MAX_LIST
+#define REPLAY_MAX_EXPLICIT	16	/* --server values (CLI_MAX_LIST) */
 #define REPLAY_BATCH		4096	/* events per hand-over to the models */
 #define REPLAY_MAX_THREADS	64
 

@@ -15,7 +15,7 @@
 #include "netns.h"
 #include "persist.h"
 #include "selfstat.h"
-#include "sampler.h"
+#include "live_stats.h"
 #include "sock_diag.h"
 #include "sockstat.h"
 #include "source.h"
@@ -44,7 +44,7 @@ struct snapshot {
 	/* Live mode: the sampler and its model (live.h); have_sampler false
 	 * when the command runs no sampler (check without --sample). */
 	bool have_sampler;
-	struct sampler_stats sampler;
+	struct live_stats sampler;
 	struct source_status source[SRC_COUNT];
 	/*
 	 * Wall time each source's data was read (slow sources copied from an

@@ -54,7 +54,7 @@ struct tcp_metrics_stats {
 	uint64_t tw_peers;		/* entries with TW_* */
 	uint64_t recent_stamps;		/* of those, stamp < 60 s */
 	/* Entries whose TW_TS_STAMP is younger than TCP_METRICS_FRESH_S (to
-	 * compare with the model's table, sampler_set_kernel_peers()), in
+	 * compare with the model's table, tcpm_kpeers_from_dump()), in
 	 * dump order. */
 	size_t nrecent;
 	struct tcp_metrics_entry recent[TCP_METRICS_MAX_RECENT];

@@ -1,6 +1,6 @@
 /*
- * sampler_probe: run the live sampler in the caller's network namespace
- * and print its figures as one JSON object (tests/integration/
+ * sampler_probe: run the live sampler and live mode's model thread in the
+ * caller's network namespace and print their figures as one JSON object (tests/integration/
  * sampler_netns.sh). The model is set up like `serve` does it: profile
  * from the running kernel's release, settings from /proc/sys.
  *
@@ -24,6 +24,7 @@
 
 #include <jansson.h>
 
+#include "live_model.h"
 #include "model.h"
 #include "sampler.h"
 #include "util.h"
@@ -81,8 +82,8 @@ print_source(const struct model_source *m)
 }
 
 static int
-parse_whatif(const char *arg, struct sampler_whatif *w,
-    const struct sampler_config *cfg)
+parse_whatif(const char *arg, struct live_whatif *w,
+    const struct live_model_config *cfg)
 {
 	char buf[128], *tok, *save = NULL;
 
@@ -108,13 +109,15 @@ int
 main(int argc, char **argv)
 {
 	struct sampler_config cfg = sampler_config_default();
+	struct live_model_config mc = live_model_config_default();
 	const char *stop_file = NULL, *ready_file = NULL;
 	double seconds = 5;
-	struct sampler_stats st;
+	struct live_stats st;
+	struct live_model *lm;
 	struct sampler *s;
 	struct utsname u;
 	char err[512], filter[SAMPLER_FILTER_MAX];
-	const char *whatif_arg[SAMPLER_MAX_WHATIF];
+	const char *whatif_arg[LIVE_MAX_WHATIF];
 	unsigned nwhatif = 0;
 	uint32_t cap = 0;
 	uint64_t skipped = 0;
@@ -142,7 +145,7 @@ main(int argc, char **argv)
 		else if (strncmp(a, "--max=", 6) == 0)
 			cap = (uint32_t)atol(a + 6);
 		else if (strncmp(a, "--whatif=", 9) == 0 &&
-		    nwhatif < SAMPLER_MAX_WHATIF)
+		    nwhatif < LIVE_MAX_WHATIF)
 			whatif_arg[nwhatif++] = a + 9;
 		else {
 			fprintf(stderr, "sampler_probe: bad argument %s\n", a);
@@ -150,33 +153,38 @@ main(int argc, char **argv)
 		}
 	}
 	if (uname(&u) == 0 &&
-	    model_profile_from_version(u.release, &cfg.model, err,
+	    model_profile_from_version(u.release, &mc.model, err,
 	    sizeof(err)) < 0) {
 		fprintf(stderr, "sampler_probe: %s\n", err);
 		return 2;
 	}
-	cfg.model.setting[MS_TW_RECYCLE] = read_sysctl("tcp_tw_recycle", 0);
-	cfg.model.setting[MS_TIMESTAMPS] = read_sysctl("tcp_timestamps", 1);
-	cfg.model.setting[MS_RFC1337] = read_sysctl("tcp_rfc1337", 0);
+	mc.model.setting[MS_TW_RECYCLE] = read_sysctl("tcp_tw_recycle", 0);
+	mc.model.setting[MS_TIMESTAMPS] = read_sysctl("tcp_timestamps", 1);
+	mc.model.setting[MS_RFC1337] = read_sysctl("tcp_rfc1337", 0);
 	if (cap != 0) {
-		cfg.model.max_peers = cap;
-		cfg.model.max_connections = cap;
-		cfg.model.max_sources = cap;
+		mc.model.max_peers = cap;
+		mc.model.max_connections = cap;
+		mc.model.max_sources = cap;
 	}
 	for (unsigned i = 0; i < nwhatif; i++) {
-		if (parse_whatif(whatif_arg[i], &cfg.whatif[i], &cfg) < 0) {
+		if (parse_whatif(whatif_arg[i], &mc.whatif[i], &mc) < 0) {
 			fprintf(stderr, "sampler_probe: bad --whatif=%s\n",
 			    whatif_arg[i]);
 			return 2;
 		}
 	}
-	cfg.nwhatif = nwhatif;
+	mc.nwhatif = nwhatif;
 
-	if ((s = sampler_new(&cfg, err, sizeof(err))) == NULL) {
+	if ((s = sampler_new(&cfg, err, sizeof(err))) == NULL ||
+	    (lm = live_model_new(&mc, err, sizeof(err))) == NULL) {
 		fprintf(stderr, "sampler_probe: %s\n", err);
 		return 2;
 	}
 	started = sampler_start(s, err, sizeof(err)) == 0;
+	if (started && live_model_start(lm, s, err, sizeof(err)) < 0) {
+		sampler_stop(s);
+		started = 0;
+	}
 	if (ready_file != NULL) {
 		FILE *fp = fopen(ready_file, "w");
 
@@ -200,8 +208,9 @@ main(int argc, char **argv)
 			nanosleep(&ts, NULL);
 		}
 		sampler_stop(s);
+		live_model_stop(lm);
 	}
-	sampler_read(s, &st);
+	live_model_read(lm, s, &st);
 	sampler_filter(s, filter, sizeof(filter));
 
 	printf("{\"state\":\"%s\",\"error\":", sampler_state_name(st.state));
@@ -278,7 +287,7 @@ main(int argc, char **argv)
 	}
 	printf("],\"whatif\":[");
 	for (unsigned i = 0; i < st.nwhatif; i++) {
-		const struct sampler_whatif_stats *w = &st.whatif[i];
+		const struct live_whatif_stats *w = &st.whatif[i];
 
 		printf("%s{\"profile\":", i ? "," : "");
 		json_str(w->profile);
@@ -294,6 +303,7 @@ main(int argc, char **argv)
 	printf("],\"filter\":");
 	json_str(filter);
 	printf("}\n");
+	live_model_free(lm);
 	sampler_free(s);
 	return 0;
 }

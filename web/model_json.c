@@ -14,7 +14,7 @@ sources_json(const struct model_source *src, size_t n)
 {
 	json_t *a = json_array();
 
-	for (size_t i = 0; i < n && i < SAMPLER_TOP_SOURCES; i++)
+	for (size_t i = 0; i < n && i < LIVE_TOP_SOURCES; i++)
 		json_array_append_new(a, json_pack(
 		    "{s:o, s:I, s:I, s:s, s:o, s:f}",
 		    "address", json_ip(src[i].family, src[i].addr),
@@ -28,12 +28,12 @@ sources_json(const struct model_source *src, size_t n)
 }
 
 static json_t *
-what_if_json(const struct sampler_stats *sm)
+what_if_json(const struct live_stats *sm)
 {
 	json_t *a = json_array();
 
-	for (unsigned i = 0; i < sm->nwhatif && i < SAMPLER_MAX_WHATIF; i++) {
-		const struct sampler_whatif_stats *w = &sm->whatif[i];
+	for (unsigned i = 0; i < sm->nwhatif && i < LIVE_MAX_WHATIF; i++) {
+		const struct live_whatif_stats *w = &sm->whatif[i];
 		json_t *settings = json_object();
 
 		for (int k = 0; k < MODEL_NSETTINGS; k++)
@@ -62,9 +62,9 @@ by_reason_json(const uint64_t *by_reason)
 /* The kernel's tcp_metrics table against the model's; null when not
  * compared (no TW stamps on this kernel, or the kernel's list was cut). */
 static json_t *
-agreement_json(const struct sampler_stats *sm)
+agreement_json(const struct live_stats *sm)
 {
-	const struct sampler_agreement *a = &sm->tcpm_agreement;
+	const struct tcpm_agreement *a = &sm->tcpm_agreement;
 
 	if (!a->valid)
 		return json_null();
@@ -80,7 +80,7 @@ agreement_json(const struct sampler_stats *sm)
 json_t *
 render_model_summary(const struct snapshot *s)
 {
-	const struct sampler_stats *sm = &s->sampler;
+	const struct live_stats *sm = &s->sampler;
 
 	if (!s->have_sampler || sm->state != SAMPLER_OK)
 		return NULL;
@@ -99,7 +99,7 @@ render_model_summary(const struct snapshot *s)
 char *
 render_model(const struct snapshot *s, size_t *len)
 {
-	const struct sampler_stats *sm = &s->sampler;
+	const struct live_stats *sm = &s->sampler;
 	json_t *root, *tables, *drops, *settings;
 	char *out;
 

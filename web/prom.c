@@ -364,7 +364,7 @@ render_netlink(const struct expo *e)
 static void
 render_live(const struct expo *e, const struct snapshot *s)
 {
-	const struct sampler_stats *sm = &s->sampler;
+	const struct live_stats *sm = &s->sampler;
 	FILE *f = e->f;
 
 	if (!s->have_sampler || sm->state != SAMPLER_OK)
@@ -412,7 +412,7 @@ render_live(const struct expo *e, const struct snapshot *s)
 	    (unsigned long long)sm->nat_sources);
 	/* Only where the kernel has TW stamps to compare (3.7-4.11). */
 	if (sm->tcpm_agreement.valid) {
-		const struct sampler_agreement *a = &sm->tcpm_agreement;
+		const struct tcpm_agreement *a = &sm->tcpm_agreement;
 
 		family(e, "twaudit_model_tcp_metrics_agreement_ratio", "gauge",
 		    "Peers with a stamp younger than 60 s in both the kernel's "
@@ -443,7 +443,7 @@ render_live(const struct expo *e, const struct snapshot *s)
 static void
 render_sampler_capture(const struct expo *e, const struct snapshot *s)
 {
-	const struct sampler_stats *sm = &s->sampler;
+	const struct live_stats *sm = &s->sampler;
 
 	if (!s->have_sampler || sm->state == SAMPLER_UNAVAILABLE)
 		return;

@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "live_model.h"
 #include "sampler.h"
 #include "util.h"
 
@@ -472,7 +473,10 @@ static void
 test_config(void **state)
 {
 	struct sampler_config cfg = sampler_config_default();
+	struct live_model_config mc = live_model_config_default();
 	struct sampler_stats st;
+	struct live_stats ls;
+	struct live_model *lm;
 	struct sampler *s;
 	char err[256];
 
@@ -503,9 +507,15 @@ test_config(void **state)
 	sampler_read(s, &st);
 	assert_int_equal(st.state, SAMPLER_UNAVAILABLE);
 	assert_string_equal(sampler_state_name(st.state), "unavailable");
-	sampler_set_settings(s, 1, 1, 0);
-	sampler_read(s, &st);
-	assert_int_equal(st.setting[MS_TW_RECYCLE], 1);
+	/* Live mode's model beside it: the settings as pushed. */
+	lm = live_model_new(&mc, err, sizeof(err));
+	assert_non_null(lm);
+	live_model_set_settings(lm, 1, 1, 0);
+	live_model_read(lm, s, &ls);
+	assert_int_equal(ls.state, SAMPLER_UNAVAILABLE);
+	assert_int_equal(ls.setting[MS_TW_RECYCLE], 1);
+	live_model_free(lm);
+	live_model_free(NULL);
 	sampler_free(s);
 	sampler_free(NULL);
 }

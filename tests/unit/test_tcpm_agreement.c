@@ -2,10 +2,11 @@
  * The kernel's tcp_metrics peer table against the live model's: a dump
  * fabricated as the netlink bytes of a 3.7-4.11 kernel (TW_TSVAL,
  * TW_TS_STAMP), parsed by tcp_metrics_parse(), turned into kernel peers
- * (sampler_kpeers_from_tcp_metrics()) and compared with a model fed
- * events (sampler_agreement_compute()): keys per profile, the sampled
- * subset, the stamp window, other local addresses; then the same through
- * a running sampler's model thread (on lo, skipped without CAP_NET_RAW).
+ * (tcpm_kpeers_from_dump()) and compared with a model fed events
+ * (tcpm_agree_compute()): keys per profile, the sampled subset, the
+ * stamp window, other local addresses; then the same through a running
+ * sampler and live mode's model thread (on lo, skipped without
+ * CAP_NET_RAW).
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -33,6 +34,7 @@
 #include "nlmsgs.h"
 #include "negotiate.h"
 #include "render.h"
+#include "live_model.h"
 #include "sampler.h"
 #include "snapshot.h"
 #include "tcp_metrics.h"
@@ -187,9 +189,9 @@ test_agreement_4_x(void **state)
 	struct model *m = new_model(MODEL_P_4_1);
 	struct nlbuf b = { 0 };
 	struct tcp_metrics_stats *t;
-	struct sampler_kpeer kp[SAMPLER_TCPM_PEERS];
-	struct sampler_agreement a;
-	struct sampler_agree_in in;
+	struct tcpm_kpeer kp[TCPM_AGREE_PEERS];
+	struct tcpm_agreement a;
+	struct tcpm_agree_in in;
 	bool complete;
 	size_t n;
 
@@ -216,7 +218,7 @@ test_agreement_4_x(void **state)
 	t = parse(&b);
 	assert_true(t->has_tw_attrs);
 
-	n = sampler_kpeers_from_tcp_metrics(t, kp, SAMPLER_TCPM_PEERS,
+	n = tcpm_kpeers_from_dump(t, kp, TCPM_AGREE_PEERS,
 	    &complete);
 	assert_true(complete);
 	/* Fresh by the kernel's own test: not the 60 s nor the negative. */
@@ -233,7 +235,7 @@ test_agreement_4_x(void **state)
 	in.now_s = DUMP_S;
 	in.since_s = DUMP_S - 59;	/* 198.51.100.12's stamp is older */
 	memset(&a, 0, sizeof(a));
-	sampler_agreement_compute(m, &in, kp, n, &a);
+	tcpm_agree_compute(m, &in, kp, n, &a);
 	assert_true(a.valid);
 	assert_int_equal(a.kernel, 3);		/* A, B, C */
 	assert_int_equal(a.model, 3);		/* A, B, D */
@@ -242,24 +244,24 @@ test_agreement_4_x(void **state)
 	assert_true(a.ratio > 0.2499 && a.ratio < 0.2501);	/* 1 / 4 */
 
 	/* Ratio 1: the odd client counts on both sides, and matches. */
-	n = sampler_kpeers_from_tcp_metrics(t, kp, SAMPLER_TCPM_PEERS,
+	n = tcpm_kpeers_from_dump(t, kp, TCPM_AGREE_PEERS,
 	    &complete);
 	in.ratio = 1;
-	sampler_agreement_compute(m, &in, kp, n, &a);
+	tcpm_agree_compute(m, &in, kp, n, &a);
 	assert_int_equal(a.kernel, 4);
 	assert_int_equal(a.model, 4);
 	assert_int_equal(a.matched, 2);
 
 	/* No server list: the other local address's peer is kept. */
-	n = sampler_kpeers_from_tcp_metrics(t, kp, SAMPLER_TCPM_PEERS,
+	n = tcpm_kpeers_from_dump(t, kp, TCPM_AGREE_PEERS,
 	    &complete);
 	in.ratio = 2;
 	in.nservers = 0;
-	sampler_agreement_compute(m, &in, kp, n, &a);
+	tcpm_agree_compute(m, &in, kp, n, &a);
 	assert_int_equal(a.kernel, 4);
 
 	/* A list cut short says so. */
-	n = sampler_kpeers_from_tcp_metrics(t, kp, 2, &complete);
+	n = tcpm_kpeers_from_dump(t, kp, 2, &complete);
 	assert_int_equal(n, 2);
 	assert_false(complete);
 	free(t);
@@ -278,9 +280,9 @@ test_agreement_restamped_after_dump(void **state)
 	struct model *m = new_model(MODEL_P_4_1);
 	struct nlbuf b = { 0 };
 	struct tcp_metrics_stats *t;
-	struct sampler_kpeer kp[SAMPLER_TCPM_PEERS];
-	struct sampler_agreement a;
-	struct sampler_agree_in in;
+	struct tcpm_kpeer kp[TCPM_AGREE_PEERS];
+	struct tcpm_agreement a;
+	struct tcpm_agree_in in;
 	bool complete;
 	size_t n;
 
@@ -294,7 +296,7 @@ test_agreement_restamped_after_dump(void **state)
 	add_entry(&b, "198.51.100.2", "10.0.0.1", 5000, 20);
 	add_entry(&b, "198.51.100.4", "10.0.0.1", 7000, 10);
 	t = parse(&b);
-	n = sampler_kpeers_from_tcp_metrics(t, kp, SAMPLER_TCPM_PEERS,
+	n = tcpm_kpeers_from_dump(t, kp, TCPM_AGREE_PEERS,
 	    &complete);
 	assert_int_equal(n, 2);
 	memset(&in, 0, sizeof(in));
@@ -304,7 +306,7 @@ test_agreement_restamped_after_dump(void **state)
 	in.now_s = DUMP_S;
 	in.since_s = DUMP_S - 100;
 	memset(&a, 0, sizeof(a));
-	sampler_agreement_compute(m, &in, kp, n, &a);
+	tcpm_agree_compute(m, &in, kp, n, &a);
 	assert_true(a.valid);
 	assert_int_equal(a.kernel, 1);		/* A; B left out */
 	assert_int_equal(a.model, 1);		/* A; B and C left out */
@@ -321,9 +323,9 @@ test_agreement_client_key(void **state)
 	struct model *m = new_model(MODEL_P_3_8);
 	struct nlbuf b = { 0 };
 	struct tcp_metrics_stats *t;
-	struct sampler_kpeer kp[SAMPLER_TCPM_PEERS];
-	struct sampler_agreement a;
-	struct sampler_agree_in in;
+	struct tcpm_kpeer kp[TCPM_AGREE_PEERS];
+	struct tcpm_agreement a;
+	struct tcpm_agree_in in;
 	bool complete;
 	size_t n;
 
@@ -334,7 +336,7 @@ test_agreement_client_key(void **state)
 	/* The kernel without SADDR (as 3.8 sends it). */
 	add_entry(&b, "198.51.100.2", NULL, 6000, 20);
 	t = parse(&b);
-	n = sampler_kpeers_from_tcp_metrics(t, kp, SAMPLER_TCPM_PEERS,
+	n = tcpm_kpeers_from_dump(t, kp, TCPM_AGREE_PEERS,
 	    &complete);
 	assert_int_equal(n, 1);
 	assert_false(kp[0].has_server);
@@ -344,7 +346,7 @@ test_agreement_client_key(void **state)
 	in.servers = servers(&in.nservers);
 	in.now_s = DUMP_S;
 	in.since_s = DUMP_S - 100;
-	sampler_agreement_compute(m, &in, kp, n, &a);
+	tcpm_agree_compute(m, &in, kp, n, &a);
 	assert_int_equal(a.kernel, 1);
 	assert_int_equal(a.model, 1);
 	assert_int_equal(a.matched, 1);
@@ -358,10 +360,10 @@ test_agreement_client_key(void **state)
 	add_entry(&b, "198.51.100.2", "10.0.0.1", 5000, 30);
 	add_entry(&b, "198.51.100.2", "10.0.0.5", 6000, 20);
 	t = parse(&b);
-	n = sampler_kpeers_from_tcp_metrics(t, kp, SAMPLER_TCPM_PEERS,
+	n = tcpm_kpeers_from_dump(t, kp, TCPM_AGREE_PEERS,
 	    &complete);
 	assert_int_equal(n, 2);
-	sampler_agreement_compute(m, &in, kp, n, &a);
+	tcpm_agree_compute(m, &in, kp, n, &a);
 	assert_int_equal(a.kernel, 1);
 	assert_int_equal(a.matched, 1);
 	free(t);
@@ -373,9 +375,9 @@ static void
 test_agreement_empty(void **state)
 {
 	struct model *m = new_model(MODEL_P_4_1);
-	struct sampler_kpeer kp[1];
-	struct sampler_agreement a;
-	struct sampler_agree_in in;
+	struct tcpm_kpeer kp[1];
+	struct tcpm_agreement a;
+	struct tcpm_agree_in in;
 
 	(void)state;
 	memset(&in, 0, sizeof(in));
@@ -383,12 +385,12 @@ test_agreement_empty(void **state)
 	in.ratio = 1;
 	in.now_s = DUMP_S;
 	in.since_s = DUMP_S - 100;
-	sampler_agreement_compute(m, &in, kp, 0, &a);
+	tcpm_agree_compute(m, &in, kp, 0, &a);
 	assert_true(a.valid);
 	assert_int_equal(a.kernel + a.model + a.matched, 0);
 	assert_true(a.ratio == 1.0);
 	conn(m, DUMP_S - 1, "198.51.100.2", "10.0.0.1", 40001, 5000);
-	sampler_agreement_compute(m, &in, kp, 0, &a);
+	tcpm_agree_compute(m, &in, kp, 0, &a);
 	assert_int_equal(a.model, 1);
 	assert_true(a.ratio == 0.0);
 	model_free(m);
@@ -398,11 +400,11 @@ test_agreement_empty(void **state)
 
 /* Up to 60 s: the sampler's threads on a slow, busy machine (sanitizers). */
 static bool
-wait_for(struct sampler *s, struct sampler_stats *st,
-    bool (*cond)(const struct sampler_stats *))
+wait_for(struct live_model *lm, struct sampler *s, struct live_stats *st,
+    bool (*cond)(const struct live_stats *))
 {
 	for (int i = 0; i < 6000; i++) {
-		sampler_read(s, st);
+		live_model_read(lm, s, st);
 		if (cond(st))
 			return true;
 		usleep(10000);
@@ -411,25 +413,25 @@ wait_for(struct sampler *s, struct sampler_stats *st,
 }
 
 static bool
-one_comparison(const struct sampler_stats *st)
+one_comparison(const struct live_stats *st)
 {
 	return st->tcpm_agreement.comparisons >= 1;
 }
 
 static bool
-withdrawn(const struct sampler_stats *st)
+withdrawn(const struct live_stats *st)
 {
 	return !st->tcpm_agreement.valid;
 }
 
 static bool
-one_incomplete(const struct sampler_stats *st)
+one_incomplete(const struct live_stats *st)
 {
 	return st->tcpm_agreement.incomplete >= 1;
 }
 
 static bool
-settings_applied(const struct sampler_stats *st)
+settings_applied(const struct live_stats *st)
 {
 	return st->settings_changes >= 1;
 }
@@ -438,8 +440,10 @@ static void
 test_sampler_thread(void **state)
 {
 	struct sampler_config cfg = sampler_config_default();
-	struct sampler_stats *st = calloc(1, sizeof(*st));
-	struct sampler_kpeer kp[2];
+	struct live_model_config mc = live_model_config_default();
+	struct live_stats *st = calloc(1, sizeof(*st));
+	struct tcpm_kpeer kp[2];
+	struct live_model *lm;
 	struct sampler *s;
 	char err[256];
 	double now;
@@ -450,13 +454,13 @@ test_sampler_thread(void **state)
 	cfg.ninterfaces = 1;
 	cfg.server[0] = "127.0.0.1";
 	cfg.nservers = 1;
-	cfg.model.profile = MODEL_P_4_1;
-	cfg.model.max_peers = cfg.model.max_connections = 1024;
-	cfg.model.max_sources = 256;
-	cfg.whatif[0].profile = MODEL_P_4_1;
-	cfg.whatif[0].setting[MS_TIMESTAMPS] = 1;
-	cfg.whatif[0].follow = 1u << MS_RFC1337;
-	cfg.nwhatif = 1;
+	mc.model.profile = MODEL_P_4_1;
+	mc.model.max_peers = mc.model.max_connections = 1024;
+	mc.model.max_sources = 256;
+	mc.whatif[0].profile = MODEL_P_4_1;
+	mc.whatif[0].setting[MS_TIMESTAMPS] = 1;
+	mc.whatif[0].follow = 1u << MS_RFC1337;
+	mc.nwhatif = 1;
 	s = sampler_new(&cfg, err, sizeof(err));
 	assert_non_null(s);
 	if (sampler_start(s, err, sizeof(err)) < 0) {
@@ -464,9 +468,12 @@ test_sampler_thread(void **state)
 		free(st);
 		skip();		/* no CAP_NET_RAW, or no lo: nothing to run */
 	}
+	lm = live_model_new(&mc, err, sizeof(err));
+	assert_non_null(lm);
+	assert_int_equal(live_model_start(lm, s, err, sizeof(err)), 0);
 	/* A settings change is applied in place: no reset. */
-	sampler_set_settings(s, 1, 0, 1);
-	assert_true(wait_for(s, st, settings_applied));
+	live_model_set_settings(lm, 1, 0, 1);
+	assert_true(wait_for(lm, s, st, settings_applied));
 	assert_int_equal(st->model_resets, 0);
 	assert_int_equal(st->setting[MS_TW_RECYCLE], 1);
 	assert_int_equal(st->setting[MS_TIMESTAMPS], 0);
@@ -489,8 +496,8 @@ test_sampler_thread(void **state)
 		kp[i].tsval = 77;
 		kp[i].stamp = (uint32_t)now;
 	}
-	sampler_set_kernel_peers(s, kp, 2, true, now);
-	assert_true(wait_for(s, st, one_comparison));
+	live_model_set_kernel_peers(lm, kp, 2, true, now);
+	assert_true(wait_for(lm, s, st, one_comparison));
 	assert_true(st->tcpm_agreement.valid);
 	assert_int_equal(st->tcpm_agreement.kernel, 2);
 	assert_int_equal(st->tcpm_agreement.model, 0);
@@ -498,11 +505,13 @@ test_sampler_thread(void **state)
 	assert_true(st->tcpm_agreement.at == now);
 
 	/* No kernel side (4.12+): withdrawn. A cut list: not compared. */
-	sampler_set_kernel_peers(s, NULL, 0, false, 0);
-	assert_true(wait_for(s, st, withdrawn));
-	sampler_set_kernel_peers(s, kp, 2, false, now);
-	assert_true(wait_for(s, st, one_incomplete));
+	live_model_set_kernel_peers(lm, NULL, 0, false, 0);
+	assert_true(wait_for(lm, s, st, withdrawn));
+	live_model_set_kernel_peers(lm, kp, 2, false, now);
+	assert_true(wait_for(lm, s, st, one_incomplete));
 	assert_false(st->tcpm_agreement.valid);
+	sampler_stop(s);
+	live_model_free(lm);
 	sampler_free(s);
 	free(st);
 }
@@ -516,7 +525,7 @@ fixture_snapshot(bool valid)
 {
 	struct collect_paths p = { 0 };
 	struct snapshot *s;
-	struct sampler_agreement *a;
+	struct tcpm_agreement *a;
 
 	p.procfs = FIXTURES "/linux-4.10-recycle";
 	p.rootfs = FIXTURES "/rootfs-empty";
