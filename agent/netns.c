@@ -510,7 +510,12 @@ open_ns_handle(const char *path, char *err, size_t errlen)
 	dev_t dev;
 	int fd, rc;
 
-	fd = open_untrusted(path);
+	fd = open_untrusted(path, &st);
+	if (fd == -ENOTREG || fd == -EISDIR) {
+		set_error(err, errlen, "%s is not a network namespace: it is %s",
+		    path, file_type_name(st.st_mode));
+		return -1;
+	}
 	if (fd < 0) {
 		set_error(err, errlen, "cannot open %s: %s%s", path,
 		    strerror(-fd), fd == -EACCES || fd == -EPERM ?

@@ -29,10 +29,23 @@ path_join(char *out, size_t outlen, const char *root, const char *rel)
 }
 
 int
-open_untrusted(const char *path)
+open_untrusted(const char *path, struct stat *st)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	struct stat tmp;
+	int fd;
 
+	if (st == NULL)
+		st = &tmp;
+	/* Not even opened when it is no regular file: opening a device can
+	   act (a tape rewinds, a watchdog arms). fstat after open closes the
+	   race with a swap between the two. */
+	if (stat(path, st) < 0)
+		return -errno;
+	if (S_ISDIR(st->st_mode))
+		return -EISDIR;
+	if (!S_ISREG(st->st_mode))
+		return -ENOTREG;
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	return fd < 0 ? -errno : fd;
 }
 
@@ -85,7 +98,7 @@ read_file_at(const char *root, const char *rel, size_t max, char **buf,
 	*len = 0;
 	if (path_join(path, sizeof(path), root, rel) < 0)
 		return -ENAMETOOLONG;
-	fd = open_untrusted(path);
+	fd = open_untrusted(path, NULL);
 	if (fd < 0)
 		return fd;
 	if ((err = fd_check_regular(fd, NULL)) < 0) {

@@ -16,14 +16,16 @@
  */
 #define ENOTREG EBADFD
 
+struct stat;
+
 /*
  * Open an untrusted PATH read-only so that the open itself cannot block
- * (O_NONBLOCK: a FIFO without a writer) nor take a terminal (O_NOCTTY).
- * The fd, or -errno. Check the type (fd_check_regular) before reading.
+ * (O_NONBLOCK: a FIFO without a writer) nor take a terminal (O_NOCTTY);
+ * a path that is no regular file is refused unopened (-ENOTREG, -EISDIR;
+ * *ST, when not NULL, then says what it is). The fd, or -errno. Check
+ * the type again on the fd (fd_check_regular) before reading.
  */
-int open_untrusted(const char *path);
-
-struct stat;
+int open_untrusted(const char *path, struct stat *st);
 
 /*
  * 0 when FD is a regular file (procfs files are: S_IFREG, size 0),

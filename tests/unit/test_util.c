@@ -107,6 +107,9 @@ test_read_fifo(void **state)
 	assert_true(w >= 0);
 	assert_int_equal(read_file_at(dir, "fifo", 100, &buf, &len), -ENOTREG);
 	close(w);
+	/* A device is refused before it is opened. */
+	assert_int_equal(read_file_at("/dev", "null", 100, &buf, &len), -ENOTREG);
+	assert_int_equal(open_untrusted("/dev/null", NULL), -ENOTREG);
 	assert_non_null(strstr(file_strerror(ENOTREG), "not a regular file"));
 	assert_string_equal(file_strerror(ENOENT), strerror(ENOENT));
 	assert_string_equal(file_type_name(S_IFIFO), "a FIFO");
