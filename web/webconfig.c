@@ -614,6 +614,10 @@ webconfig_parse(const char *buf, size_t len, const char *path, char *err,
 	bool loaded;
 	int rc;
 
+	if (buf == NULL) {	/* an empty file */
+		buf = "";
+		len = 0;
+	}
 	if (memchr(buf, '\0', len) != NULL) {
 		set_error(err, errlen, "%s: NUL byte in the file", path);
 		return NULL;
