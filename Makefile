@@ -10,7 +10,8 @@ TEST_PKGS   = prometheus python3-jsonschema python3-prometheus-client curl \
               iproute2 valgrind clang libclang-rt-dev tcpdump strace python3 \
               chromium python3-websocket python3-yaml openssl systemd \
               groff-base man-db procps debhelper dpkg-dev lintian \
-              tcpreplay nftables
+              tcpreplay nftables \
+              podman mmdebstrap runc python3-kubernetes
 
 .PHONY: all deps test-deps build install run test test-unit test-asan bench fuzz clean \
         test-fuzz

@@ -60,7 +60,8 @@ check "the source tree was built in a copy (no debian/twaudit, obj-* in \$SRC)" 
 
 # --- control ---
 dpkg-deb -f "$DEB" >"$TMP/ctl"
-for f in 'Package: twaudit' 'Version: 0.1.0-1' "Architecture: $(dpkg --print-architecture)" \
+VERSION=$(cd "$SRC" && dpkg-parsechangelog -S Version)
+for f in 'Package: twaudit' "Version: $VERSION" "Architecture: $(dpkg --print-architecture)" \
 	'Section: net' 'Priority: optional'; do
 	check "control: $f" grep -qx "$f" "$TMP/ctl"
 done
@@ -83,17 +84,35 @@ dpkg-deb -c "$DEB" >"$TMP/list"
 awk '{print $NF}' "$TMP/list" | sed 's|^\./|/|' >"$TMP/paths"
 for p in /usr/bin/twaudit /etc/twaudit/policy.json /etc/default/twaudit \
 	/lib/systemd/system/twaudit.service /lib/systemd/system/twaudit-check.service \
-	/lib/systemd/system/twaudit-check.timer \
-	/usr/share/twaudit/alerts.yml /usr/share/twaudit/recording-rules.yml \
+	/lib/systemd/system/twaudit-check.timer /lib/systemd/system/twaudit.socket \
+	/usr/share/twaudit/alerts.yml /usr/share/twaudit/alerts_test.yml /usr/share/twaudit/recording-rules.yml \
 	/usr/share/twaudit/grafana-dashboard.json /usr/share/twaudit/grafana-fleet.json \
-	/usr/share/twaudit/web.yml.example \
+	/usr/share/twaudit/web.yml.example /usr/share/twaudit/policy.json \
 	/usr/share/doc/twaudit/copyright /usr/share/doc/twaudit/changelog.Debian.gz \
-	/usr/share/doc/twaudit/README.Debian; do
+	/usr/share/doc/twaudit/NEWS.Debian.gz /usr/share/doc/twaudit/README.Debian; do
 	check "contents: $p" grep -qx "$p" "$TMP/paths"
 done
-for d in README deployment policy fleet findings metrics; do
+for f in "$SRC"/docs/schema/*.json; do
+	check "contents: /usr/share/twaudit/schema/${f##*/}" grep -qx "/usr/share/twaudit/schema/${f##*/}" "$TMP/paths"
+done
+for d in README $(cd "$SRC/docs" && ls *.md | sed 's/\.md$//'); do
 	check "contents: /usr/share/doc/twaudit/$d.md" grep -qE "^/usr/share/doc/twaudit/$d\.md(\.gz)?\$" "$TMP/paths"
 done
+# README.Debian names files by their shipped names (.gz where dh_compress
+# compressed them): every file name it mentions is in the package.
+check "README.Debian names only files the package ships" $PY - "$D/twaudit.README.Debian" "$TMP/paths" <<'PYEOF'
+import re, sys
+text = open(sys.argv[1]).read()
+paths = [l.strip() for l in open(sys.argv[2])]
+names = set(re.findall(r"[\w/.-]+\.(?:md|gz|yml|json|example|service|socket|timer|Debian)\b", text))
+bad = [n for n in sorted(names) if not any(p == n or p.endswith("/" + n.lstrip("/")) for p in paths)]
+print("README.Debian names %d files; not shipped: %s" % (len(names), bad), file=sys.stderr)
+sys.exit(1 if bad or len(names) < 10 else 0)
+PYEOF
+check "README.Debian lists every shipped doc" sh -c '
+	for p in $(grep "^/usr/share/doc/twaudit/" "$1" | grep -v -e /copyright -e /README.Debian); do
+		grep -q "${p##*/}" "$2" || { echo "README.Debian does not name ${p##*/}" >&2; exit 1; }
+	done' _ "$TMP/paths" "$D/twaudit.README.Debian"
 check "contents: man page (section 8 or 1, compressed)" grep -qE '^/usr/share/man/man[18]/twaudit\.[18]\.gz$' "$TMP/paths"
 check "contents: no build leftovers, tests or debug files" sh -c "! grep -qE 'obj-|/build|\.a\$|\.o\$|bench-|/tests?/|\.debug\$' '$TMP/paths'"
 check "contents: owned by root" sh -c "! grep -v ' root/root ' '$TMP/list'"
@@ -133,12 +152,30 @@ grep -vE "Selecting|Reading database|Preparing|Unpacking|Setting up|dependency p
 check "maintainer scripts kept their state inside the root (DPKG_ROOT)" test -e "$R/var/lib/systemd/deb-systemd-helper-enabled"
 check "installed binary runs: --version" sh -c "'$R/usr/bin/twaudit' --version | grep -q 0.1.0"
 check "installed unit runs the installed binary" grep -q '^ExecStart=/usr/bin/twaudit serve ' "$R/lib/systemd/system/twaudit.service"
+check "/etc/default/twaudit sets ARGS" grep -qx 'ARGS="--web.listen-address=:9477"' "$R/etc/default/twaudit"
+check "check unit writes /var/lib/prometheus/node-exporter/twaudit.prom" \
+	grep -q -- '--output=/var/lib/prometheus/node-exporter/twaudit.prom$' "$R/lib/systemd/system/twaudit-check.service"
 check "no unit enabled in the root at install" sh -c "! ls '$R'/etc/systemd/system/*.wants/twaudit* >/dev/null 2>&1"
 check "host systemd state untouched" test "$host_state" = "$(ls -la /var/lib/systemd/deb-systemd-helper-enabled 2>/dev/null | md5sum)"
 "$R/usr/bin/twaudit" check --policy="$R/etc/twaudit/policy.json" --path.procfs="$FIXTURES/linux-6.18" \
 	--path.rootfs="$TMP" --format=json >/dev/null 2>"$TMP/perr"; rc=$?
 check "installed default policy loads and a clean fixture passes it (rc $rc)" test "$rc" -eq 0
 [ "$rc" -eq 0 ] || cat "$TMP/perr" >&2
+
+# An upgrade from a version before 0.1.0-2 removes the twaudit.prom the old
+# check unit left in node_exporter's upstream directory (NEWS.Debian); a
+# reinstall of the same version leaves that directory alone. The installed
+# version is set back in the root's dpkg status to stand for the old one.
+OLDTF="$R/var/lib/node_exporter/textfile_collector"
+mkdir -p "$OLDTF"; echo 'twaudit_audit_status 0' >"$OLDTF/twaudit.prom"; echo keep >"$OLDTF/other.prom"
+dpkg_r -i "$DEB" >"$TMP/dpkg-re.log" 2>&1
+check "reinstall of $VERSION keeps the old-path twaudit.prom" test -e "$OLDTF/twaudit.prom"
+sed -i "/^Package: twaudit\$/,/^\$/ s/^Version: .*/Version: 0.1.0-1/" "$R/var/lib/dpkg/status"
+check "the root's dpkg now says 0.1.0-1" sh -c "dpkg --root='$R' -s twaudit | grep -qx 'Version: 0.1.0-1'"
+dpkg_r -i "$DEB" >"$TMP/dpkg-up.log" 2>&1
+check "upgrade from 0.1.0-1 removes $OLDTF/twaudit.prom" test ! -e "$OLDTF/twaudit.prom"
+check "  and leaves the directory's other files" test -e "$OLDTF/other.prom"
+check "NEWS.Debian explains it" sh -c "zcat '$R/usr/share/doc/twaudit/NEWS.Debian.gz' | grep -q /var/lib/prometheus/node-exporter"
 
 # A local edit of a conffile survives a reinstall; purge removes everything.
 printf ' ' >>"$R/etc/twaudit/policy.json"

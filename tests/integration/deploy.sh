@@ -16,12 +16,36 @@ meson install -C "$BUILD" --no-rebuild --destdir "$ROOT" >"$TMP/install.log" 2>&
 check "meson install --destdir succeeds" test $? -eq 0
 prefix=$(meson introspect "$BUILD" --buildoptions | $PY -c 'import json,sys; print([o["value"] for o in json.load(sys.stdin) if o["name"]=="prefix"][0])')
 P="$ROOT$prefix"
+# What README.md's deployment-kit table lists, and the JSON schemas.
 for f in bin/twaudit lib/systemd/system/twaudit.service lib/systemd/system/twaudit-check.service \
-	lib/systemd/system/twaudit-check.timer share/man/man8/twaudit.8 share/twaudit/alerts.yml \
-	share/twaudit/grafana-dashboard.json share/twaudit/web.yml.example; do
+	lib/systemd/system/twaudit-check.timer lib/systemd/system/twaudit.socket \
+	share/man/man8/twaudit.8 share/twaudit/alerts.yml share/twaudit/alerts_test.yml \
+	share/twaudit/recording-rules.yml share/twaudit/grafana-dashboard.json \
+	share/twaudit/grafana-fleet.json share/twaudit/web.yml.example share/twaudit/policy.json; do
 	check "installed $prefix/$f" test -s "$P/$f"
 done
+for f in "$SRC"/docs/schema/*.json; do
+	check "installed $prefix/share/twaudit/schema/${f##*/}" cmp -s "$f" "$P/share/twaudit/schema/${f##*/}"
+done
+check "README.md names every deploy/ file meson installs" sh -c '
+	for f in alerts.yml alerts_test.yml recording-rules.yml grafana-dashboard.json grafana-fleet.json \
+		web.yml.example policy.json twaudit.socket docs/schema; do
+		grep -q -- "$f" "$1/README.md" || { echo "README.md lacks $f" >&2; exit 1; }
+	done' _ "$SRC"
 check "installed unit runs the installed binary" grep -q "^ExecStart=$prefix/bin/twaudit serve " "$P/lib/systemd/system/twaudit.service"
+# Flags come from /etc/default/twaudit: ARGS, and the older TWAUDIT_ARGS.
+check "ExecStart takes its flags from \$ARGS and \$TWAUDIT_ARGS, none hard-coded" \
+	grep -qx "ExecStart=$prefix/bin/twaudit serve \$ARGS \$TWAUDIT_ARGS" "$P/lib/systemd/system/twaudit.service"
+check "the unit reads /etc/default/twaudit" grep -qx 'EnvironmentFile=-/etc/default/twaudit' "$P/lib/systemd/system/twaudit.service"
+check "the default file sets ARGS with the listen address" grep -qx 'ARGS="--web.listen-address=:9477"' "$SRC/debian/twaudit.default"
+CHECK_UNIT="$P/lib/systemd/system/twaudit-check.service"
+check "check unit writes Debian's textfile directory" \
+	grep -q "^ExecStart=$prefix/bin/twaudit check .*--output=/var/lib/prometheus/node-exporter/twaudit.prom\$" "$CHECK_UNIT"
+for opt in 'CapabilityBoundingSet=' 'AmbientCapabilities=' 'ReadWritePaths=-/var/lib/prometheus/node-exporter' \
+	'ProtectSystem=strict' 'NoNewPrivileges=yes'; do
+	check "check unit sets $opt" grep -qx -- "$opt" "$CHECK_UNIT"
+done
+check "check unit runs as root (no User=, no DynamicUser=)" sh -c "! grep -qE '^(User|DynamicUser)=' '$CHECK_UNIT'"
 
 # --- systemd ---
 if command -v systemd-analyze >/dev/null; then
@@ -31,11 +55,17 @@ if command -v systemd-analyze >/dev/null; then
 	for u in twaudit.service twaudit-check.service twaudit-check.timer; do
 		sed "s|$prefix/bin/twaudit|$P/bin/twaudit|" "$P/lib/systemd/system/$u" >"$TMP/units/$u"
 	done
+	cp "$P/lib/systemd/system/twaudit.socket" "$TMP/units/"
 	(cd "$TMP/units" && MANPATH="$P/share/man" systemd-analyze verify \
-		twaudit.service twaudit-check.service twaudit-check.timer) >"$TMP/verify.log" 2>&1
+		twaudit.service twaudit-check.service twaudit-check.timer twaudit.socket) >"$TMP/verify.log" 2>&1
 	rc=$?
 	cat "$TMP/verify.log" >&2
 	check "systemd-analyze verify passes (rc=$rc)" test "$rc" -eq 0 -a ! -s "$TMP/verify.log"
+	(cd "$TMP/units" && systemd-analyze verify --man=no \
+		twaudit.service twaudit-check.service twaudit-check.timer twaudit.socket) >"$TMP/verify2.log" 2>&1
+	rc=$?
+	cat "$TMP/verify2.log" >&2
+	check "systemd-analyze verify --man=no passes (rc=$rc)" test "$rc" -eq 0 -a ! -s "$TMP/verify2.log"
 	(cd "$TMP/units" && SYSTEMD_COLORS=0 systemd-analyze security --offline=yes twaudit.service) >"$TMP/sec.log" 2>&1
 	score=$(sed -n 's/.*Overall exposure level for twaudit.service: \([0-9.]*\).*/\1/p' "$TMP/sec.log")
 	echo "systemd-analyze security --offline=yes twaudit.service: $score" >&2
@@ -56,6 +86,59 @@ if command -v systemd-analyze >/dev/null; then
 	check "unit does not hide /proc/sys or /proc/net (no ProcSubset=pid)" bash -c "! grep -q '^ProcSubset=pid' '$P/lib/systemd/system/twaudit.service'"
 else
 	fail "systemd-analyze is installed (Debian package systemd)"
+fi
+
+# --- the units' commands, run as their users with setpriv ---
+# twaudit.service: a dynamic (unprivileged) uid with CAP_NET_RAW and
+# CAP_NET_ADMIN ambient and bounding, no new privileges; the flags from
+# the shipped /etc/default/twaudit, split as systemd splits $ARGS, with the
+# port moved to loopback, plus the same address in the old TWAUDIT_ARGS
+# (listened on once).
+if command -v setpriv >/dev/null; then
+	port=$(free_port)
+	ARGS=; TWAUDIT_ARGS=
+	. "$SRC/debian/twaudit.default"
+	ARGS=${ARGS//:9477/127.0.0.1:$port}
+	TWAUDIT_ARGS="--web.listen-address=127.0.0.1:$port"
+	exec_start=$(sed -n 's/^ExecStart=//p' "$P/lib/systemd/system/twaudit.service")
+	exec_start=${exec_start/#$prefix\/bin\/twaudit/$TWAUDIT}
+	exec_start=${exec_start//\$TWAUDIT_ARGS/$TWAUDIT_ARGS}
+	exec_start=${exec_start//\$ARGS/$ARGS}
+	log="$TMP/unit-serve.log"
+	# shellcheck disable=SC2086
+	setpriv --reuid=61947 --regid=61947 --clear-groups --no-new-privs \
+		--inh-caps=-all,+net_raw,+net_admin --ambient-caps=-all,+net_raw,+net_admin \
+		--bounding-set=-all,+net_raw,+net_admin $exec_start 2>"$log" &
+	SERVE_PID=$!; PIDS+=("$SERVE_PID")
+	check "twaudit.service's command as its user: serve answers on 127.0.0.1:$port" \
+		wait_serve "$port" "$SERVE_PID" "$log"
+	check "  as uid 61947 with the unit's capabilities" sh -c "
+		awk '/^Uid:/ { exit !(\$2 == 61947) }' /proc/$SERVE_PID/status &&
+		grep -q 'msg=\"privileges dropped\" capabilities=' '$log'"
+	check "  the address in ARGS and TWAUDIT_ARGS is listened on once" \
+		test "$(grep -c "msg=\"listening\" address=\"127.0.0.1:$port\"" "$log")" -eq 1
+	curl -fsS -m 5 -o "$TMP/unit-metrics" "http://127.0.0.1:$port/metrics"
+	check "  and is scraped" grep -q '^twaudit_audit_status' "$TMP/unit-metrics"
+	stop_serve
+	# twaudit-check.service: root with an empty bounding set, writing into a
+	# root 0755 directory like /var/lib/prometheus/node-exporter (here under
+	# $TMP; --sample shortened to 1s to keep the test short).
+	tf="$TMP/node-exporter"; mkdir -m 0755 "$tf"
+	exec_start=$(sed -n 's/^ExecStart=//p' "$CHECK_UNIT")
+	exec_start=${exec_start/#$prefix\/bin\/twaudit/$TWAUDIT}
+	exec_start=${exec_start//\/var\/lib\/prometheus\/node-exporter/$tf}
+	exec_start=${exec_start//--sample=30s/--sample=1s}
+	# shellcheck disable=SC2086
+	(umask 0022; setpriv --reuid=0 --regid=0 --clear-groups --no-new-privs --inh-caps=-all \
+		--bounding-set=-all $exec_start) >"$TMP/unit-check.out" 2>"$TMP/unit-check.err"
+	rc=$?
+	sed 's/^/  check unit stderr: /' "$TMP/unit-check.err" >&2
+	check "twaudit-check.service's command as root without capabilities exits 0-2 (rc $rc)" test "$rc" -le 2
+	check "  and writes twaudit.prom (0644) into the textfile directory" sh -c "
+		grep -q '^twaudit_audit_status' '$tf/twaudit.prom' && [ \"\$(stat -c %a '$tf/twaudit.prom')\" = 644 ]"
+	check "  and nothing else there" test "$(ls -A "$tf")" = twaudit.prom
+else
+	fail "setpriv is installed (Debian package util-linux)"
 fi
 
 # --- Prometheus rules ---
@@ -180,6 +263,52 @@ for m in twaudit_model_predicted_rejections_total twaudit_model_syns_total twaud
 done
 check "dashboard has a Peer model row" grep -q '"title": "Peer model' "$DEPLOY/grafana-dashboard.json"
 check "the metric-name check catches a wrong name" bash -c "! $PY '$TMP/dashcheck.py' '$TMP/bad-dash.json' '$TMP/metrics.all' 2>/dev/null"
+# Both dashboards: rate windows follow the scrape interval
+# ($__rate_interval, no fixed [5m]), a job variable that every query
+# filters on, no __inputs left that nothing uses. The fleet dashboard's
+# queries use the recording rules' names.
+$PY -c 'import yaml,sys; print("\n".join(r["record"] for g in yaml.safe_load(open(sys.argv[1]))["groups"] for r in g["rules"] if "record" in r))' \
+	"$DEPLOY/recording-rules.yml" >"$TMP/recorded"
+cat "$TMP/metrics.all" >"$TMP/metrics.fleet"
+sed 's/$/ 1/' "$TMP/recorded" >>"$TMP/metrics.fleet"
+check "fleet dashboard queries only exported metrics and recorded rules" \
+	$PY "$TMP/dashcheck.py" "$DEPLOY/grafana-fleet.json" "$TMP/metrics.fleet"
+cat >"$TMP/dashconv.py" <<'PYEOF'
+import json, re, sys
+errors = []
+for path in sys.argv[1:]:
+    text = open(path).read()
+    d = json.loads(text)
+    exprs = []
+    def walk(ps):
+        for p in ps:
+            exprs.extend((p.get("title"), t["expr"]) for t in p.get("targets", []))
+            walk(p.get("panels", []))
+    walk(d["panels"])
+    names = [v["name"] for v in d["templating"]["list"]]
+    if "job" not in names:
+        errors.append("%s: no job variable" % path)
+    for title, e in exprs:
+        for m in re.finditer(r"\b(rate|irate|increase|delta|deriv|changes|resets)\(.*?\[([^\]]*)\]", e):
+            if m.group(2) != "$__rate_interval":
+                errors.append("%s: %r: %s window %r, not $__rate_interval" % (path, title, m.group(1), m.group(2)))
+        if 'job=~"$job"' not in e:
+            errors.append("%s: %r does not filter on $job: %s" % (path, title, e))
+    for i in d.get("__inputs", []):
+        used = re.findall(r"\$\{%s\}" % re.escape(i["name"]), text)
+        if not used:
+            errors.append("%s: __inputs %s is never used" % (path, i["name"]))
+for e in errors:
+    print(e, file=sys.stderr)
+sys.exit(1 if errors else 0)
+PYEOF
+for dash in grafana-dashboard.json grafana-fleet.json; do
+	check "$dash: \$__rate_interval, a job variable on every query, no unused __inputs" \
+		$PY "$TMP/dashconv.py" "$DEPLOY/$dash"
+done
+$PY -c 'import sys; open(sys.argv[2], "w").write(open(sys.argv[1]).read().replace("[$__rate_interval]", "[5m]"))' \
+	"$DEPLOY/grafana-dashboard.json" "$TMP/fixed.json"
+check "the convention check catches a fixed [5m] window" sh -c "! $PY '$TMP/dashconv.py' '$TMP/fixed.json' 2>/dev/null"
 
 # --- man page (section 8: serve is a daemon) ---
 MAN="$SRC/docs/twaudit.8"
