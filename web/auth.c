@@ -53,8 +53,9 @@ struct auth {
 	struct job *head, *tail;
 	size_t queued;
 	bool started, stopping;
-	size_t nthreads;
+	size_t nthreads, nclaimed;
 	pthread_t threads[AUTH_WORKERS];
+	struct crypt_data *cdata[AUTH_WORKERS];	/* one per worker, owned here */
 	struct auth_stats stats;
 };
 
@@ -175,10 +176,11 @@ static void *
 worker(void *arg)
 {
 	struct auth *a = arg;
-	struct crypt_data *cd = calloc(1, sizeof(*cd));
+	struct crypt_data *cd;
 
 	pthread_setname_np(pthread_self(), "twaudit-bcrypt");
 	pthread_mutex_lock(&a->lock);
+	cd = a->cdata[a->nclaimed++];
 	for (;;) {
 		struct job *j;
 		const char *out;
@@ -203,11 +205,9 @@ worker(void *arg)
 		t0 = now_monotonic();
 		/* crypt_rn: libxcrypt's reentrant form, NULL on failure (and
 		 * not intercepted by ASan, whose crypt_r wrapper crashes). */
-		out = cd == NULL ? NULL :
-		    crypt_rn(j->password, j->hash, cd, (int)sizeof(*cd));
+		out = crypt_rn(j->password, j->hash, cd, (int)sizeof(*cd));
 		ok = out != NULL && out[0] != '*' && const_eq(out, j->hash);
-		if (cd != NULL)
-			explicit_bzero(cd, sizeof(*cd));
+		explicit_bzero(cd, sizeof(*cd));
 		dt = now_monotonic() - t0;
 		pthread_mutex_lock(&a->lock);
 		a->bcrypt_estimate = 0.8 * a->bcrypt_estimate + 0.2 * dt;
@@ -217,7 +217,6 @@ worker(void *arg)
 		pthread_cond_broadcast(&a->done);
 	}
 	pthread_mutex_unlock(&a->lock);
-	free(cd);
 	return NULL;
 }
 
@@ -235,9 +234,17 @@ start_workers(struct auth *a)
 	 * them, and may not have blocked them yet). */
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &saved);
-	for (size_t i = 0; i < AUTH_WORKERS; i++)
-		if (pthread_create(&a->threads[a->nthreads], NULL, worker, a) == 0)
-			a->nthreads++;
+	for (size_t i = 0; i < AUTH_WORKERS; i++) {
+		if ((a->cdata[a->nthreads] = calloc(1, sizeof(struct crypt_data)))
+		    == NULL)
+			break;
+		if (pthread_create(&a->threads[a->nthreads], NULL, worker, a) != 0) {
+			free(a->cdata[a->nthreads]);
+			a->cdata[a->nthreads] = NULL;
+			break;
+		}
+		a->nthreads++;
+	}
 	pthread_sigmask(SIG_SETMASK, &saved, NULL);
 }
 
@@ -452,8 +459,10 @@ auth_free(struct auth *a)
 	a->stopping = true;
 	pthread_cond_broadcast(&a->work);
 	pthread_mutex_unlock(&a->lock);
-	for (size_t i = 0; i < a->nthreads; i++)
+	for (size_t i = 0; i < a->nthreads; i++) {
 		pthread_join(a->threads[i], NULL);
+		free(a->cdata[i]);
+	}
 	while (a->head != NULL) {
 		struct job *j = a->head;
 
