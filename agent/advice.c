@@ -19,17 +19,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "jsonval.h"
 #include "snapshot.h"
 #include "util.h"
-
-const char *const severity_name[SEV_COUNT] = {
-	"info", "warning", "critical", "unknown",
-};
-
-const char *const status_name[4] = {
-	"ok", "warning", "critical", "unknown",
-};
 
 /* Where a rule suggests writing a setting no file holds yet. */
 #define PERSIST_FILE "/etc/sysctl.d/90-twaudit.conf"
@@ -163,155 +154,159 @@ procps_differs(const struct persist_assign *eff, const char *path,
 }
 
 /* ---------------------------------------------------------------------
- * Evidence builders.
+ * Evidence builders: typed parts (findings.h), in the order the keys are
+ * to appear.
  */
 
-static json_t *
-obj_child(json_t *parent, const char *key)
+static void
+ev_values(struct ev_values *out, const int64_t *v, int n)
 {
-	json_t *o = json_object_get(parent, key);
-
-	if (o == NULL) {
-		o = json_object();
-		json_object_set_new(parent, key, o);
-	}
-	return o;
+	out->n = n < 0 ? 0 : n > EV_VALUES_MAX ? EV_VALUES_MAX : n;
+	memcpy(out->v, v, (size_t)out->n * sizeof(out->v[0]));
 }
 
 /* evidence.sysctl[name] = {"state", "value" | "why"} */
-static json_t *
-ev_sysctl(json_t *ev, const struct snapshot *s, enum sysctl_id id)
+static struct ev_sysctl *
+ev_sysctl(struct evidence *ev, const struct snapshot *s, enum sysctl_id id)
 {
 	const struct sysctl_value *k = &s->sysctl.key[id];
-	json_t *o = json_object();
+	struct ev_part *p = evidence_add(ev, EV_SYSCTL, sysctl_defs[id].name);
 	int64_t v;
 
+	if (p == NULL)
+		return NULL;
 	if (key_value(s, id, &v)) {
-		json_object_set_new(o, "state", json_string("present"));
-		json_object_set_new(o, "value",
-		    json_int_values(k->v, k->nvalues));
+		p->u.sysctl.state = EVK_PRESENT;
+		ev_values(&p->u.sysctl.value, k->v, k->nvalues);
 	} else {
-		json_object_set_new(o, "state", json_string(
-		    k->state == KEY_ABSENT ? "absent" : "unavailable"));
-		if (k->why[0] != '\0')
-			json_object_set_new(o, "why",
-			    json_text(k->why, sizeof(k->why)));
+		p->u.sysctl.state = k->state == KEY_ABSENT ? EVK_ABSENT :
+		    EVK_UNAVAILABLE;
+		ev_copy(p->u.sysctl.why, k->why, sizeof(k->why));
 	}
-	json_object_set_new(obj_child(ev, "sysctl"), sysctl_defs[id].name, o);
-	return o;
-}
-
-static json_t *
-rate_json(const struct snapshot *s, const struct rate *r)
-{
-	json_t *o = json_object();
-
-	json_object_set_new(o, "window", json_string(
-	    s->sample_s > 0 ? "sample" : rate_window_name[RATE_5M]));
-	json_object_set_new(o, "evaluated", json_boolean(r->evaluated));
-	if (r->evaluated) {
-		json_object_set_new(o, "delta", json_integer(
-		    r->delta > INT64_MAX ? INT64_MAX : (json_int_t)r->delta));
-		json_object_set_new(o, "per_min", json_real(r->per_min));
-		json_object_set_new(o, "window_s", json_real(r->window_s));
-	} else {
-		json_object_set_new(o, "note", json_string(s->sample_s > 0 ?
-		    "not evaluated" :
-		    "not evaluated: no 5 m history yet (run `twaudit serve`, "
-		    "or `twaudit check --sample=30s`)"));
-	}
-	return o;
+	return &p->u.sysctl;
 }
 
 /* evidence.counters[kernel name] = {"present", "total", "rate"} */
 static void
-ev_counter(json_t *ev, const struct snapshot *s, enum counter_id id)
+ev_counter(struct evidence *ev, const struct snapshot *s, enum counter_id id)
 {
-	json_t *o = json_object();
+	struct ev_part *p = evidence_add(ev, EV_COUNTER,
+	    counter_defs[id].kernel_name);
+	const struct rate *r = &s->rate[RATE_5M][id];
+	struct ev_counter *c;
 
-	json_object_set_new(o, "present", json_boolean(s->counters.present[id]));
-	if (s->counters.present[id]) {
-		uint64_t v = s->counters.value[id];
-
-		json_object_set_new(o, "total", json_integer(
-		    v > INT64_MAX ? INT64_MAX : (json_int_t)v));
-		json_object_set_new(o, "rate",
-		    rate_json(s, &s->rate[RATE_5M][id]));
+	if (p == NULL)
+		return;
+	c = &p->u.counter;
+	c->present = s->counters.present[id];
+	if (!c->present)
+		return;
+	c->total = s->counters.value[id];
+	c->rate.window = s->sample_s > 0 ? "sample" : rate_window_name[RATE_5M];
+	c->rate.evaluated = r->evaluated;
+	if (r->evaluated) {
+		c->rate.delta = r->delta;
+		c->rate.per_min = r->per_min;
+		c->rate.window_s = r->window_s;
+	} else {
+		c->rate.note = s->sample_s > 0 ? "not evaluated" :
+		    "not evaluated: no 5 m history yet (run `twaudit serve`, "
+		    "or `twaudit check --sample=30s`)";
 	}
-	json_object_set_new(obj_child(ev, "counters"),
-	    counter_defs[id].kernel_name, o);
 }
 
-static json_t *
-assign_json(const char *path, unsigned line, const char *value)
+static void
+ev_assign(struct ev_assign *a, const char *path, unsigned line,
+    const char *value)
 {
-	json_t *o = json_object();
-
-	json_object_set_new(o, "file", json_text(path, PERSIST_PATH_LEN));
-	json_object_set_new(o, "line", json_integer(line));
-	json_object_set_new(o, "value", json_text(value, 64));
-	return o;
+	ev_copy(a->file, path, PERSIST_PATH_LEN);
+	a->line = line;
+	ev_copy(a->value, value, EV_VALUE_LEN);
 }
 
 /*
  * evidence.persisted[name] = {"file", "line", "value"} of systemd-sysctl's
- * effective assignment (null when no file sets it), plus "sysctl_system"
- * when `sysctl --system` would end elsewhere.
+ * effective assignment ("file": null when no file sets it), plus
+ * "sysctl_system" when `sysctl --system` would end elsewhere.
  */
 static void
-ev_persist(json_t *ev, const struct snapshot *s, enum sysctl_id id)
+ev_persist(struct evidence *ev, const struct snapshot *s, enum sysctl_id id)
 {
 	const struct persist_assign *eff = effective(s, id);
+	struct ev_part *p = evidence_add(ev, EV_PERSISTED, sysctl_defs[id].name);
 	const char *path, *value;
 	unsigned line;
-	json_t *o;
 
-	o = eff != NULL ? assign_json(eff->path, eff->line, eff->value) :
-	    json_object();
-	if (eff == NULL)
-		json_object_set_new(o, "file", json_null());
+	if (p == NULL)
+		return;
+	if (eff != NULL) {
+		p->u.persisted.set = true;
+		ev_assign(&p->u.persisted.effective, eff->path, eff->line,
+		    eff->value);
+	}
 	if (persist_procps(s, id, &path, &line, &value) &&
-	    procps_differs(eff, path, line))
-		json_object_set_new(o, "sysctl_system",
-		    assign_json(path, line, value));
-	json_object_set_new(obj_child(ev, "persisted"), sysctl_defs[id].name,
-	    o);
+	    procps_differs(eff, path, line)) {
+		p->u.persisted.has_procps = true;
+		ev_assign(&p->u.persisted.procps, path, line, value);
+	}
 }
 
 static void
-ev_kernel(json_t *ev, const struct snapshot *s)
+ev_kernel(struct evidence *ev, const struct snapshot *s)
 {
-	json_object_set_new(ev, "kernel_release", json_text(s->sysctl.osrelease,
-	    sizeof(s->sysctl.osrelease)));
+	struct ev_part *p = evidence_add(ev, EV_KERNEL_RELEASE,
+	    "kernel_release");
+
+	if (p != NULL)
+		ev_copy(p->u.text, s->sysctl.osrelease,
+		    sizeof(s->sysctl.osrelease));
 }
 
-/* The NAT sources the sampler saw, most at risk first (bounded). */
-static json_t *
-nat_sources_json(const struct live_stats *sm)
+/* Scalars under a key of their own. */
+static void
+ev_int(struct evidence *ev, const char *key, int64_t v)
 {
-	json_t *a = json_array();
+	struct ev_part *p = evidence_add(ev, EV_INT, key);
 
-	for (size_t i = 0; i < sm->nnat && i < LIVE_TOP_SOURCES; i++) {
-		const struct model_source *src = &sm->nat[i];
+	if (p != NULL)
+		p->u.i = v;
+}
 
-		json_array_append_new(a, json_pack("{s:o, s:I, s:s, s:f, s:I, s:I}",
-		    "address", json_ip(src->family, src->addr),
-		    "estimated_hosts", (json_int_t)src->estimated_hosts,
-		    "class", model_nat_class_name(src->nat_class),
-		    "confidence", src->confidence,
-		    "syns", (json_int_t)src->syns,
-		    "predicted_rejections", (json_int_t)src->predicted_rejections));
-	}
-	return a;
+static void
+ev_real(struct evidence *ev, const char *key, double v)
+{
+	struct ev_part *p = evidence_add(ev, EV_REAL, key);
+
+	if (p != NULL)
+		p->u.real = v;
+}
+
+static void
+ev_bool(struct evidence *ev, const char *key, bool v)
+{
+	struct ev_part *p = evidence_add(ev, EV_BOOL, key);
+
+	if (p != NULL)
+		p->u.b = v;
+}
+
+/* Collector text of at most MAX bytes. */
+static void
+ev_text(struct evidence *ev, const char *key, const char *text, size_t max)
+{
+	struct ev_part *p = evidence_add(ev, EV_TEXT, key);
+
+	if (p != NULL)
+		ev_copy(p->u.text, text, max < EV_TEXT_LEN ? max : EV_TEXT_LEN);
 }
 
 /*
- * evidence.model.tcp_metrics_agreement, only when the model's peer table
- * and the kernel's disagree on enough peers: the estimate beside it is
- * then less reliable than it looks.
+ * The model's peer table against the kernel's, only when they disagree
+ * on enough peers: the estimate beside it is then less reliable than it
+ * looks.
  */
 static void
-ev_model_agreement(json_t *m, const struct live_stats *sm)
+ev_model_agreement(struct ev_model *m, const struct live_stats *sm)
 {
 	const struct tcpm_agreement *a = &sm->tcpm_agreement;
 	uint64_t uni = a->kernel + a->model - a->common;
@@ -319,71 +314,76 @@ ev_model_agreement(json_t *m, const struct live_stats *sm)
 	if (!a->valid || uni < TCPM_AGREE_MIN_PEERS ||
 	    a->ratio >= TCPM_AGREE_LOW)
 		return;
-	json_object_set_new(m, "tcp_metrics_agreement", json_pack(
-	    "{s:f, s:I, s:I, s:I, s:s}",
-	    "ratio", a->ratio,
-	    "kernel_peers", (json_int_t)a->kernel,
-	    "model_peers", (json_int_t)a->model,
-	    "matched_peers", (json_int_t)a->matched,
-	    "note", "The model's peer table agrees with the kernel's "
+	m->has_agreement = true;
+	m->agreement.ratio = a->ratio;
+	m->agreement.kernel_peers = a->kernel;
+	m->agreement.model_peers = a->model;
+	m->agreement.matched_peers = a->matched;
+	m->agreement.note = "The model's peer table agrees with the kernel's "
 	    "tcp_metrics table on few of the peers with a stamp younger than "
 	    "60 s: its estimates are less reliable here (capture drops, "
 	    "traffic the sampler does not see, or kernel behaviour the "
-	    "profile does not describe)."));
+	    "profile does not describe).";
 }
 
 /*
  * evidence.model: the live estimate, when the sampler runs: predicted
- * rejections per minute (scaled), the NAT sources, and what-if for the
- * other tw_recycle setting.
+ * rejections per minute (scaled), the NAT sources (most at risk first),
+ * and what-if for the other tw_recycle setting.
  */
 static void
-ev_model(json_t *ev, const struct snapshot *s)
+ev_model(struct evidence *ev, const struct snapshot *s)
 {
 	const struct live_stats *sm = &s->sampler;
-	json_t *m, *wi;
+	struct ev_part *p;
+	struct ev_model *m;
 
-	if (!s->have_sampler || sm->state != SAMPLER_OK)
+	if (!s->have_sampler || sm->state != SAMPLER_OK ||
+	    (p = evidence_add(ev, EV_MODEL, "model")) == NULL)
 		return;
-	wi = json_array();
-	for (unsigned i = 0; i < sm->nwhatif && i < LIVE_MAX_WHATIF; i++)
-		json_array_append_new(wi, json_pack("{s:s, s:i, s:f}",
-		    "profile", sm->whatif[i].profile,
-		    "tcp_tw_recycle", (int)sm->whatif[i].setting[MS_TW_RECYCLE],
-		    "predicted_rejections_per_min",
-		    sm->whatif[i].predicted_rejections_per_min));
-	m = json_pack("{s:s, s:f, s:i, s:I, s:I, s:o, s:o}",
-	    "profile", sm->profile,
-	    "predicted_rejections_per_min", sm->predicted_rejections_per_min,
-	    "sampling_ratio", (int)sm->ratio,
-	    "nat_sources_count", (json_int_t)sm->nat_sources,
-	    "per_connection_sources", (json_int_t)sm->per_connection_sources,
-	    "nat_sources", nat_sources_json(sm), "what_if", wi);
+	m = p->u.model;
+	snprintf(m->profile, sizeof(m->profile), "%s", sm->profile);
+	m->predicted_rejections_per_min = sm->predicted_rejections_per_min;
+	m->sampling_ratio = (int)sm->ratio;
+	m->nat_sources_count = sm->nat_sources;
+	m->per_connection_sources = sm->per_connection_sources;
+	for (size_t i = 0; i < sm->nnat && i < LIVE_TOP_SOURCES &&
+	    i < EV_MODEL_SOURCES; i++) {
+		const struct model_source *src = &sm->nat[i];
+		struct ev_model_source *o = &m->source[m->nsources++];
+
+		o->family = src->family;
+		memcpy(o->addr, src->addr, sizeof(o->addr));
+		o->estimated_hosts = src->estimated_hosts;
+		o->nat_class = model_nat_class_name(src->nat_class);
+		o->confidence = src->confidence;
+		o->syns = src->syns;
+		o->predicted_rejections = src->predicted_rejections;
+	}
+	for (unsigned i = 0; i < sm->nwhatif && i < LIVE_MAX_WHATIF &&
+	    i < EV_MODEL_WHATIF; i++) {
+		snprintf(m->whatif[i].profile, sizeof(m->whatif[i].profile),
+		    "%s", sm->whatif[i].profile);
+		m->whatif[i].tcp_tw_recycle =
+		    (int)sm->whatif[i].setting[MS_TW_RECYCLE];
+		m->whatif[i].predicted_rejections_per_min =
+		    sm->whatif[i].predicted_rejections_per_min;
+		m->nwhatif++;
+	}
 	ev_model_agreement(m, sm);
-	json_object_set_new(ev, "model", m);
 }
 
 /* ---------------------------------------------------------------------
- * Remediation builders: {"runtime": [], "persist": [], "caveats": []}.
+ * Remediation builders: the runtime, persist and caveats lists.
  */
 
-static json_t *
-rem_new(void)
-{
-	json_t *r = json_object();
-
-	json_object_set_new(r, "runtime", json_array());
-	json_object_set_new(r, "persist", json_array());
-	json_object_set_new(r, "caveats", json_array());
-	return r;
-}
-
 static void
-rem_add(json_t *rem, const char *list, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+rem_add(struct remedy_list *l, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 
+/* Our texts are ASCII; collector text inside them is made so too. */
 static void
-rem_add(json_t *rem, const char *list, const char *fmt, ...)
+rem_add(struct remedy_list *l, const char *fmt, ...)
 {
 	va_list ap;
 	char *p;
@@ -394,9 +394,11 @@ rem_add(json_t *rem, const char *list, const char *fmt, ...)
 	va_end(ap);
 	if (n < 0)
 		return;
-	json_array_append_new(json_object_get(rem, list),
-	    json_text(p, (size_t)n));
-	free(p);
+	for (char *c = p; *c != '\0'; c++)
+		if (((unsigned char)*c < 0x20 && *c != '\t') ||
+		    (unsigned char)*c >= 0x7f)
+			*c = '?';
+	remedy_add(l, p);
 }
 
 static bool
@@ -414,7 +416,7 @@ persisted_is(const char *text, int64_t want)
  * line (the boot applies the default).
  */
 static void
-rem_persist_value(json_t *rem, const struct snapshot *s, enum sysctl_id id,
+rem_persist_value(struct remediation *rem, const struct snapshot *s, enum sysctl_id id,
     int64_t want, bool has_default)
 {
 	const char *name = sysctl_defs[id].name;
@@ -424,19 +426,18 @@ rem_persist_value(json_t *rem, const struct snapshot *s, enum sysctl_id id,
 	bool procps = persist_procps(s, id, &path, &line, &value);
 
 	if (eff != NULL && !persisted_is(eff->value, want))
-		rem_add(rem, "persist", "change %s:%u to '%s = %" PRId64 "'",
+		rem_add(&rem->persist, "change %s:%u to '%s = %" PRId64 "'",
 		    eff->path, eff->line, name, want);
 	if (procps && procps_differs(eff, path, line) &&
 	    !persisted_is(value, want))
-		rem_add(rem, "persist",
-		    "change %s:%u to '%s = %" PRId64 "' (`sysctl --system` "
+		rem_add(&rem->persist, "change %s:%u to '%s = %" PRId64 "' (`sysctl --system` "
 		    "applies it last)", path, line, name, want);
 	if (eff != NULL || procps)
 		return;
 	if (s->source[SRC_PERSIST].state != SOURCE_OK) {
-		rem_add(rem, "persist", "write '%s = %" PRId64 "' to %s",
+		rem_add(&rem->persist, "write '%s = %" PRId64 "' to %s",
 		    name, want, PERSIST_FILE);
-		rem_add(rem, "caveats", "The persisted settings could not be "
+		rem_add(&rem->caveats, "The persisted settings could not be "
 		    "read (%s source %s): check /etc/sysctl.conf and the "
 		    "sysctl.d directories for %s yourself.",
 		    source_name[SRC_PERSIST],
@@ -444,14 +445,14 @@ rem_persist_value(json_t *rem, const struct snapshot *s, enum sysctl_id id,
 		    source_state_name[s->source[SRC_PERSIST].state] : "?",
 		    name);
 	} else if (has_default) {
-		rem_add(rem, "caveats", "No sysctl.d file or /etc/sysctl.conf "
+		rem_add(&rem->caveats, "No sysctl.d file or /etc/sysctl.conf "
 		    "sets %s, so the kernel default (%" PRId64 ") returns at "
 		    "boot. Something set it at runtime (a script, tuned, "
 		    "configuration management): find it, for example with "
 		    "`grep -rn %s /etc`, or it will set it again.", name, want,
 		    strrchr(name, '.') != NULL ? strrchr(name, '.') + 1 : name);
 	} else {
-		rem_add(rem, "persist", "write '%s = %" PRId64 "' to %s",
+		rem_add(&rem->persist, "write '%s = %" PRId64 "' to %s",
 		    name, want, PERSIST_FILE);
 	}
 }
@@ -461,21 +462,20 @@ rem_persist_value(json_t *rem, const struct snapshot *s, enum sysctl_id id,
  */
 
 /*
- * Append a finding for rule R to OUT, taking ownership of EXPL, EV and
- * REM. When anything is missing (allocation failure) or OUT is full the
- * finding is dropped and everything freed.
+ * Append a finding for rule R to OUT, taking EXPL, EV and REM (EV and REM
+ * are left empty). When EXPL is missing (allocation failure) or OUT is
+ * full the finding is dropped and everything freed.
  */
 static void
 emit(struct findings *out, const struct rule *r, bool escalated, char *expl,
-    json_t *ev, json_t *rem)
+    struct evidence *ev, struct remediation *rem)
 {
 	struct finding *f;
 
-	if (expl == NULL || ev == NULL || rem == NULL ||
-	    out->n >= ADVICE_MAX_FINDINGS) {
+	if (expl == NULL || out->n >= ADVICE_MAX_FINDINGS) {
 		free(expl);
-		json_decref(ev);
-		json_decref(rem);
+		evidence_free(ev);
+		remediation_free(rem);
 		return;
 	}
 	/* Our texts are ASCII; collector text inside them is made so too. */
@@ -488,8 +488,10 @@ emit(struct findings *out, const struct rule *r, bool escalated, char *expl,
 	f->severity = escalated ? r->sev_escalated : r->sev;
 	f->title = r->title;
 	f->explanation = expl;
-	f->evidence = ev;
-	f->remediation = rem;
+	f->evidence = *ev;
+	f->remediation = *rem;
+	memset(ev, 0, sizeof(*ev));
+	memset(rem, 0, sizeof(*rem));
 }
 
 /* ---------------------------------------------------------------------
@@ -498,13 +500,13 @@ emit(struct findings *out, const struct rule *r, bool escalated, char *expl,
 
 /* The tcp_timestamps alternative, its costs and its trap (§1.4, §11.1). */
 static void
-caveat_timestamps_off(json_t *rem, const struct snapshot *s)
+caveat_timestamps_off(struct remediation *rem, const struct snapshot *s)
 {
-	rem_add(rem, "caveats", "Alternative, not recommended: "
+	rem_add(&rem->caveats, "Alternative, not recommended: "
 	    "net.ipv4.tcp_timestamps=0 also stops these drops, but it "
 	    "removes PAWS protection against old duplicate segments and "
 	    "makes RTT estimates coarser, for every connection.");
-	rem_add(rem, "caveats", "Trap on kernels 3.17 to 4.11%s: switching "
+	rem_add(&rem->caveats, "Trap on kernels 3.17 to 4.11%s: switching "
 	    "tcp_timestamps off while tcp_tw_recycle is on and peer stamps "
 	    "are fresh makes the server drop every SYN from those peers for "
 	    "up to 60 s (their SYNs then count as SYNs without timestamps). "
@@ -520,7 +522,9 @@ rule_tw_recycle_nat_drops(const struct rule *r, const struct snapshot *s,
 {
 	int64_t recycle, ts;
 	bool ts_known;
-	json_t *ev, *rem, *tso;
+	struct evidence ev = { 0 };
+	struct remediation rem = { 0 };
+	struct ev_sysctl *tso;
 	char *expl;
 
 	if (!key_nonzero(s, SYSCTL_TCP_TW_RECYCLE, &recycle))
@@ -529,19 +533,19 @@ rule_tw_recycle_nat_drops(const struct rule *r, const struct snapshot *s,
 	if (ts_known && ts == 0)
 		return;
 
-	ev = json_object();
-	ev_kernel(ev, s);
-	ev_sysctl(ev, s, SYSCTL_TCP_TW_RECYCLE);
-	tso = ev_sysctl(ev, s, SYSCTL_TCP_TIMESTAMPS);
-	if (!ts_known) {
-		json_object_set_new(tso, "assumed", json_integer(1));
-		json_object_set_new(tso, "note", json_string("not readable "
-		    "here; treated as on (the kernel default)"));
+	ev_kernel(&ev, s);
+	ev_sysctl(&ev, s, SYSCTL_TCP_TW_RECYCLE);
+	tso = ev_sysctl(&ev, s, SYSCTL_TCP_TIMESTAMPS);
+	if (!ts_known && tso != NULL) {
+		tso->has_assumed = true;
+		tso->assumed = 1;
+		tso->note = "not readable here; treated as on (the kernel "
+		    "default)";
 	}
-	ev_counter(ev, s, CTR_PAWS_PASSIVE);
-	ev_counter(ev, s, CTR_LISTEN_DROPS);
-	ev_persist(ev, s, SYSCTL_TCP_TW_RECYCLE);
-	ev_model(ev, s);
+	ev_counter(&ev, s, CTR_PAWS_PASSIVE);
+	ev_counter(&ev, s, CTR_LISTEN_DROPS);
+	ev_persist(&ev, s, SYSCTL_TCP_TW_RECYCLE);
+	ev_model(&ev, s);
 
 	expl = xasprintf("net.ipv4.tcp_tw_recycle is %" PRId64 " and TCP "
 	    "timestamps are %s. For 60 s after this server closes a "
@@ -558,25 +562,24 @@ rule_tw_recycle_nat_drops(const struct rule *r, const struct snapshot *s,
 	    ts_known ? "on" : "assumed on (tcp_timestamps is not readable "
 	    "here, and on is the default)");
 
-	rem = rem_new();
-	rem_add(rem, "runtime", "sysctl -w %s=0",
+	rem_add(&rem.runtime, "sysctl -w %s=0",
 	    sysctl_defs[SYSCTL_TCP_TW_RECYCLE].name);
-	rem_persist_value(rem, s, SYSCTL_TCP_TW_RECYCLE, 0, true);
-	rem_add(rem, "caveats", "Turning tcp_tw_recycle off takes effect "
+	rem_persist_value(&rem, s, SYSCTL_TCP_TW_RECYCLE, 0, true);
+	rem_add(&rem.caveats, "Turning tcp_tw_recycle off takes effect "
 	    "for the next SYN; nothing needs to be restarted.");
 	if (s->kv.code >= KV(4, 11, 0))
-		rem_add(rem, "caveats", "On 4.11 tcp_tw_recycle is per network "
+		rem_add(&rem.caveats, "On 4.11 tcp_tw_recycle is per network "
 		    "namespace: run the command in every namespace (container) "
 		    "where it is on.");
 	else if (kernel_known(s))
-		rem_add(rem, "caveats", "Before 4.11 tcp_tw_recycle is one "
+		rem_add(&rem.caveats, "Before 4.11 tcp_tw_recycle is one "
 		    "host-wide value: it also applies to every container.");
-	caveat_timestamps_off(rem, s);
-	rem_add(rem, "caveats", "If tcp_tw_recycle was meant to keep the "
+	caveat_timestamps_off(&rem, s);
+	rem_add(&rem.caveats, "If tcp_tw_recycle was meant to keep the "
 	    "number of TIME-WAIT sockets down: they cost little memory, and "
 	    "for connections this host opens tcp_tw_reuse (client side only) "
 	    "and a wider net.ipv4.ip_local_port_range are the safe tools.");
-	emit(out, r, false, expl, ev, rem);
+	emit(out, r, false, expl, &ev, &rem);
 }
 
 /*
@@ -589,7 +592,8 @@ rule_nat_clients_at_risk(const struct rule *r, const struct snapshot *s,
 {
 	const struct live_stats *sm = &s->sampler;
 	int64_t recycle, ts;
-	json_t *ev, *rem;
+	struct evidence ev = { 0 };
+	struct remediation rem = { 0 };
 	char *expl;
 
 	if (!key_nonzero(s, SYSCTL_TCP_TW_RECYCLE, &recycle) ||
@@ -598,10 +602,9 @@ rule_nat_clients_at_risk(const struct rule *r, const struct snapshot *s,
 	if (!s->have_sampler || sm->state != SAMPLER_OK ||
 	    sm->nat_sources + sm->per_connection_sources == 0)
 		return;
-	ev = json_object();
-	ev_kernel(ev, s);
-	ev_sysctl(ev, s, SYSCTL_TCP_TW_RECYCLE);
-	ev_model(ev, s);
+	ev_kernel(&ev, s);
+	ev_sysctl(&ev, s, SYSCTL_TCP_TW_RECYCLE);
+	ev_model(&ev, s);
 	expl = xasprintf("The sampler sees %" PRIu64 " client address%s "
 	    "with more than one timestamp clock (hosts behind a NAT or a load "
 	    "balancer) and %" PRIu64 " whose connections each carry their own "
@@ -612,11 +615,10 @@ rule_nat_clients_at_risk(const struct rule *r, const struct snapshot *s,
 	    sm->nat_sources == 1 ? "" : "es", sm->per_connection_sources,
 	    sm->ratio > 1 ? " Counts are of the sampled clients (1 in N "
 	    "addresses); the estimate in evidence.model is scaled." : "");
-	rem = rem_new();
-	rem_add(rem, "runtime", "sysctl -w %s=0",
+	rem_add(&rem.runtime, "sysctl -w %s=0",
 	    sysctl_defs[SYSCTL_TCP_TW_RECYCLE].name);
-	rem_persist_value(rem, s, SYSCTL_TCP_TW_RECYCLE, 0, true);
-	emit(out, r, false, expl, ev, rem);
+	rem_persist_value(&rem, s, SYSCTL_TCP_TW_RECYCLE, 0, true);
+	emit(out, r, false, expl, &ev, &rem);
 }
 
 /* PAWSPassive rising over 5 m (§1, §7.3). */
@@ -627,18 +629,18 @@ rule_paws_passive_rising(const struct rule *r, const struct snapshot *s,
 	const struct rate *rt = rising(s, CTR_PAWS_PASSIVE);
 	char when[64];
 	int64_t recycle;
-	json_t *ev, *rem;
+	struct evidence ev = { 0 };
+	struct remediation rem = { 0 };
 	char *expl;
 
 	if (rt == NULL)
 		return;
 	window_phrase(s, rt, when, sizeof(when));
-	ev = json_object();
-	ev_counter(ev, s, CTR_PAWS_PASSIVE);
-	ev_counter(ev, s, CTR_LISTEN_DROPS);
-	ev_sysctl(ev, s, SYSCTL_TCP_TW_RECYCLE);
-	ev_sysctl(ev, s, SYSCTL_TCP_TIMESTAMPS);
-	json_object_set_new(ev, "syns_dropped_per_min", json_real(rt->per_min));
+	ev_counter(&ev, s, CTR_PAWS_PASSIVE);
+	ev_counter(&ev, s, CTR_LISTEN_DROPS);
+	ev_sysctl(&ev, s, SYSCTL_TCP_TW_RECYCLE);
+	ev_sysctl(&ev, s, SYSCTL_TCP_TIMESTAMPS);
+	ev_real(&ev, "syns_dropped_per_min", rt->per_min);
 
 	expl = xasprintf("PAWSPassive rose by %" PRIu64 " %s (%.1f SYNs "
 	    "dropped per minute): the tcp_tw_recycle check silently dropped "
@@ -648,18 +650,17 @@ rule_paws_passive_rising(const struct rule *r, const struct snapshot *s,
 	    "for seconds, up to about a minute.", rt->delta, when,
 	    rt->per_min);
 
-	rem = rem_new();
 	if (key_nonzero(s, SYSCTL_TCP_TW_RECYCLE, &recycle)) {
-		rem_add(rem, "runtime", "sysctl -w %s=0",
+		rem_add(&rem.runtime, "sysctl -w %s=0",
 		    sysctl_defs[SYSCTL_TCP_TW_RECYCLE].name);
-		rem_persist_value(rem, s, SYSCTL_TCP_TW_RECYCLE, 0, true);
+		rem_persist_value(&rem, s, SYSCTL_TCP_TW_RECYCLE, 0, true);
 	} else {
-		rem_add(rem, "caveats", "tcp_tw_recycle is not on now (or not "
+		rem_add(&rem.caveats, "tcp_tw_recycle is not on now (or not "
 		    "readable here); if it was just turned off, this finding "
 		    "clears once the window no longer covers the drops.");
 	}
-	caveat_timestamps_off(rem, s);
-	emit(out, r, false, expl, ev, rem);
+	caveat_timestamps_off(&rem, s);
+	emit(out, r, false, expl, &ev, &rem);
 }
 
 /* Persisted text that parses and sets a non-zero first value. */
@@ -688,7 +689,10 @@ rule_tw_recycle_persisted(const struct rule *r, const struct snapshot *s,
 	unsigned pline = 0, fline, n;
 	bool sd_on, pp_on, removed;
 	int64_t recycle;
-	json_t *ev, *lines, *rem;
+	struct evidence ev = { 0 };
+	struct remediation rem = { 0 };
+	struct ev_assignments *lines;
+	struct ev_part *lp;
 	char *expl;
 
 	sd_on = eff != NULL && persisted_nonzero(eff->value);
@@ -712,49 +716,50 @@ rule_tw_recycle_persisted(const struct rule *r, const struct snapshot *s,
 		fvalue = pvalue;
 	}
 
-	ev = json_object();
-	ev_kernel(ev, s);
-	ev_sysctl(ev, s, id);
-	ev_persist(ev, s, id);
-	json_object_set_new(ev, "file", json_text(fpath, PERSIST_PATH_LEN));
-	json_object_set_new(ev, "line", json_integer(fline));
-	json_object_set_new(ev, "value", json_text(fvalue, 64));
-	json_object_set_new(ev, "applied_at_boot", json_boolean(sd_on));
-	json_object_set_new(ev, "key_removed_in_kernel", json_boolean(removed));
+	ev_kernel(&ev, s);
+	ev_sysctl(&ev, s, id);
+	ev_persist(&ev, s, id);
+	ev_text(&ev, "file", fpath, PERSIST_PATH_LEN);
+	ev_int(&ev, "line", fline);
+	ev_text(&ev, "value", fvalue, EV_VALUE_LEN);
+	ev_bool(&ev, "applied_at_boot", sd_on);
+	ev_bool(&ev, "key_removed_in_kernel", removed);
 
-	rem = rem_new();
-	lines = json_array();
+	/* Added before it is filled: "assignments" is the last key. */
+	lp = evidence_add(&ev, EV_ASSIGNMENTS, "assignments");
+	lines = lp != NULL ? lp->u.assignments : NULL;
 	n = pk->n < PERSIST_MAX_ASSIGN ? pk->n : PERSIST_MAX_ASSIGN;
 	for (unsigned i = 0; i < n; i++) {
 		const struct persist_assign *a = &pk->a[i];
 
 		if (!persisted_nonzero(a->value))
 			continue;
-		json_array_append_new(lines,
-		    assign_json(a->path, a->line, a->value));
+		if (lines != NULL && lines->n < EV_ASSIGNS)
+			ev_assign(&lines->a[lines->n++], a->path, a->line,
+			    a->value);
 		if (removed)
-			rem_add(rem, "persist", "remove %s:%u ('%s = %s'): "
+			rem_add(&rem.persist, "remove %s:%u ('%s = %s'): "
 			    "this kernel has no such key", a->path, a->line,
 			    name, a->value);
 		else
-			rem_add(rem, "persist", "change %s:%u to '%s = 0' "
+			rem_add(&rem.persist, "change %s:%u to '%s = 0' "
 			    "(or remove the line: 0 is the default)", a->path,
 			    a->line, name);
 	}
 	if (pp_on && procps_differs(eff, ppath, pline)) {
-		json_array_append_new(lines, assign_json(ppath, pline, pvalue));
+		if (lines != NULL && lines->n < EV_ASSIGNS)
+			ev_assign(&lines->a[lines->n++], ppath, pline, pvalue);
 		if (removed)
-			rem_add(rem, "persist", "remove %s:%u ('%s = %s'): "
+			rem_add(&rem.persist, "remove %s:%u ('%s = %s'): "
 			    "this kernel has no such key", ppath, pline, name,
 			    pvalue);
 		else
-			rem_add(rem, "persist", "change %s:%u to '%s = 0' "
+			rem_add(&rem.persist, "change %s:%u to '%s = 0' "
 			    "(`sysctl --system` applies it last)", ppath, pline,
 			    name);
 	}
-	json_object_set_new(ev, "assignments", lines);
 	if (pk->dropped > 0)
-		rem_add(rem, "caveats", "%u more assignments of %s were not "
+		rem_add(&rem.caveats, "%u more assignments of %s were not "
 		    "recorded: check them with `grep -rn tcp_tw_recycle "
 		    "/etc/sysctl.conf /etc/sysctl.d /run/sysctl.d "
 		    "/usr/lib/sysctl.d`.", pk->dropped, name);
@@ -769,7 +774,7 @@ rule_tw_recycle_persisted(const struct rule *r, const struct snapshot *s,
 		    "where it makes NATed clients lose SYNs.", fpath, fline,
 		    name, fvalue, s->sysctl.osrelease[0] != '\0' ?
 		    s->sysctl.osrelease : "4.12 or later");
-		rem_add(rem, "caveats", "Nothing to change at runtime: the key "
+		rem_add(&rem.caveats, "Nothing to change at runtime: the key "
 		    "does not exist on this kernel.");
 	} else {
 		bool on_now = key_nonzero(s, id, &recycle);
@@ -784,9 +789,9 @@ rule_tw_recycle_persisted(const struct rule *r, const struct snapshot *s,
 		    "every `sysctl --system`",
 		    on_now ? "" : ", even though it is off now");
 		if (on_now)
-			rem_add(rem, "runtime", "sysctl -w %s=0", name);
+			rem_add(&rem.runtime, "sysctl -w %s=0", name);
 	}
-	emit(out, r, !removed, expl, ev, rem);
+	emit(out, r, !removed, expl, &ev, &rem);
 }
 
 /* Values another rule warns about: drift advice must not propose them. */
@@ -821,16 +826,16 @@ values_text(const struct sysctl_value *v, char *buf, size_t len)
 
 /* `sysctl -w name=1` or `sysctl -w name="32768 60999"` */
 static void
-rem_sysctl_w(json_t *rem, enum sysctl_id id, const struct sysctl_value *v)
+rem_sysctl_w(struct remediation *rem, enum sysctl_id id, const struct sysctl_value *v)
 {
 	char text[96];
 
 	values_text(v, text, sizeof(text));
 	if (v->nvalues > 1)
-		rem_add(rem, "runtime", "sysctl -w %s=\"%s\"",
+		rem_add(&rem->runtime, "sysctl -w %s=\"%s\"",
 		    sysctl_defs[id].name, text);
 	else
-		rem_add(rem, "runtime", "sysctl -w %s=%s",
+		rem_add(&rem->runtime, "sysctl -w %s=%s",
 		    sysctl_defs[id].name, text);
 }
 
@@ -842,7 +847,11 @@ static void
 rule_sysctl_drift(const struct rule *r, const struct snapshot *s,
     struct findings *out)
 {
-	json_t *ev = NULL, *keys = NULL, *rem = NULL;
+	struct evidence ev = { 0 };
+	struct remediation rem = { 0 };
+	struct ev_drift *keys = NULL;
+	struct ev_part *kp;
+	bool started = false;
 	char *names = NULL, *expl = NULL;
 	size_t names_len = 0, ndrift = 0;
 	FILE *nf = NULL;
@@ -853,7 +862,7 @@ rule_sysctl_drift(const struct rule *r, const struct snapshot *s,
 		struct sysctl_value pv;
 		char rtext[96], ptext[96];
 		int64_t dummy;
-		json_t *k;
+		struct ev_drift_key *k;
 
 		if (!key_value(s, (enum sysctl_id)id, &dummy))
 			continue;
@@ -861,26 +870,23 @@ rule_sysctl_drift(const struct rule *r, const struct snapshot *s,
 			continue;
 		if (!parse_persisted(eff->value, &pv) || sysctl_value_equal(rt, &pv))
 			continue;
-		if (ev == NULL) {
-			ev = json_object();
-			keys = json_array();
-			json_object_set_new(ev, "keys", keys);
-			rem = rem_new();
+		if (!started) {
+			started = true;
+			kp = evidence_add(&ev, EV_DRIFT, "keys");
+			keys = kp != NULL ? kp->u.drift : NULL;
 			if ((nf = open_memstream(&names, &names_len)) == NULL)
 				break;
 		}
 		values_text(rt, rtext, sizeof(rtext));
 		values_text(&pv, ptext, sizeof(ptext));
-		k = json_object();
-		json_object_set_new(k, "name", json_string(sysctl_defs[id].name));
-		json_object_set_new(k, "runtime",
-		    json_int_values(rt->v, rt->nvalues));
-		json_object_set_new(k, "persisted",
-		    json_int_values(pv.v, pv.nvalues));
-		json_object_set_new(k, "file",
-		    json_text(eff->path, sizeof(eff->path)));
-		json_object_set_new(k, "line", json_integer(eff->line));
-		json_array_append_new(keys, k);
+		if (keys != NULL && keys->n < EV_DRIFT_KEYS) {
+			k = &keys->key[keys->n++];
+			k->name = sysctl_defs[id].name;
+			ev_values(&k->runtime, rt->v, rt->nvalues);
+			ev_values(&k->persisted, pv.v, pv.nvalues);
+			ev_copy(k->file, eff->path, sizeof(eff->path));
+			k->line = eff->line;
+		}
 		fprintf(nf, "%s%s (running %s, %s:%u sets %s)",
 		    ndrift ? "; " : "", sysctl_defs[id].name, rtext,
 		    eff->path, eff->line, ptext);
@@ -893,17 +899,17 @@ rule_sysctl_drift(const struct rule *r, const struct snapshot *s,
 		 */
 		if (discouraged((enum sysctl_id)id, rt) &&
 		    discouraged((enum sysctl_id)id, &pv)) {
-			rem_add(rem, "caveats", "Neither value of %s is one to "
+			rem_add(&rem.caveats, "Neither value of %s is one to "
 			    "keep: see the finding about it for the value to "
 			    "set at runtime and in %s:%u.",
 			    sysctl_defs[id].name, eff->path, eff->line);
 		} else if (discouraged((enum sysctl_id)id, rt)) {
-			rem_sysctl_w(rem, (enum sysctl_id)id, &pv);
+			rem_sysctl_w(&rem, (enum sysctl_id)id, &pv);
 		} else {
-			rem_add(rem, "persist", "change %s:%u to '%s = %s'",
+			rem_add(&rem.persist, "change %s:%u to '%s = %s'",
 			    eff->path, eff->line, sysctl_defs[id].name, rtext);
 			if (!discouraged((enum sysctl_id)id, &pv))
-				rem_add(rem, "caveats", "If %s:%u holds the "
+				rem_add(&rem.caveats, "If %s:%u holds the "
 				    "intended value of %s instead, apply it "
 				    "now: sysctl -w %s=%s%s%s", eff->path,
 				    eff->line, sysctl_defs[id].name,
@@ -912,12 +918,12 @@ rule_sysctl_drift(const struct rule *r, const struct snapshot *s,
 				    pv.nvalues > 1 ? "\"" : "");
 		}
 	}
-	if (ev == NULL)
+	if (!started)
 		return;
 	if (nf == NULL || fclose(nf) != 0) {
 		free(names);
-		json_decref(ev);
-		json_decref(rem);
+		evidence_free(&ev);
+		remediation_free(&rem);
 		return;
 	}
 	expl = xasprintf("%zu watched setting%s differ%s between the running "
@@ -926,11 +932,11 @@ rule_sysctl_drift(const struct rule *r, const struct snapshot *s,
 	    "get after a reboot.", ndrift, ndrift == 1 ? "" : "s",
 	    ndrift == 1 ? "s" : "", names, ndrift == 1 ? "" : "s");
 	free(names);
-	rem_add(rem, "caveats", "Runtime and persisted values are compared "
+	rem_add(&rem.caveats, "Runtime and persisted values are compared "
 	    "as systemd-sysctl applies the files at boot; `sysctl --system` "
 	    "may end differently when /etc/sysctl.conf is not linked into "
 	    "/etc/sysctl.d.");
-	emit(out, r, false, expl, ev, rem);
+	emit(out, r, false, expl, &ev, &rem);
 }
 
 /* tcp_timestamps = 0 (§5, §11.3). */
@@ -940,17 +946,17 @@ rule_timestamps_disabled(const struct rule *r, const struct snapshot *s,
 {
 	int64_t ts, recycle;
 	bool recycle_on;
-	json_t *ev, *rem;
+	struct evidence ev = { 0 };
+	struct remediation rem = { 0 };
 	char *expl;
 
 	if (!key_value(s, SYSCTL_TCP_TIMESTAMPS, &ts) || ts != 0)
 		return;
 	recycle_on = key_nonzero(s, SYSCTL_TCP_TW_RECYCLE, &recycle);
 
-	ev = json_object();
-	ev_sysctl(ev, s, SYSCTL_TCP_TIMESTAMPS);
-	ev_sysctl(ev, s, SYSCTL_TCP_TW_RECYCLE);
-	ev_persist(ev, s, SYSCTL_TCP_TIMESTAMPS);
+	ev_sysctl(&ev, s, SYSCTL_TCP_TIMESTAMPS);
+	ev_sysctl(&ev, s, SYSCTL_TCP_TW_RECYCLE);
+	ev_persist(&ev, s, SYSCTL_TCP_TIMESTAMPS);
 
 	expl = xasprintf("net.ipv4.tcp_timestamps is 0, so new connections "
 	    "carry no TCP timestamps. That costs PAWS protection against old "
@@ -963,41 +969,40 @@ rule_timestamps_disabled(const struct rule *r, const struct snapshot *s,
 	    recycle_on ? " tcp_tw_recycle is on: turning timestamps back on "
 	    "re-arms its SYN drops, so turn tcp_tw_recycle off first." : "");
 
-	rem = rem_new();
 	if (recycle_on) {
-		rem_add(rem, "runtime", "sysctl -w %s=0",
+		rem_add(&rem.runtime, "sysctl -w %s=0",
 		    sysctl_defs[SYSCTL_TCP_TW_RECYCLE].name);
-		rem_persist_value(rem, s, SYSCTL_TCP_TW_RECYCLE, 0, true);
+		rem_persist_value(&rem, s, SYSCTL_TCP_TW_RECYCLE, 0, true);
 	}
-	rem_add(rem, "runtime", "sysctl -w %s=1",
+	rem_add(&rem.runtime, "sysctl -w %s=1",
 	    sysctl_defs[SYSCTL_TCP_TIMESTAMPS].name);
-	rem_persist_value(rem, s, SYSCTL_TCP_TIMESTAMPS, 1, true);
-	rem_add(rem, "caveats", "Informational: timestamps off is a "
+	rem_persist_value(&rem, s, SYSCTL_TCP_TIMESTAMPS, 1, true);
+	rem_add(&rem.caveats, "Informational: timestamps off is a "
 	    "legitimate choice; the commands restore the default.");
 	if (recycle_on)
-		rem_add(rem, "caveats", "Keep the order: tcp_tw_recycle=0 "
+		rem_add(&rem.caveats, "Keep the order: tcp_tw_recycle=0 "
 		    "first, then tcp_timestamps=1.");
 	if (!kernel_known(s) || s->kv.code >= KV(4, 10, 0))
-		rem_add(rem, "caveats", "From 4.10, tcp_timestamps=2 turns "
+		rem_add(&rem.caveats, "From 4.10, tcp_timestamps=2 turns "
 		    "timestamps on without the random per-connection offset.");
-	emit(out, r, false, expl, ev, rem);
+	emit(out, r, false, expl, &ev, &rem);
 }
 
 /* Advice shared by the TIME-WAIT rules (§7, §11.3). */
 static void
-caveats_timewait_nat(json_t *rem)
+caveats_timewait_nat(struct remediation *rem)
 {
-	rem_add(rem, "caveats", "The cause is a NAT giving the same public "
+	rem_add(&rem->caveats, "The cause is a NAT giving the same public "
 	    "port to another host within 60 s of this server closing a "
 	    "connection on it. On a Linux NAT, a longer "
 	    "net.netfilter.nf_conntrack_tcp_timeout_time_wait (default 120) "
 	    "keeps it from reusing ports that fast.");
-	rem_add(rem, "caveats", "When clients close first (HTTP keep-alive, "
+	rem_add(&rem->caveats, "When clients close first (HTTP keep-alive, "
 	    "no server-side close), the TIME-WAIT socket stays on the client "
 	    "and the server never refuses these SYNs.");
-	rem_add(rem, "caveats", "Do not turn tcp_timestamps off to make the "
+	rem_add(&rem->caveats, "Do not turn tcp_timestamps off to make the "
 	    "counter stop: the refusals continue, only uncounted.");
-	rem_add(rem, "caveats", "tcp_tw_reuse does not help: it only affects "
+	rem_add(&rem->caveats, "tcp_tw_reuse does not help: it only affects "
 	    "connections this host opens.");
 }
 
@@ -1010,7 +1015,8 @@ rule_timewait_paws_rejects(const struct rule *r, const struct snapshot *s,
 	int64_t rfc1337;
 	bool rfc_on;
 	char when[64];
-	json_t *ev, *rem;
+	struct evidence ev = { 0 };
+	struct remediation rem = { 0 };
 	char *expl;
 
 	if (rt == NULL)
@@ -1018,15 +1024,13 @@ rule_timewait_paws_rejects(const struct rule *r, const struct snapshot *s,
 	rfc_on = key_nonzero(s, SYSCTL_TCP_RFC1337, &rfc1337);
 	window_phrase(s, rt, when, sizeof(when));
 
-	ev = json_object();
-	ev_counter(ev, s, CTR_PAWS_TIMEWAIT);
-	ev_counter(ev, s, CTR_ACK_SKIPPED_TIMEWAIT);
-	ev_counter(ev, s, CTR_TW);
-	ev_sysctl(ev, s, SYSCTL_TCP_RFC1337);
-	ev_sysctl(ev, s, SYSCTL_TCP_TIMESTAMPS);
+	ev_counter(&ev, s, CTR_PAWS_TIMEWAIT);
+	ev_counter(&ev, s, CTR_ACK_SKIPPED_TIMEWAIT);
+	ev_counter(&ev, s, CTR_TW);
+	ev_sysctl(&ev, s, SYSCTL_TCP_RFC1337);
+	ev_sysctl(&ev, s, SYSCTL_TCP_TIMESTAMPS);
 	if (s->sockstat.present[SS_TCP_TW])
-		json_object_set_new(ev, "timewait_sockets",
-		    json_integer(s->sockstat.v[SS_TCP_TW]));
+		ev_int(&ev, "timewait_sockets", s->sockstat.v[SS_TCP_TW]);
 
 	expl = xasprintf("PAWSTimewait rose by %" PRIu64 " %s (%.1f per "
 	    "minute): SYNs arrived for a client address and port that still "
@@ -1041,14 +1045,13 @@ rule_timewait_paws_rejects(const struct rule *r, const struct snapshot *s,
 	    "and retries: about 10 ms lost per refusal, a full second when "
 	    "the reply was rate-limited (TCPACKSkippedTimeWait).");
 
-	rem = rem_new();
 	if (rfc_on) {
-		rem_add(rem, "runtime", "sysctl -w %s=0",
+		rem_add(&rem.runtime, "sysctl -w %s=0",
 		    sysctl_defs[SYSCTL_TCP_RFC1337].name);
-		rem_persist_value(rem, s, SYSCTL_TCP_RFC1337, 0, true);
+		rem_persist_value(&rem, s, SYSCTL_TCP_RFC1337, 0, true);
 	}
-	caveats_timewait_nat(rem);
-	emit(out, r, false, expl, ev, rem);
+	caveats_timewait_nat(&rem);
+	emit(out, r, false, expl, &ev, &rem);
 }
 
 /* tcp_rfc1337 != 0 (§7.1, §11.3). */
@@ -1060,7 +1063,8 @@ rule_rfc1337_timewait_nat(const struct rule *r, const struct snapshot *s,
 	enum counter_id cid;
 	int64_t rfc1337;
 	char when[64];
-	json_t *ev, *rem;
+	struct evidence ev = { 0 };
+	struct remediation rem = { 0 };
 	char *expl, *now = NULL;
 
 	if (!key_nonzero(s, SYSCTL_TCP_RFC1337, &rfc1337))
@@ -1070,12 +1074,11 @@ rule_rfc1337_timewait_nat(const struct rule *r, const struct snapshot *s,
 	    CTR_PAWS_ESTAB;
 	rt = rising(s, cid);
 
-	ev = json_object();
-	ev_kernel(ev, s);
-	ev_sysctl(ev, s, SYSCTL_TCP_RFC1337);
-	ev_counter(ev, s, cid);
-	json_object_set_new(ev, "counter_used",
-	    json_string(counter_defs[cid].kernel_name));
+	ev_kernel(&ev, s);
+	ev_sysctl(&ev, s, SYSCTL_TCP_RFC1337);
+	ev_counter(&ev, s, cid);
+	ev_text(&ev, "counter_used", counter_defs[cid].kernel_name,
+	    EV_TEXT_LEN);
 
 	if (rt != NULL) {
 		window_phrase(s, rt, when, sizeof(when));
@@ -1095,20 +1098,19 @@ rule_rfc1337_timewait_nat(const struct rule *r, const struct snapshot *s,
 	    "costing about 10 ms.%s", rfc1337, now != NULL ? now : "");
 	free(now);
 
-	rem = rem_new();
-	rem_add(rem, "runtime", "sysctl -w %s=0",
+	rem_add(&rem.runtime, "sysctl -w %s=0",
 	    sysctl_defs[SYSCTL_TCP_RFC1337].name);
-	rem_persist_value(rem, s, SYSCTL_TCP_RFC1337, 0, true);
-	rem_add(rem, "caveats", "Some hardening guides recommend "
+	rem_persist_value(&rem, s, SYSCTL_TCP_RFC1337, 0, true);
+	rem_add(&rem.caveats, "Some hardening guides recommend "
 	    "tcp_rfc1337=1; on a server reached through NAT it costs more "
 	    "than the rare old RST it protects against. Record the "
 	    "exception where the guide is enforced.");
 	if (cid == CTR_PAWS_ESTAB)
-		rem_add(rem, "caveats", "Before 6.16 TIME-WAIT refusals are "
+		rem_add(&rem.caveats, "Before 6.16 TIME-WAIT refusals are "
 		    "counted in PAWSEstab together with PAWS rejects on "
 		    "established connections, so its rise is a strong hint, "
 		    "not proof.");
-	emit(out, r, rt != NULL, expl, ev, rem);
+	emit(out, r, rt != NULL, expl, &ev, &rem);
 }
 
 /* TCPTimeWaitOverflow rising (§3.3). */
@@ -1120,7 +1122,8 @@ rule_tw_buckets_overflow(const struct rule *r, const struct snapshot *s,
 	int64_t max = 0, want;
 	bool max_known;
 	char when[64], maxtext[32];
-	json_t *ev, *rem;
+	struct evidence ev = { 0 };
+	struct remediation rem = { 0 };
 	char *expl;
 
 	if (rt == NULL)
@@ -1132,12 +1135,10 @@ rule_tw_buckets_overflow(const struct rule *r, const struct snapshot *s,
 	else
 		snprintf(maxtext, sizeof(maxtext), "not readable here");
 
-	ev = json_object();
-	ev_counter(ev, s, CTR_TIMEWAIT_OVERFLOW);
-	ev_sysctl(ev, s, SYSCTL_TCP_MAX_TW_BUCKETS);
+	ev_counter(&ev, s, CTR_TIMEWAIT_OVERFLOW);
+	ev_sysctl(&ev, s, SYSCTL_TCP_MAX_TW_BUCKETS);
 	if (s->sockstat.present[SS_TCP_TW])
-		json_object_set_new(ev, "timewait_sockets",
-		    json_integer(s->sockstat.v[SS_TCP_TW]));
+		ev_int(&ev, "timewait_sockets", s->sockstat.v[SS_TCP_TW]);
 
 	expl = xasprintf("TCPTimeWaitOverflow rose by %" PRIu64 " %s (%.1f "
 	    "per minute): the number of TIME-WAIT sockets reached "
@@ -1149,22 +1150,21 @@ rule_tw_buckets_overflow(const struct rule *r, const struct snapshot *s,
 	    "lost last ACK leaves the peer's FIN answered by a RST.",
 	    rt->delta, when, rt->per_min, maxtext);
 
-	rem = rem_new();
 	if (max_known) {
 		want = max > 0 && max < INT64_MAX / 2 ? max * 2 : 262144;
-		rem_add(rem, "runtime", "sysctl -w %s=%" PRId64,
+		rem_add(&rem.runtime, "sysctl -w %s=%" PRId64,
 		    sysctl_defs[SYSCTL_TCP_MAX_TW_BUCKETS].name, want);
-		rem_persist_value(rem, s, SYSCTL_TCP_MAX_TW_BUCKETS, want,
+		rem_persist_value(&rem, s, SYSCTL_TCP_MAX_TW_BUCKETS, want,
 		    false);
 	} else {
-		rem_add(rem, "caveats", "tcp_max_tw_buckets is not readable "
+		rem_add(&rem.caveats, "tcp_max_tw_buckets is not readable "
 		    "here (before 4.11 it is host-wide): raise it on the host.");
 	}
-	rem_add(rem, "caveats", "A TIME-WAIT socket is small (a few hundred "
+	rem_add(&rem.caveats, "A TIME-WAIT socket is small (a few hundred "
 	    "bytes), so a larger limit costs little memory.");
-	rem_add(rem, "caveats", "Do not turn tcp_tw_recycle on to reduce "
+	rem_add(&rem.caveats, "Do not turn tcp_tw_recycle on to reduce "
 	    "TIME-WAIT sockets: it drops SYNs from NATed clients.");
-	emit(out, r, false, expl, ev, rem);
+	emit(out, r, false, expl, &ev, &rem);
 }
 
 /* One finding per failed source (never hides the others). */
@@ -1177,25 +1177,23 @@ rule_source_failed(const struct rule *r, const struct snapshot *s,
 	for (int i = 0; i < SRC_COUNT; i++) {
 		const struct source_status *st = &s->source[i];
 		size_t elen = strnlen(st->error, sizeof(st->error));
-		json_t *ev, *rem;
+		struct evidence ev = { 0 };
+	struct remediation rem = { 0 };
 		char *expl;
 
 		if (st->state != SOURCE_FAILED)
 			continue;
-		ev = json_object();
-		json_object_set_new(ev, "source", json_string(source_name[i]));
-		json_object_set_new(ev, "error",
-		    json_text(st->error, sizeof(st->error)));
+		ev_text(&ev, "source", source_name[i], EV_TEXT_LEN);
+		ev_text(&ev, "error", st->error, sizeof(st->error));
 		expl = xasprintf("The %s collector failed: %.*s. Findings "
 		    "that depend on it could not be evaluated, so this audit "
 		    "is incomplete; the other findings are still reported.",
 		    source_name[i], elen ? (int)elen : (int)strlen(none),
 		    elen ? st->error : none);
-		rem = rem_new();
-		rem_add(rem, "caveats", "Check that twaudit can read the %s "
+		rem_add(&rem.caveats, "Check that twaudit can read the %s "
 		    "files under --path.procfs / --path.rootfs and that they "
 		    "are not truncated or garbled.", source_name[i]);
-		emit(out, r, false, expl, ev, rem);
+		emit(out, r, false, expl, &ev, &rem);
 	}
 }
 
@@ -1212,7 +1210,8 @@ rule_source_stale(const struct rule *r, const struct snapshot *s,
 		const struct source_status *st = &s->source[i];
 		double last = s->last_success[i], age = s->wall - last;
 		char when[40];
-		json_t *ev, *rem;
+		struct evidence ev = { 0 };
+	struct remediation rem = { 0 };
 		char *expl;
 
 		/* Failed only, as source_failed: unavailable is not a fault. */
@@ -1220,20 +1219,17 @@ rule_source_stale(const struct rule *r, const struct snapshot *s,
 		    age <= ADVICE_STALE_SECONDS)
 			continue;
 		format_rfc3339(last, when, sizeof(when));
-		ev = json_object();
-		json_object_set_new(ev, "source", json_string(source_name[i]));
-		json_object_set_new(ev, "last_success", json_string(when));
-		json_object_set_new(ev, "age_seconds", json_real(age));
-		json_object_set_new(ev, "error",
-		    json_text(st->error, sizeof(st->error)));
+		ev_text(&ev, "source", source_name[i], EV_TEXT_LEN);
+		ev_text(&ev, "last_success", when, sizeof(when));
+		ev_real(&ev, "age_seconds", age);
+		ev_text(&ev, "error", st->error, sizeof(st->error));
 		expl = xasprintf("The %s collector last succeeded %.0f s ago "
 		    "(%s): what it reports is stale, and findings that depend "
 		    "on it are not being evaluated.", source_name[i], age, when);
-		rem = rem_new();
-		rem_add(rem, "caveats", "Look at the %s collector's error and "
+		rem_add(&rem.caveats, "Look at the %s collector's error and "
 		    "at twaudit_collector_last_success_timestamp_seconds.",
 		    source_name[i]);
-		emit(out, r, false, expl, ev, rem);
+		emit(out, r, false, expl, &ev, &rem);
 	}
 }
 
@@ -1287,22 +1283,6 @@ advice_evaluate(const struct snapshot *s, struct findings *out)
 		return;
 	for (size_t i = 0; i < sizeof(rules) / sizeof(rules[0]); i++)
 		rules[i].eval(&rules[i], s, out);
-}
-
-void
-findings_clear(struct findings *out)
-{
-	size_t n = out->n < ADVICE_MAX_FINDINGS ? out->n : ADVICE_MAX_FINDINGS;
-
-	for (size_t i = 0; i < n; i++) {
-		struct finding *f = &out->f[i];
-
-		free(f->explanation);
-		json_decref(f->evidence);
-		json_decref(f->remediation);
-		memset(f, 0, sizeof(*f));
-	}
-	out->n = 0;
 }
 
 enum audit_status

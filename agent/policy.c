@@ -8,7 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "jsonval.h"
 #include "snapshot.h"
 #include "util.h"
 
@@ -300,26 +299,6 @@ expected_text(const struct policy_rule *r, char *buf, size_t len)
 	buf[len - 1] = '\0';
 }
 
-static json_t *
-expected_json(const struct policy_rule *r)
-{
-	json_t *o = json_object(), *a = json_array();
-
-	for (size_t i = 0; i < r->nallowed; i++)
-		json_array_append_new(a, json_int_values(r->allowed[i].v,
-		    r->allowed[i].nvalues));
-	if (r->nallowed > 0)
-		json_object_set_new(o, "allowed", a);
-	else
-		json_decref(a);
-	if (r->has_min)
-		json_object_set_new(o, "min", json_integer(r->min));
-	if (r->has_max)
-		json_object_set_new(o, "max", json_integer(r->max));
-	json_object_set_new(o, "absent_ok", json_boolean(r->absent_ok));
-	return o;
-}
-
 /* A value the policy allows, for remediation: first allowed, else a bound. */
 static bool
 suggest(const struct policy_rule *r, const struct sysctl_value *cur,
@@ -354,30 +333,232 @@ persist_eff(const struct snapshot *s, int id)
 	return persist_effective(&s->persist.key[id]);
 }
 
-
+/* Append TEXT (taken) to L when it is valid UTF-8, as /advice needs. */
 static void
-add_str(json_t *rem, const char *list, char *text)
+add_str(struct remedy_list *l, char *text)
 {
-	if (text != NULL)
-		json_array_append_new(json_object_get(rem, list),
-		    json_string(text));
-	free(text);
+	json_t *j = text != NULL ? json_string(text) : NULL;
+
+	if (j == NULL) {
+		free(text);
+		return;
+	}
+	json_decref(j);
+	remedy_add(l, text);
 }
 
-static bool
-builtin_fired(const struct findings *out, size_t nbuiltin, int id,
-    struct finding **which)
+static struct finding *
+builtin_fired(struct findings *out, size_t nbuiltin, int id)
 {
 	for (size_t i = 0; i < nbuiltin && i < ADVICE_MAX_FINDINGS; i++)
 		for (size_t k = 0; k < sizeof(builtin_keys) /
 		    sizeof(builtin_keys[0]); k++)
 			if ((int)builtin_keys[k].key == id &&
 			    out->f[i].id != NULL &&
-			    strcmp(out->f[i].id, builtin_keys[k].id) == 0) {
-				*which = (struct finding *)&out->f[i];
-				return true;
-			}
-	return false;
+			    strcmp(out->f[i].id, builtin_keys[k].id) == 0)
+				return &out->f[i];
+	return NULL;
+}
+
+/* One key checked against its rule. */
+struct check {
+	int id;
+	const char *name;
+	const struct policy_rule *r;
+	const struct sysctl_value *rt;
+	const struct persist_assign *eff;	/* host only, when checked */
+	bool rt_bad, ps_bad;
+	char expect[256];
+};
+
+/* Does key ID violate P in S? Fills C either way. */
+static bool
+check_key(const struct policy *p, const struct snapshot *s, int id,
+    struct check *c)
+{
+	const struct policy_rule *r = &p->rule[id];
+	const struct sysctl_value *rt = &s->sysctl.key[id];
+
+	memset(c, 0, sizeof(*c));
+	c->id = id;
+	c->name = sysctl_defs[id].name;
+	c->r = r;
+	c->rt = rt;
+	if (!r->set)
+		return false;
+	/* Runtime: present and wrong, or absent when that is not allowed. */
+	if (rt->state == KEY_PRESENT)
+		c->rt_bad = !policy_value_ok(r, rt);
+	else if (rt->state == KEY_ABSENT)
+		c->rt_bad = !r->absent_ok;
+	/* Persisted: what the next boot applies (host only). */
+	if (r->check_persisted && s->netns[0] == '\0' &&
+	    (c->eff = persist_eff(s, id)) != NULL) {
+		struct sysctl_value pv;
+		char e2[128];
+
+		memset(&pv, 0, sizeof(pv));
+		/* A line for a key the kernel lacks applies nothing. */
+		c->ps_bad = sysctl_parse_value(c->eff->value,
+		    strlen(c->eff->value), &pv, e2, sizeof(e2)) == 0 &&
+		    rt->state != KEY_ABSENT && !policy_value_ok(r, &pv);
+	}
+	if (!c->rt_bad && !c->ps_bad)
+		return false;
+	expected_text(r, c->expect, sizeof(c->expect));
+	return true;
+}
+
+/* The built-in finding B stands; it carries the policy (and its severity
+ * when higher). */
+static void
+annotate(struct finding *b, const struct policy *p, const struct check *c)
+{
+	const struct ev_part *old = evidence_find(&b->evidence, EV_POLICY,
+	    NULL);
+	struct ev_part *part;
+
+	if (c->r->severity > b->severity && b->severity != SEV_UNKNOWN &&
+	    c->r->severity != SEV_UNKNOWN)
+		b->severity = c->r->severity;
+	part = old != NULL ? (struct ev_part *)old :
+	    evidence_add(&b->evidence, EV_POLICY, "policy");
+	if (part == NULL)
+		return;
+	snprintf(part->u.policy.file, sizeof(part->u.policy.file), "%s",
+	    p->source);
+	snprintf(part->u.policy.expected, sizeof(part->u.policy.expected),
+	    "%s", c->expect);
+	part->u.policy.severity = c->r->severity;
+}
+
+/* policy_violation's evidence: the key, the policy, expected and found. */
+static void
+violation_evidence(struct evidence *ev, const struct policy *p,
+    const struct snapshot *s, const struct check *c)
+{
+	struct ev_part *part = evidence_add(ev, EV_VIOLATION, c->name);
+	const struct policy_rule *r = c->r;
+	struct ev_violation *v;
+
+	if (part == NULL)
+		return;
+	v = part->u.violation;
+	v->name = c->name;
+	snprintf(v->policy, sizeof(v->policy), "%s", p->source);
+	for (size_t i = 0; i < r->nallowed && i < EV_POLICY_ALLOWED; i++) {
+		int n = r->allowed[i].nvalues;
+
+		v->allowed[i].n = n < 0 ? 0 : n > EV_VALUES_MAX ? EV_VALUES_MAX : n;
+		memcpy(v->allowed[i].v, r->allowed[i].v,
+		    (size_t)v->allowed[i].n * sizeof(v->allowed[i].v[0]));
+		v->nallowed++;
+	}
+	v->has_min = r->has_min;
+	v->min = r->min;
+	v->has_max = r->has_max;
+	v->max = r->max;
+	v->absent_ok = r->absent_ok;
+	snprintf(v->expected_text, sizeof(v->expected_text), "%s", c->expect);
+	v->runtime_state = c->rt->state == KEY_PRESENT ? EVK_PRESENT :
+	    c->rt->state == KEY_ABSENT ? EVK_ABSENT : EVK_UNAVAILABLE;
+	if (c->rt->state == KEY_PRESENT) {
+		int n = c->rt->nvalues;
+
+		v->runtime.n = n < 0 ? 0 : n > EV_VALUES_MAX ? EV_VALUES_MAX : n;
+		memcpy(v->runtime.v, c->rt->v,
+		    (size_t)v->runtime.n * sizeof(v->runtime.v[0]));
+	}
+	if (c->eff != NULL) {
+		v->has_persisted = true;
+		ev_copy(v->persisted.file, c->eff->path, sizeof(c->eff->path));
+		v->persisted.line = c->eff->line;
+		ev_copy(v->persisted.value, c->eff->value,
+		    sizeof(c->eff->value));
+	}
+	v->runtime_bad = c->rt_bad;
+	v->persisted_bad = c->ps_bad;
+	snprintf(v->reason, sizeof(v->reason), "%s", r->reason);
+	snprintf(v->netns, sizeof(v->netns), "%s", s->netns);
+}
+
+/* Commands that bring the key within the policy, and what they miss. */
+static void
+violation_remedies(struct remediation *rem, const struct snapshot *s,
+    const struct check *c)
+{
+	const struct sysctl_value *rt = c->rt;
+	const struct persist_assign *eff = c->eff;
+	const char *name = c->name;
+	char want[64];
+
+	if (suggest(c->r, rt->state == KEY_PRESENT ? rt : NULL, want,
+	    sizeof(want))) {
+		if (c->rt_bad && rt->state == KEY_PRESENT)
+			add_str(&rem->runtime, s->netns[0] != '\0' ?
+			    xasprintf("ip netns exec / nsenter --net "
+			    "into %s, then: sysctl -w %s=\"%s\"",
+			    s->netns, name, want) :
+			    xasprintf("sysctl -w %s=\"%s\"", name, want));
+		if (s->netns[0] == '\0' && (c->ps_bad || eff == NULL) &&
+		    rt->state != KEY_ABSENT) {
+			if (eff != NULL)
+				add_str(&rem->persist, xasprintf(
+				    "%s line %u: %s = %s", eff->path,
+				    eff->line, name, want));
+			else
+				add_str(&rem->persist, xasprintf(
+				    "%s: %s = %s", PERSIST_NEW_FILE,
+				    name, want));
+		}
+	}
+	if (rt->state == KEY_ABSENT)
+		add_str(&rem->caveats, xasprintf("This kernel has no %s; "
+		    "the policy requires it (set \"absent_ok\": true "
+		    "if a kernel without it is fine).", name));
+	if (s->netns[0] != '\0')
+		add_str(&rem->caveats, xasprintf("Set in the namespace "
+		    "%s: whatever creates it (container runtime, "
+		    "ip netns script) must set it too, or it is lost "
+		    "when the namespace is recreated.", s->netns));
+}
+
+/* The explanation, printable ASCII; NULL when out of memory. */
+static char *
+violation_explanation(const struct policy *p, const struct snapshot *s,
+    const struct check *c)
+{
+	const struct sysctl_value *rt = c->rt;
+	const struct persist_assign *eff = c->eff;
+	const char *reason = c->r->reason;
+	char cur[96] = "", *e;
+
+	if (rt->state == KEY_PRESENT) {
+		size_t o = 0;
+
+		for (int k = 0; k < rt->nvalues && o < sizeof(cur); k++)
+			o += (size_t)snprintf(cur + o, sizeof(cur) - o,
+			    "%s%" PRId64, k ? " " : "", rt->v[k]);
+	} else {
+		snprintf(cur, sizeof(cur), "absent");
+	}
+	if (eff != NULL)
+		e = xasprintf("%s is %s%s; the policy %s expects %s. %s:%u "
+		    "sets it to %s%s%s%s", c->name, cur,
+		    s->netns[0] ? " in this namespace" : "", p->source,
+		    c->expect, eff->path, eff->line, eff->value,
+		    c->ps_bad ? ", which violates the policy at every boot." :
+		    ".", reason[0] ? " " : "", reason);
+	else
+		e = xasprintf("%s is %s%s; the policy %s expects %s.%s%s",
+		    c->name, cur, s->netns[0] ? " in this namespace" : "",
+		    p->source, c->expect, reason[0] ? " " : "", reason);
+	if (e != NULL)
+		for (char *ch = e; *ch; ch++)
+			if ((unsigned char)*ch < 0x20 ||
+			    (unsigned char)*ch >= 0x7f)
+				*ch = '?';
+	return e;
 }
 
 void
@@ -389,154 +570,30 @@ policy_evaluate(const struct policy *p, const struct snapshot *s,
 	if (p == NULL || s == NULL)
 		return;
 	for (int id = 0; id < SYSCTL_COUNT; id++) {
-		const struct policy_rule *r = &p->rule[id];
-		const struct sysctl_value *rt = &s->sysctl.key[id];
-		const struct persist_assign *eff = NULL;
-		struct sysctl_value pv;
-		bool rt_bad = false, ps_bad = false, have_pv = false;
-		const char *name = sysctl_defs[id].name;
-		char expect[256], want[64], cur[96] = "";
+		struct remediation rem = { 0 };
+		struct evidence ev = { 0 };
 		struct finding *f, *b;
-		json_t *ev, *rem, *viol;
+		struct check c;
+		char *expl;
 
-		if (!r->set)
+		if (!check_key(p, s, id, &c))
 			continue;
-		/* Runtime: present and wrong, or absent when that is not allowed. */
-		if (rt->state == KEY_PRESENT)
-			rt_bad = !policy_value_ok(r, rt);
-		else if (rt->state == KEY_ABSENT)
-			rt_bad = !r->absent_ok;
-		/* Persisted: what the next boot applies (host only). */
-		if (r->check_persisted && s->netns[0] == '\0' &&
-		    (eff = persist_eff(s, id)) != NULL) {
-			char e2[128];
-
-			memset(&pv, 0, sizeof(pv));
-			have_pv = sysctl_parse_value(eff->value,
-			    strlen(eff->value), &pv, e2, sizeof(e2)) == 0;
-			/* A line for a key the kernel lacks applies nothing. */
-			ps_bad = have_pv && rt->state != KEY_ABSENT &&
-			    !policy_value_ok(r, &pv);
-		}
-		if (!rt_bad && !ps_bad)
-			continue;
-		expected_text(r, expect, sizeof(expect));
-		if (builtin_fired(out, nbuiltin, id, &b)) {
-			/* The built-in finding stands; it carries the policy. */
-			if (r->severity > b->severity && b->severity != SEV_UNKNOWN &&
-			    r->severity != SEV_UNKNOWN)
-				b->severity = r->severity;
-			if (json_is_object(b->evidence))
-				json_object_set_new(b->evidence, "policy",
-				    json_pack("{s:s, s:s, s:s}", "file",
-				    p->source, "expected", expect, "severity",
-				    severity_name[r->severity]));
+		if ((b = builtin_fired(out, nbuiltin, id)) != NULL) {
+			annotate(b, p, &c);
 			continue;
 		}
 		if (out->n >= ADVICE_MAX_FINDINGS)
 			return;
-		if (rt->state == KEY_PRESENT) {
-			size_t o = 0;
-
-			for (int k = 0; k < rt->nvalues && o < sizeof(cur); k++)
-				o += (size_t)snprintf(cur + o, sizeof(cur) - o,
-				    "%s%" PRId64, k ? " " : "", rt->v[k]);
-		} else {
-			snprintf(cur, sizeof(cur), "absent");
-		}
-		ev = json_object();
-		json_object_set_new(ev, "name", json_string(name));
-		json_object_set_new(ev, "policy", json_string(p->source));
-		json_object_set_new(ev, "expected", expected_json(r));
-		json_object_set_new(ev, "expected_text", json_string(expect));
-		json_object_set_new(ev, "runtime", rt->state == KEY_PRESENT ?
-		    json_pack("{s:s, s:o}", "state", "present", "value",
-		    json_int_values(rt->v, rt->nvalues)) :
-		    json_pack("{s:s}", "state",
-		    rt->state == KEY_ABSENT ? "absent" : "unavailable"));
-		if (eff != NULL) {
-			json_t *po = json_object();
-
-			json_object_set_new(po, "file",
-			    json_text(eff->path, sizeof(eff->path)));
-			json_object_set_new(po, "line", json_integer(eff->line));
-			json_object_set_new(po, "value",
-			    json_text(eff->value, sizeof(eff->value)));
-			json_object_set_new(ev, "persisted", po);
-		} else {
-			json_object_set_new(ev, "persisted", json_null());
-		}
-		viol = json_array();
-		if (rt_bad)
-			json_array_append_new(viol, json_string("runtime"));
-		if (ps_bad)
-			json_array_append_new(viol, json_string("persisted"));
-		json_object_set_new(ev, "violates", viol);
-		if (r->reason[0] != '\0')
-			json_object_set_new(ev, "reason", json_string(r->reason));
-		if (s->netns[0] != '\0')
-			json_object_set_new(ev, "netns", json_string(s->netns));
-
-		rem = json_pack("{s:[], s:[], s:[]}", "runtime", "persist",
-		    "caveats");
-		if (suggest(r, rt->state == KEY_PRESENT ? rt : NULL, want,
-		    sizeof(want))) {
-			if (rt_bad && rt->state == KEY_PRESENT)
-				add_str(rem, "runtime", s->netns[0] != '\0' ?
-				    xasprintf("ip netns exec / nsenter --net "
-				    "into %s, then: sysctl -w %s=\"%s\"",
-				    s->netns, name, want) :
-				    xasprintf("sysctl -w %s=\"%s\"", name, want));
-			if (s->netns[0] == '\0' && (ps_bad || eff == NULL) &&
-			    rt->state != KEY_ABSENT) {
-				if (eff != NULL)
-					add_str(rem, "persist", xasprintf(
-					    "%s line %u: %s = %s", eff->path,
-					    eff->line, name, want));
-				else
-					add_str(rem, "persist", xasprintf(
-					    "%s: %s = %s", PERSIST_NEW_FILE,
-					    name, want));
-			}
-		}
-		if (rt->state == KEY_ABSENT)
-			add_str(rem, "caveats", xasprintf("This kernel has no %s; "
-			    "the policy requires it (set \"absent_ok\": true "
-			    "if a kernel without it is fine).", name));
-		if (s->netns[0] != '\0')
-			add_str(rem, "caveats", xasprintf("Set in the namespace "
-			    "%s: whatever creates it (container runtime, "
-			    "ip netns script) must set it too, or it is lost "
-			    "when the namespace is recreated.", s->netns));
-
+		if ((expl = violation_explanation(p, s, &c)) == NULL)
+			continue;	/* out of memory: drop it */
+		violation_evidence(&ev, p, s, &c);
+		violation_remedies(&rem, s, &c);
 		f = &out->f[out->n++];
 		f->id = policy_id;
 		f->title = policy_title;
-		f->severity = r->severity;
-		if (eff != NULL)
-			f->explanation = xasprintf("%s is %s%s; the policy %s "
-			    "expects %s. %s:%u sets it to %s%s%s%s", name, cur,
-			    s->netns[0] ? " in this namespace" : "", p->source,
-			    expect, eff->path, eff->line, eff->value,
-			    ps_bad ? ", which violates the policy at every "
-			    "boot." : ".", r->reason[0] ? " " : "", r->reason);
-		else
-			f->explanation = xasprintf("%s is %s%s; the policy %s "
-			    "expects %s.%s%s", name, cur,
-			    s->netns[0] ? " in this namespace" : "", p->source,
-			    expect, r->reason[0] ? " " : "", r->reason);
-		if (f->explanation != NULL)
-			for (char *c = f->explanation; *c; c++)
-				if ((unsigned char)*c < 0x20 ||
-				    (unsigned char)*c >= 0x7f)
-					*c = '?';
+		f->severity = c.r->severity;
+		f->explanation = expl;
 		f->evidence = ev;
 		f->remediation = rem;
-		if (f->explanation == NULL) {	/* out of memory: drop it */
-			json_decref(f->evidence);
-			json_decref(f->remediation);
-			memset(f, 0, sizeof(*f));
-			out->n--;
-		}
 	}
 }

@@ -8,6 +8,7 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
+#include "advice.h"
 #include "netstat.h"
 #include "policy.h"
 #include "util.h"

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "advice.h"
 #include "policy.h"
 #include "snapshot.h"
 
@@ -82,12 +83,14 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (out.n > ADVICE_MAX_FINDINGS)
 		abort();
 	for (size_t i = 0; i < out.n; i++) {
+		const struct ev_part *v = evidence_find(&out.f[i].evidence,
+		    EV_VIOLATION, NULL);
+
 		if (out.f[i].id == NULL || out.f[i].explanation == NULL ||
-		    out.f[i].evidence == NULL || out.f[i].remediation == NULL)
+		    out.f[i].evidence.n == 0)
 			abort();
 		if (strcmp(out.f[i].id, "policy_violation") == 0 &&
-		    json_string_value(json_object_get(out.f[i].evidence,
-		    "name")) == NULL)
+		    (v == NULL || v->u.violation->name == NULL))
 			abort();
 	}
 	findings_clear(&out);

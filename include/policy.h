@@ -11,8 +11,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "advice.h"
+#include "findings.h"
 #include "sysctl.h"
+
+struct snapshot;
 
 #define POLICY_MAX_ALLOWED 16
 #define POLICY_REASON_LEN 256

@@ -15,6 +15,15 @@ struct snapshot;
 /* Prometheus text format 0.0.4, or OpenMetrics 1.0.0 text. */
 char *render_prom(const struct snapshot *s, enum expo_format fmt, size_t *len);
 
+/*
+ * One finding of /advice, and its "evidence" and "remediation" objects
+ * (web/finding_json.c). New references.
+ */
+struct finding;
+json_t *render_finding(const struct finding *f);
+json_t *render_evidence(const struct finding *f);
+json_t *render_remediation(const struct finding *f);
+
 /* The /advice document (docs/schema/advice.schema.json). New reference. */
 json_t *render_advice(const struct snapshot *s);
 

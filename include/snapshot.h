@@ -8,7 +8,7 @@
 
 #include <stdatomic.h>
 #include <stdbool.h>
-#include "advice.h"
+#include "findings.h"
 #include "counters.h"
 #include "history.h"
 #include "kversion.h"

@@ -138,19 +138,8 @@ findings_json(const struct findings *fs)
 {
 	json_t *a = json_array();
 
-	for (size_t i = 0; i < fs->n; i++) {
-		const struct finding *f = &fs->f[i];
-
-		json_t *ev = f->evidence ? json_incref(f->evidence) : json_object();
-		json_t *rem = f->remediation ? json_incref(f->remediation) :
-		    json_object();
-
-		json_array_append_new(a, json_pack("{s:s, s:s, s:s, s:s, s:o, s:o}",
-		    "id", f->id, "severity", severity_name[f->severity],
-		    "title", f->title,
-		    "explanation", f->explanation ? f->explanation : "",
-		    "evidence", ev, "remediation", rem));
-	}
+	for (size_t i = 0; i < fs->n; i++)
+		json_array_append_new(a, render_finding(&fs->f[i]));
 	return a;
 }
 

@@ -63,13 +63,15 @@ wrap(FILE *f, const char *text, int indent)
 }
 
 static void
-print_evidence(FILE *f, json_t *ev)
+print_evidence(FILE *f, const struct finding *fd)
 {
+	json_t *ev = render_evidence(fd), *v;
 	const char *key;
-	json_t *v;
 
-	if (!json_is_object(ev) || json_object_size(ev) == 0)
+	if (!json_is_object(ev) || json_object_size(ev) == 0) {
+		json_decref(ev);
 		return;
+	}
 	fprintf(f, "  evidence:\n");
 	json_object_foreach(ev, key, v) {
 		char *t = json_is_string(v) ? strdup(json_string_value(v)) :
@@ -81,24 +83,20 @@ print_evidence(FILE *f, json_t *ev)
 		    t ? esc(t, e2, sizeof(e2)) : "?");
 		free(t);
 	}
+	json_decref(ev);
 }
 
 static void
-print_list(FILE *f, json_t *rem, const char *key, const char *label,
+print_list(FILE *f, const struct remedy_list *l, const char *label,
     const char *bullet)
 {
-	json_t *a = json_object_get(rem, key), *v;
-	size_t i;
-
-	if (!json_is_array(a) || json_array_size(a) == 0)
+	if (l->n == 0)
 		return;
 	fprintf(f, "  %s:\n", label);
-	json_array_foreach(a, i, v) {
+	for (size_t i = 0; i < l->n && i < REMEDY_MAX; i++) {
 		char e[ESC_LEN];
 
-		if (json_is_string(v))
-			fprintf(f, "    %s%s\n", bullet,
-			    esc(json_string_value(v), e, sizeof(e)));
+		fprintf(f, "    %s%s\n", bullet, esc(l->item[i], e, sizeof(e)));
 	}
 }
 
@@ -159,10 +157,10 @@ render_text(const struct snapshot *s, size_t *len)
 		fprintf(f, "\n[%s] %s: %s\n", sev, fd->id, fd->title);
 		if (fd->explanation)
 			wrap(f, fd->explanation, 2);
-		print_evidence(f, fd->evidence);
-		print_list(f, fd->remediation, "runtime", "run now", "# ");
-		print_list(f, fd->remediation, "persist", "persist", "");
-		print_list(f, fd->remediation, "caveats", "caveats", "- ");
+		print_evidence(f, fd);
+		print_list(f, &fd->remediation.runtime, "run now", "# ");
+		print_list(f, &fd->remediation.persist, "persist", "");
+		print_list(f, &fd->remediation.caveats, "caveats", "- ");
 	}
 	fprintf(f, "\nsources:");
 	for (int i = 0; i < SRC_COUNT; i++) {

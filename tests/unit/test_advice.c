@@ -16,7 +16,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <arpa/inet.h>
+
 #include "advice.h"
+#include "render.h"
 #include "snapshot.h"
 
 /* ---------------------------------------------------------------------
@@ -175,87 +178,133 @@ kernel_6_18(struct snapshot *s)
 }
 
 /* ---------------------------------------------------------------------
- * JSON helpers.
+ * Evidence and remediation accessors (findings.h).
  */
 
-/* Follow object keys (NULL-terminated); keys may contain dots. */
-static json_t *
-jget(json_t *root, ...)
+/* The evidence part of KIND named NAME; fails the test when missing. */
+static const struct ev_part *
+part(const struct finding *f, enum ev_kind kind, const char *name)
 {
-	va_list ap;
-	const char *k;
+	const struct ev_part *p = evidence_find(&f->evidence, kind, name);
 
-	va_start(ap, root);
-	while (root != NULL && (k = va_arg(ap, const char *)) != NULL)
-		root = json_object_get(root, k);
-	va_end(ap);
-	return root;
+	if (p == NULL)
+		fail_msg("%s: no evidence part %s", f->id, name);
+	return p;
 }
 
+static const struct ev_sysctl *
+ev_sysctl(const struct finding *f, const char *name)
+{
+	return &part(f, EV_SYSCTL, name)->u.sysctl;
+}
+
+static const struct ev_counter *
+ev_counter(const struct finding *f, const char *name)
+{
+	return &part(f, EV_COUNTER, name)->u.counter;
+}
+
+static const struct ev_persisted *
+ev_persisted(const struct finding *f, const char *name)
+{
+	return &part(f, EV_PERSISTED, name)->u.persisted;
+}
+
+/* evidence[KEY] as text: a text part or the kernel release. */
 static const char *
-jstr(json_t *v)
+ev_str(const struct finding *f, const char *key)
 {
+	const struct ev_part *p = evidence_find(&f->evidence, EV_TEXT, key);
+
+	if (p == NULL)
+		p = part(f, EV_KERNEL_RELEASE, key);
+	return p->u.text;
+}
+
+static int64_t
+ev_int(const struct finding *f, const char *key)
+{
+	return part(f, EV_INT, key)->u.i;
+}
+
+static double
+ev_real(const struct finding *f, const char *key)
+{
+	return part(f, EV_REAL, key)->u.real;
+}
+
+static bool
+ev_bool(const struct finding *f, const char *key)
+{
+	return part(f, EV_BOOL, key)->u.b;
+}
+
+/* evidence[KEY] as /advice publishes it (a string). */
+static const char *
+published(const struct finding *f, const char *key)
+{
+	static char buf[512];
+	json_t *ev = render_evidence(f);
+	json_t *v = json_object_get(ev, key);
+
 	assert_true(json_is_string(v));
-	return json_string_value(v);
+	snprintf(buf, sizeof(buf), "%s", json_string_value(v));
+	json_decref(ev);
+	return buf;
 }
 
-static json_int_t
-jint(json_t *v)
-{
-	assert_true(json_is_integer(v));
-	return json_integer_value(v);
-}
-
-static json_t *
+static const struct remedy_list *
 rem_list(const struct finding *f, const char *list)
 {
-	json_t *a = json_object_get(f->remediation, list);
-
-	assert_true(json_is_array(a));
-	return a;
+	if (strcmp(list, "runtime") == 0)
+		return &f->remediation.runtime;
+	if (strcmp(list, "persist") == 0)
+		return &f->remediation.persist;
+	assert_string_equal(list, "caveats");
+	return &f->remediation.caveats;
 }
 
-/* Does some string of ARR contain SUB? */
-static bool
-any_contains(json_t *arr, const char *sub)
+static void
+print_list(const struct remedy_list *l)
 {
-	size_t i;
-	json_t *v;
+	for (size_t i = 0; i < l->n; i++)
+		print_error("  \"%s\"\n", l->item[i]);
+}
 
-	json_array_foreach(arr, i, v)
-		if (strstr(json_string_value(v), sub) != NULL)
+/* Does some string of L contain SUB? */
+static bool
+any_contains(const struct remedy_list *l, const char *sub)
+{
+	for (size_t i = 0; i < l->n; i++)
+		if (strstr(l->item[i], sub) != NULL)
 			return true;
 	return false;
 }
 
 static void
-assert_any_contains(json_t *arr, const char *sub)
+assert_any_contains(const struct remedy_list *l, const char *sub)
 {
-	if (!any_contains(arr, sub)) {
-		char *dump = json_dumps(arr, JSON_INDENT(1));
-
-		print_error("no string contains \"%s\" in %s\n", sub, dump);
-		free(dump);
+	if (!any_contains(l, sub)) {
+		print_error("no string contains \"%s\" in\n", sub);
+		print_list(l);
 		fail();
 	}
 }
 
 static void
-assert_list_eq(json_t *arr, const char *const *want)
+assert_list_eq(const struct remedy_list *l, const char *const *want)
 {
 	size_t n = 0;
 
 	while (want[n] != NULL)
 		n++;
-	if (json_array_size(arr) != n) {
-		char *dump = json_dumps(arr, JSON_INDENT(1));
-
-		print_error("want %zu strings, got %s\n", n, dump);
-		free(dump);
+	if (l->n != n) {
+		print_error("want %zu strings, got\n", n);
+		print_list(l);
 		fail();
 	}
 	for (size_t i = 0; i < n; i++)
-		assert_string_equal(jstr(json_array_get(arr, i)), want[i]);
+		assert_string_equal(l->item[i], want[i]);
 }
 
 static const struct finding *
@@ -294,17 +343,14 @@ check_shape(const struct finding *f)
 	assert_non_null(f->explanation);
 	assert_true(strlen(f->explanation) > 40);
 	assert_null(strstr(f->explanation, "%"));
-	assert_true(json_is_object(f->evidence));
-	assert_true(json_object_size(f->evidence) > 0);
-	assert_true(json_is_object(f->remediation));
-	assert_int_equal(json_object_size(f->remediation), 3);
+	assert_true(f->evidence.n > 0);
 	for (int l = 0; l < 3; l++) {
-		json_t *a = rem_list(f, lists[l]), *v;
-		size_t i;
+		const struct remedy_list *a = rem_list(f, lists[l]);
 
-		json_array_foreach(a, i, v) {
-			assert_true(json_is_string(v));
-			assert_true(strlen(json_string_value(v)) > 0);
+		assert_true(a->n <= REMEDY_MAX);
+		for (size_t i = 0; i < a->n; i++) {
+			assert_non_null(a->item[i]);
+			assert_true(strlen(a->item[i]) > 0);
 		}
 	}
 	/* Rule remediation never proposes turning the dangerous knobs on. */
@@ -357,22 +403,21 @@ check_nat_drops_4_9(const struct findings *fs)
 	static const char *const runtime[] = {
 		"sysctl -w net.ipv4.tcp_tw_recycle=0", NULL };
 	static const char *const none[] = { NULL };
-	json_t *pp;
+	const struct ev_counter *pp;
 
-	assert_int_equal(jint(jget(f->evidence, "sysctl",
-	    "net.ipv4.tcp_tw_recycle", "value", NULL)), 1);
-	assert_int_equal(jint(jget(f->evidence, "sysctl",
-	    "net.ipv4.tcp_timestamps", "value", NULL)), 1);
-	pp = jget(f->evidence, "counters", "PAWSPassive", NULL);
-	assert_int_equal(jint(jget(pp, "total", NULL)), 42);
-	assert_true(json_is_false(jget(pp, "rate", "evaluated", NULL)));
-	assert_non_null(strstr(jstr(jget(pp, "rate", "note", NULL)),
-	    "not evaluated"));
-	assert_string_equal(jstr(jget(pp, "rate", "window", NULL)), "5m");
-	assert_int_equal(jint(jget(f->evidence, "counters", "ListenDrops",
-	    "total", NULL)), 40);
-	assert_string_equal(jstr(jget(f->evidence, "kernel_release", NULL)),
-	    "4.9.0-19-amd64");
+	assert_int_equal(ev_sysctl(f, "net.ipv4.tcp_tw_recycle")->value.n, 1);
+	assert_int_equal(ev_sysctl(f, "net.ipv4.tcp_tw_recycle")->value.v[0], 1);
+	assert_int_equal(ev_sysctl(f, "net.ipv4.tcp_timestamps")->value.n, 1);
+	assert_int_equal(ev_sysctl(f, "net.ipv4.tcp_timestamps")->value.v[0], 1);
+	pp = ev_counter(f, "PAWSPassive");
+	assert_true(pp->present);
+	assert_int_equal(pp->total, 42);
+	assert_false(pp->rate.evaluated);
+	assert_non_null(strstr(pp->rate.note, "not evaluated"));
+	assert_string_equal(pp->rate.window, "5m");
+	assert_true(ev_counter(f, "ListenDrops")->present);
+	assert_int_equal(ev_counter(f, "ListenDrops")->total, 40);
+	assert_string_equal(ev_str(f, "kernel_release"), "4.9.0-19-amd64");
 	assert_list_eq(rem_list(f, "runtime"), runtime);
 	assert_list_eq(rem_list(f, "persist"), none);
 	assert_any_contains(rem_list(f, "caveats"), "No sysctl.d file");
@@ -424,14 +469,14 @@ static void
 check_nat_drops_ts_unavailable(const struct findings *fs)
 {
 	const struct finding *f = find(fs, "tw_recycle_nat_drops");
-	json_t *ts = jget(f->evidence, "sysctl", "net.ipv4.tcp_timestamps",
-	    NULL);
+	const struct ev_sysctl *ts = ev_sysctl(f, "net.ipv4.tcp_timestamps");
 
-	assert_string_equal(jstr(jget(ts, "state", NULL)), "unavailable");
-	assert_int_equal(jint(jget(ts, "assumed", NULL)), 1);
-	assert_non_null(strstr(jstr(jget(ts, "why", NULL)), "namespace"));
-	assert_non_null(strstr(jstr(jget(ts, "note", NULL)), "treated as on"));
-	assert_null(jget(ts, "value", NULL));
+	assert_int_equal(ts->state, EVK_UNAVAILABLE);
+	assert_true(ts->has_assumed);
+	assert_int_equal(ts->assumed, 1);
+	assert_non_null(strstr(ts->why, "namespace"));
+	assert_non_null(strstr(ts->note, "treated as on"));
+	assert_int_equal(ts->value.n, 0);	/* no "value" */
 	assert_non_null(strstr(f->explanation, "assumed on"));
 }
 
@@ -447,8 +492,8 @@ check_nat_drops_el7(const struct findings *fs)
 {
 	const struct finding *f = find(fs, "tw_recycle_nat_drops");
 
-	assert_int_equal(jint(jget(f->evidence, "sysctl",
-	    "net.ipv4.tcp_tw_recycle", "value", NULL)), 2);
+	assert_int_equal(ev_sysctl(f, "net.ipv4.tcp_tw_recycle")->value.n, 1);
+	assert_int_equal(ev_sysctl(f, "net.ipv4.tcp_tw_recycle")->value.v[0], 2);
 	/* RHEL 7 carries the 3.17 no-timestamp drop (§1.4). */
 	assert_any_contains(rem_list(f, "caveats"), "includes this kernel");
 }
@@ -505,13 +550,13 @@ check_nat_drops_persisted(const struct findings *fs)
 		NULL };
 
 	assert_list_eq(rem_list(f, "persist"), persist);
-	assert_string_equal(jstr(jget(f->evidence, "persisted",
-	    "net.ipv4.tcp_tw_recycle", "file", NULL)), "/etc/sysctl.conf");
-	assert_int_equal(jint(jget(f->evidence, "persisted",
-	    "net.ipv4.tcp_tw_recycle", "line", NULL)), 12);
+	assert_true(ev_persisted(f, "net.ipv4.tcp_tw_recycle")->set);
+	assert_string_equal(ev_persisted(f,
+	    "net.ipv4.tcp_tw_recycle")->effective.file, "/etc/sysctl.conf");
+	assert_int_equal(ev_persisted(f,
+	    "net.ipv4.tcp_tw_recycle")->effective.line, 12);
 	f = find(fs, "tw_recycle_persisted");
-	assert_string_equal(jstr(jget(f->evidence, "file", NULL)),
-	    "/etc/sysctl.conf");
+	assert_string_equal(ev_str(f, "file"), "/etc/sysctl.conf");
 	assert_non_null(strstr(f->explanation, "/etc/sysctl.conf:12"));
 	assert_null(strstr(f->explanation, "off now"));
 }
@@ -551,21 +596,21 @@ check_paws_rising_4_4(const struct findings *fs)
 	const struct finding *f = find(fs, "paws_passive_rising");
 	static const char *const runtime[] = {
 		"sysctl -w net.ipv4.tcp_tw_recycle=0", NULL };
-	json_t *rate;
+	const struct ev_rate *rate;
 
-	assert_true(json_real_value(jget(f->evidence, "syns_dropped_per_min",
-	    NULL)) == 6.0);
-	rate = jget(f->evidence, "counters", "PAWSPassive", "rate", NULL);
-	assert_true(json_is_true(jget(rate, "evaluated", NULL)));
-	assert_int_equal(jint(jget(rate, "delta", NULL)), 30);
-	assert_true(json_real_value(jget(rate, "window_s", NULL)) == 300.0);
+	assert_true(ev_real(f, "syns_dropped_per_min") == 6.0);
+	rate = &ev_counter(f, "PAWSPassive")->rate;
+	assert_true(rate->evaluated);
+	assert_int_equal(rate->delta, 30);
+	assert_true(rate->window_s == 300.0);
 	assert_non_null(strstr(f->explanation, "6.0 SYNs dropped per minute"));
 	assert_non_null(strstr(f->explanation, "over the last 300 s"));
 	assert_list_eq(rem_list(f, "runtime"), runtime);
 	/* The always-on rule now shows the evaluated rate too. */
 	f = find(fs, "tw_recycle_nat_drops");
-	rate = jget(f->evidence, "counters", "ListenDrops", "rate", NULL);
-	assert_int_equal(jint(jget(rate, "delta", NULL)), 30);
+	rate = &ev_counter(f, "ListenDrops")->rate;
+	assert_true(rate->evaluated);
+	assert_int_equal(rate->delta, 30);
 }
 
 static void
@@ -584,8 +629,8 @@ check_paws_rising_sample(const struct findings *fs)
 
 	assert_non_null(strstr(f->explanation, "during the 30 s sample"));
 	assert_non_null(strstr(f->explanation, "6.0 SYNs dropped per minute"));
-	assert_string_equal(jstr(jget(f->evidence, "counters", "PAWSPassive",
-	    "rate", "window", NULL)), "sample");
+	assert_string_equal(ev_counter(f, "PAWSPassive")->rate.window,
+	    "sample");
 }
 
 static void
@@ -614,7 +659,7 @@ check_paws_rising_recycle_off(const struct findings *fs)
 {
 	const struct finding *f = find(fs, "paws_passive_rising");
 
-	assert_int_equal(json_array_size(rem_list(f, "runtime")), 0);
+	assert_int_equal(rem_list(f, "runtime")->n, 0);
 	assert_any_contains(rem_list(f, "caveats"), "not on now");
 }
 
@@ -640,13 +685,11 @@ check_persisted_4_11(const struct findings *fs)
 		"'net.ipv4.tcp_tw_recycle = 0'", NULL };
 
 	assert_list_eq(rem_list(f, "persist"), persist);
-	assert_int_equal(json_array_size(rem_list(f, "runtime")), 0);
-	assert_string_equal(jstr(jget(f->evidence, "file", NULL)),
-	    "/etc/sysctl.d/10-net.conf");
-	assert_int_equal(jint(jget(f->evidence, "line", NULL)), 3);
-	assert_true(json_is_true(jget(f->evidence, "applied_at_boot", NULL)));
-	assert_true(json_is_false(jget(f->evidence, "key_removed_in_kernel",
-	    NULL)));
+	assert_int_equal(rem_list(f, "runtime")->n, 0);
+	assert_string_equal(ev_str(f, "file"), "/etc/sysctl.d/10-net.conf");
+	assert_int_equal(ev_int(f, "line"), 3);
+	assert_true(ev_bool(f, "applied_at_boot"));
+	assert_false(ev_bool(f, "key_removed_in_kernel"));
 	assert_non_null(strstr(f->explanation, "every boot"));
 	assert_non_null(strstr(f->explanation, "even though it is off now"));
 	/* Drift goes back to the safe runtime value, never to 1. */
@@ -673,9 +716,8 @@ check_persisted_4_12(const struct findings *fs)
 		NULL };
 
 	assert_list_eq(rem_list(f, "persist"), persist);
-	assert_int_equal(json_array_size(rem_list(f, "runtime")), 0);
-	assert_true(json_is_true(jget(f->evidence, "key_removed_in_kernel",
-	    NULL)));
+	assert_int_equal(rem_list(f, "runtime")->n, 0);
+	assert_true(ev_bool(f, "key_removed_in_kernel"));
 	assert_non_null(strstr(f->explanation, "4.12"));
 	assert_non_null(strstr(f->explanation, "/etc/sysctl.d/10-net.conf:3"));
 }
@@ -710,8 +752,7 @@ check_persisted_procps_only(const struct findings *fs)
 		"(`sysctl --system` applies it last)", NULL };
 
 	assert_list_eq(rem_list(f, "persist"), persist);
-	assert_true(json_is_false(jget(f->evidence, "applied_at_boot",
-	    NULL)));
+	assert_false(ev_bool(f, "applied_at_boot"));
 	assert_non_null(strstr(f->explanation, "/etc/sysctl.conf:12"));
 	assert_non_null(strstr(f->explanation, "every `sysctl --system`"));
 }
@@ -735,15 +776,14 @@ check_persisted_two_lines(const struct findings *fs)
 		"sysctl -w net.ipv4.tcp_tw_recycle=0", NULL };
 
 	/* Both lines: removing only the effective one promotes the other. */
-	assert_int_equal(json_array_size(rem_list(f, "persist")), 2);
+	assert_int_equal(rem_list(f, "persist")->n, 2);
 	assert_any_contains(rem_list(f, "persist"),
 	    "/usr/lib/sysctl.d/50-a.conf:1");
 	assert_any_contains(rem_list(f, "persist"),
 	    "/etc/sysctl.d/60-b.conf:2");
-	assert_int_equal(json_array_size(jget(f->evidence, "assignments",
-	    NULL)), 2);
-	assert_string_equal(jstr(jget(f->evidence, "file", NULL)),
-	    "/etc/sysctl.d/60-b.conf");
+	assert_int_equal(part(f, EV_ASSIGNMENTS, "assignments")->
+	    u.assignments->n, 2);
+	assert_string_equal(ev_str(f, "file"), "/etc/sysctl.d/60-b.conf");
 	assert_list_eq(rem_list(f, "runtime"), runtime);
 }
 
@@ -779,31 +819,30 @@ static void
 check_drift_two_keys(const struct findings *fs)
 {
 	const struct finding *f = find(fs, "sysctl_drift");
-	json_t *keys = jget(f->evidence, "keys", NULL), *k, *rt;
+	const struct ev_drift *keys = part(f, EV_DRIFT, "keys")->u.drift;
+	const struct ev_drift_key *k;
 	static const char *const persist[] = {
 		"change /etc/sysctl.d/20-tw.conf:4 to 'net.ipv4.tcp_tw_reuse = 1'",
 		"change /etc/sysctl.conf:7 to "
 		"'net.ipv4.ip_local_port_range = 32768 60999'", NULL };
 
-	assert_int_equal(json_array_size(keys), 2);
-	k = json_array_get(keys, 0);
-	assert_string_equal(jstr(jget(k, "name", NULL)),
-	    "net.ipv4.tcp_tw_reuse");
-	assert_int_equal(jint(jget(k, "runtime", NULL)), 1);
-	assert_int_equal(jint(jget(k, "persisted", NULL)), 0);
-	assert_string_equal(jstr(jget(k, "file", NULL)),
-	    "/etc/sysctl.d/20-tw.conf");
-	assert_int_equal(jint(jget(k, "line", NULL)), 4);
-	k = json_array_get(keys, 1);
-	assert_string_equal(jstr(jget(k, "name", NULL)),
-	    "net.ipv4.ip_local_port_range");
-	rt = jget(k, "runtime", NULL);
-	assert_int_equal(json_array_size(rt), 2);
-	assert_int_equal(jint(json_array_get(rt, 1)), 60999);
-	assert_int_equal(jint(json_array_get(jget(k, "persisted", NULL), 0)),
-	    1024);
+	assert_int_equal(keys->n, 2);
+	k = &keys->key[0];
+	assert_string_equal(k->name, "net.ipv4.tcp_tw_reuse");
+	assert_int_equal(k->runtime.n, 1);
+	assert_int_equal(k->runtime.v[0], 1);
+	assert_int_equal(k->persisted.n, 1);
+	assert_int_equal(k->persisted.v[0], 0);
+	assert_string_equal(k->file, "/etc/sysctl.d/20-tw.conf");
+	assert_int_equal(k->line, 4);
+	k = &keys->key[1];
+	assert_string_equal(k->name, "net.ipv4.ip_local_port_range");
+	assert_int_equal(k->runtime.n, 2);
+	assert_int_equal(k->runtime.v[1], 60999);
+	assert_true(k->persisted.n > 1);
+	assert_int_equal(k->persisted.v[0], 1024);
 	assert_list_eq(rem_list(f, "persist"), persist);
-	assert_int_equal(json_array_size(rem_list(f, "runtime")), 0);
+	assert_int_equal(rem_list(f, "runtime")->n, 0);
 	assert_any_contains(rem_list(f, "caveats"),
 	    "sysctl -w net.ipv4.ip_local_port_range=\"1024 65535\"");
 	assert_any_contains(rem_list(f, "caveats"),
@@ -837,11 +876,11 @@ check_drift_rfc1337(const struct findings *fs)
 		"sysctl -w net.ipv4.tcp_rfc1337=0", NULL };
 
 	assert_list_eq(rem_list(f, "runtime"), runtime);
-	assert_int_equal(json_array_size(rem_list(f, "persist")), 0);
+	assert_int_equal(rem_list(f, "persist")->n, 0);
 	assert_non_null(strstr(f->explanation, "1 watched setting differs"));
 	/* The file already says 0: nothing to persist for rfc1337 either. */
 	f = find(fs, "rfc1337_timewait_nat");
-	assert_int_equal(json_array_size(rem_list(f, "persist")), 0);
+	assert_int_equal(rem_list(f, "persist")->n, 0);
 }
 
 static void
@@ -860,8 +899,8 @@ check_drift_both_discouraged(const struct findings *fs)
 		"change /etc/sysctl.d/99-cis.conf:3 to "
 		"'net.ipv4.tcp_rfc1337 = 0'", NULL };
 
-	assert_int_equal(json_array_size(rem_list(f, "runtime")), 0);
-	assert_int_equal(json_array_size(rem_list(f, "persist")), 0);
+	assert_int_equal(rem_list(f, "runtime")->n, 0);
+	assert_int_equal(rem_list(f, "persist")->n, 0);
 	assert_any_contains(rem_list(f, "caveats"), "Neither value");
 	f = find(fs, "rfc1337_timewait_nat");
 	assert_list_eq(rem_list(f, "persist"), persist);
@@ -892,13 +931,13 @@ check_ts_off(const struct findings *fs)
 		"sysctl -w net.ipv4.tcp_timestamps=1", NULL };
 
 	assert_list_eq(rem_list(f, "runtime"), runtime);
-	assert_int_equal(json_array_size(rem_list(f, "persist")), 0);
+	assert_int_equal(rem_list(f, "persist")->n, 0);
 	assert_non_null(strstr(f->explanation, "PAWS"));
 	assert_non_null(strstr(f->explanation, "RTT"));
 	assert_non_null(strstr(f->explanation, "no longer show"));
 	assert_any_contains(rem_list(f, "caveats"), "tcp_timestamps=2");
-	assert_int_equal(jint(jget(f->evidence, "sysctl",
-	    "net.ipv4.tcp_timestamps", "value", NULL)), 0);
+	assert_int_equal(ev_sysctl(f, "net.ipv4.tcp_timestamps")->value.n, 1);
+	assert_int_equal(ev_sysctl(f, "net.ipv4.tcp_timestamps")->value.v[0], 0);
 }
 
 static void
@@ -933,14 +972,13 @@ check_tw_paws_6_18(const struct findings *fs)
 {
 	const struct finding *f = find(fs, "timewait_paws_rejects");
 
-	assert_int_equal(json_array_size(rem_list(f, "runtime")), 0);
+	assert_int_equal(rem_list(f, "runtime")->n, 0);
 	assert_any_contains(rem_list(f, "caveats"),
 	    "nf_conntrack_tcp_timeout_time_wait");
 	assert_any_contains(rem_list(f, "caveats"), "tcp_timestamps off");
-	assert_int_equal(jint(jget(f->evidence, "counters", "PAWSTimewait",
-	    "rate", "delta", NULL)), 12);
-	assert_int_equal(jint(jget(f->evidence, "timewait_sockets", NULL)),
-	    1234);
+	assert_true(ev_counter(f, "PAWSTimewait")->rate.evaluated);
+	assert_int_equal(ev_counter(f, "PAWSTimewait")->rate.delta, 12);
+	assert_int_equal(ev_int(f, "timewait_sockets"), 1234);
 	assert_non_null(strstr(f->explanation, "2.4 per minute"));
 	assert_non_null(strstr(f->explanation, "NAT"));
 	assert_non_null(strstr(f->explanation, "10 ms"));
@@ -975,7 +1013,7 @@ check_rfc1337_5_10(const struct findings *fs)
 		"sysctl -w net.ipv4.tcp_rfc1337=0", NULL };
 
 	assert_list_eq(rem_list(f, "runtime"), runtime);
-	assert_string_equal(jstr(jget(f->evidence, "counter_used", NULL)),
+	assert_string_equal(ev_str(f, "counter_used"),
 	    "PAWSEstab");
 	assert_non_null(strstr(f->explanation, "RST"));
 	assert_non_null(strstr(f->explanation, "10 ms"));
@@ -1002,7 +1040,7 @@ check_rfc1337_timewait_rising(const struct findings *fs)
 		"change /etc/sysctl.d/99-cis.conf:14 to "
 		"'net.ipv4.tcp_rfc1337 = 0'", NULL };
 
-	assert_string_equal(jstr(jget(f->evidence, "counter_used", NULL)),
+	assert_string_equal(ev_str(f, "counter_used"),
 	    "PAWSTimewait");
 	assert_non_null(strstr(f->explanation, "PAWSTimewait rose by 3"));
 	assert_list_eq(rem_list(f, "persist"), persist);
@@ -1023,10 +1061,10 @@ check_rfc1337_estab_rising(const struct findings *fs)
 {
 	const struct finding *f = find(fs, "rfc1337_timewait_nat");
 
-	assert_string_equal(jstr(jget(f->evidence, "counter_used", NULL)),
+	assert_string_equal(ev_str(f, "counter_used"),
 	    "PAWSEstab");
-	assert_int_equal(jint(jget(f->evidence, "counters", "PAWSEstab",
-	    "rate", "delta", NULL)), 20);
+	assert_true(ev_counter(f, "PAWSEstab")->rate.evaluated);
+	assert_int_equal(ev_counter(f, "PAWSEstab")->rate.delta, 20);
 	assert_any_contains(rem_list(f, "caveats"), "strong hint");
 }
 
@@ -1065,8 +1103,8 @@ check_overflow(const struct findings *fs)
 
 	assert_list_eq(rem_list(f, "runtime"), runtime);
 	assert_list_eq(rem_list(f, "persist"), persist);
-	assert_int_equal(jint(jget(f->evidence, "sysctl",
-	    "net.ipv4.tcp_max_tw_buckets", "value", NULL)), 262144);
+	assert_int_equal(ev_sysctl(f, "net.ipv4.tcp_max_tw_buckets")->value.n, 1);
+	assert_int_equal(ev_sysctl(f, "net.ipv4.tcp_max_tw_buckets")->value.v[0], 262144);
 	assert_non_null(strstr(f->explanation, "(262144)"));
 }
 
@@ -1102,7 +1140,7 @@ check_overflow_unavailable(const struct findings *fs)
 {
 	const struct finding *f = find(fs, "tw_buckets_overflow");
 
-	assert_int_equal(json_array_size(rem_list(f, "runtime")), 0);
+	assert_int_equal(rem_list(f, "runtime")->n, 0);
 	assert_any_contains(rem_list(f, "caveats"), "on the host");
 	assert_non_null(strstr(f->explanation, "not readable here"));
 }
@@ -1120,9 +1158,9 @@ check_failed_netstat(const struct findings *fs)
 {
 	const struct finding *f = find(fs, "source_failed");
 
-	assert_string_equal(jstr(jget(f->evidence, "source", NULL)),
+	assert_string_equal(ev_str(f, "source"),
 	    "netstat");
-	assert_string_equal(jstr(jget(f->evidence, "error", NULL)),
+	assert_string_equal(ev_str(f, "error"),
 	    "TcpExt: 120 fields in header, 119 values");
 	assert_non_null(strstr(f->explanation, "netstat"));
 	assert_non_null(strstr(f->explanation, "119 values"));
@@ -1143,8 +1181,10 @@ static void
 check_failed_garbled(const struct findings *fs)
 {
 	for (size_t i = 0; i < fs->n; i++) {
-		char *a = json_dumps(fs->f[i].evidence, 0);
-		char *b = json_dumps(fs->f[i].remediation, 0);
+		json_t *ev = render_evidence(&fs->f[i]);
+		json_t *rem = render_remediation(&fs->f[i]);
+		char *a = json_dumps(ev, 0);
+		char *b = json_dumps(rem, 0);
 		json_t *e = json_string(fs->f[i].explanation);
 
 		assert_non_null(a);
@@ -1153,11 +1193,14 @@ check_failed_garbled(const struct findings *fs)
 		free(a);
 		free(b);
 		json_decref(e);
+		json_decref(ev);
+		json_decref(rem);
 	}
-	assert_string_equal(jstr(jget(find(fs, "source_failed")->evidence,
-	    "error", NULL)), "bad byte ?? in Tcp:");
-	assert_string_equal(jstr(jget(find(fs, "tw_recycle_persisted")->evidence,
-	    "file", NULL)), "/etc/sysctl.d/?.conf");
+	/* Collector text is made printable as the evidence is published. */
+	assert_string_equal(published(find(fs, "source_failed"), "error"),
+	    "bad byte ?? in Tcp:");
+	assert_string_equal(published(find(fs, "tw_recycle_persisted"), "file"),
+	    "/etc/sysctl.d/?.conf");
 }
 
 static void
@@ -1177,11 +1220,9 @@ setup_failed_two(struct snapshot *s)
 static void
 check_failed_two(const struct findings *fs)
 {
-	assert_string_equal(jstr(jget(fs->f[0].evidence, "source", NULL)),
-	    "sysctl");
-	assert_string_equal(jstr(jget(fs->f[1].evidence, "source", NULL)),
-	    "persist");
-	assert_string_equal(jstr(jget(fs->f[1].evidence, "error", NULL)), "");
+	assert_string_equal(ev_str(&fs->f[0], "source"), "sysctl");
+	assert_string_equal(ev_str(&fs->f[1], "source"), "persist");
+	assert_string_equal(ev_str(&fs->f[1], "error"), "");
 	assert_non_null(strstr(fs->f[1].explanation, "no error recorded"));
 }
 
@@ -1215,13 +1256,12 @@ check_stale(const struct findings *fs)
 {
 	const struct finding *f = find(fs, "source_stale");
 
-	assert_string_equal(jstr(jget(f->evidence, "source", NULL)),
+	assert_string_equal(ev_str(f, "source"),
 	    "netstat");
-	assert_string_equal(jstr(jget(f->evidence, "last_success", NULL)),
+	assert_string_equal(ev_str(f, "last_success"),
 	    "2026-11-25T16:50:27.000Z");
-	assert_true(json_real_value(jget(f->evidence, "age_seconds", NULL)) ==
-	    20.0);
-	assert_string_equal(jstr(jget(f->evidence, "error", NULL)),
+	assert_true(ev_real(f, "age_seconds") == 20.0);
+	assert_string_equal(ev_str(f, "error"),
 	    "TcpExt: 120 fields in header, 119 values");
 	assert_non_null(strstr(f->explanation, "20 s ago"));
 }
@@ -1287,20 +1327,21 @@ static void
 check_nat_at_risk(const struct findings *fs)
 {
 	for (size_t i = 0; i < fs->n; i++) {
-		json_t *m = json_object_get(fs->f[i].evidence, "model");
-		json_t *src = json_array_get(json_object_get(m, "nat_sources"), 0);
-
 		/* Both findings carry the model's evidence. */
-		assert_non_null(m);
-		assert_string_equal(json_string_value(json_object_get(src,
-		    "address")), "198.51.100.7");
-		assert_int_equal(json_integer_value(json_object_get(src,
-		    "estimated_hosts")), 2);
-		assert_true(json_real_value(json_object_get(m,
-		    "predicted_rejections_per_min")) == 12.5);
-		assert_int_equal(json_integer_value(json_object_get(
-		    json_array_get(json_object_get(m, "what_if"), 0),
-		    "tcp_tw_recycle")), 0);
+		const struct ev_model *m = part(&fs->f[i], EV_MODEL,
+		    "model")->u.model;
+		const struct ev_model_source *src = &m->source[0];
+		char addr[INET6_ADDRSTRLEN];
+
+		assert_true(m->nsources >= 1);
+		assert_int_equal(src->family, 4);
+		assert_non_null(inet_ntop(AF_INET, src->addr, addr,
+		    sizeof(addr)));
+		assert_string_equal(addr, "198.51.100.7");
+		assert_int_equal(src->estimated_hosts, 2);
+		assert_true(m->predicted_rejections_per_min == 12.5);
+		assert_true(m->nwhatif >= 1);
+		assert_int_equal(m->whatif[0].tcp_tw_recycle, 0);
 	}
 }
 
@@ -1650,8 +1691,11 @@ test_clear_and_reuse(void **state)
 	assert_int_equal(s->findings.n, 0);
 	for (size_t i = 0; i < first; i++) {
 		assert_null(s->findings.f[i].explanation);
-		assert_null(s->findings.f[i].evidence);
-		assert_null(s->findings.f[i].remediation);
+		assert_int_equal(s->findings.f[i].evidence.n, 0);
+		assert_null(s->findings.f[i].evidence.part);
+		assert_int_equal(s->findings.f[i].remediation.runtime.n, 0);
+		assert_int_equal(s->findings.f[i].remediation.persist.n, 0);
+		assert_int_equal(s->findings.f[i].remediation.caveats.n, 0);
 	}
 	findings_clear(&s->findings);	/* idempotent */
 	advice_evaluate(NULL, &s->findings);
@@ -1674,13 +1718,23 @@ test_findings_independent(void **state)
 	advice_evaluate(s, &b);
 	assert_int_equal(a.n, b.n);
 	for (size_t i = 0; i < a.n; i++) {
-		assert_ptr_not_equal(a.f[i].evidence, b.f[i].evidence);
-		assert_true(json_equal(a.f[i].evidence, b.f[i].evidence));
-		assert_true(json_equal(a.f[i].remediation,
-		    b.f[i].remediation));
+		json_t *ea = render_evidence(&a.f[i]), *eb = render_evidence(&b.f[i]);
+		json_t *ra = render_remediation(&a.f[i]),
+		    *rb = render_remediation(&b.f[i]);
+		const struct remedy_list *la = &a.f[i].remediation.caveats,
+		    *lb = &b.f[i].remediation.caveats;
+
+		assert_ptr_not_equal(a.f[i].evidence.part, b.f[i].evidence.part);
+		assert_true(json_equal(ea, eb));
+		assert_true(json_equal(ra, rb));
+		json_decref(ea);
+		json_decref(eb);
+		json_decref(ra);
+		json_decref(rb);
+		assert_int_equal(la->n, lb->n);
+		for (size_t k = 0; k < la->n; k++)
+			assert_ptr_not_equal(la->item[k], lb->item[k]);
 		assert_string_equal(a.f[i].explanation, b.f[i].explanation);
-		assert_int_equal(a.f[i].evidence->refcount, 1);
-		assert_int_equal(a.f[i].remediation->refcount, 1);
 	}
 	findings_clear(&a);
 	findings_clear(&b);

@@ -81,13 +81,23 @@ count_id(const struct findings *f, const char *id)
 	return n;
 }
 
+/* A policy_violation's own evidence. */
+static const struct ev_violation *
+violation(const struct finding *f)
+{
+	const struct ev_part *p = evidence_find(&f->evidence, EV_VIOLATION,
+	    NULL);
+
+	assert_non_null(p);
+	return p->u.violation;
+}
+
 static const struct finding *
 find_policy(const struct findings *f, const char *name)
 {
 	for (size_t i = 0; i < f->n; i++)
 		if (strcmp(f->f[i].id, "policy_violation") == 0 &&
-		    strcmp(json_string_value(json_object_get(f->f[i].evidence,
-		    "name")), name) == 0)
+		    strcmp(violation(&f->f[i])->name, name) == 0)
 			return &f->f[i];
 	return NULL;
 }
@@ -236,7 +246,7 @@ test_runtime_and_persisted(void **state)
 	    "\"net.ipv4.tcp_fin_timeout\": {\"max\": 30}}}", err, sizeof(err));
 	struct snapshot *s = baseline();
 	const struct finding *f;
-	json_t *pe;
+	const struct ev_violation *v;
 
 	(void)state;
 	assert_non_null(p);
@@ -249,25 +259,26 @@ test_runtime_and_persisted(void **state)
 	assert_non_null(f);
 	assert_int_equal(f->severity, SEV_CRITICAL);
 	assert_int_equal(s->status, STATUS_CRITICAL);
-	pe = json_object_get(f->evidence, "persisted");
-	assert_string_equal(json_string_value(json_object_get(pe, "file")),
-	    "/etc/sysctl.d/50-tune.conf");
-	assert_int_equal(json_integer_value(json_object_get(pe, "line")), 2);
-	assert_int_equal(json_array_size(json_object_get(f->evidence,
-	    "violates")), 2);
+	v = violation(f);
+	assert_true(v->has_persisted);
+	assert_string_equal(v->persisted.file, "/etc/sysctl.d/50-tune.conf");
+	assert_int_equal(v->persisted.line, 2);
+	assert_true(v->runtime_bad && v->persisted_bad);	/* both violate */
 	assert_non_null(strstr(f->explanation, "/etc/sysctl.d/50-tune.conf:2"));
-	assert_string_equal(json_string_value(json_array_get(json_object_get(
-	    f->remediation, "runtime"), 0)), "sysctl -w net.ipv4.tcp_tw_reuse=\"0\"");
-	assert_non_null(strstr(json_string_value(json_array_get(json_object_get(
-	    f->remediation, "persist"), 0)), "50-tune.conf line 2"));
+	assert_true(f->remediation.runtime.n >= 1);
+	assert_string_equal(f->remediation.runtime.item[0],
+	    "sysctl -w net.ipv4.tcp_tw_reuse=\"0\"");
+	assert_true(f->remediation.persist.n >= 1);
+	assert_non_null(strstr(f->remediation.persist.item[0],
+	    "50-tune.conf line 2"));
 
 	f = find_policy(&s->findings, "net.ipv4.tcp_fin_timeout");
 	assert_non_null(f);
 	assert_int_equal(f->severity, SEV_WARNING);
-	assert_true(json_is_null(json_object_get(f->evidence, "persisted")));
+	assert_false(violation(f)->has_persisted);	/* "persisted": null */
 	/* clamp suggestion to the bound */
-	assert_string_equal(json_string_value(json_array_get(json_object_get(
-	    f->remediation, "runtime"), 0)),
+	assert_true(f->remediation.runtime.n >= 1);
+	assert_string_equal(f->remediation.runtime.item[0],
 	    "sysctl -w net.ipv4.tcp_fin_timeout=\"30\"");
 	snapshot_unref(s);
 	policy_free(p);
@@ -289,8 +300,9 @@ test_persisted_only(void **state)
 	evaluate(s, p);
 	f = find_policy(&s->findings, "net.ipv4.tcp_timestamps");
 	assert_non_null(f);
-	assert_string_equal(json_string_value(json_array_get(json_object_get(
-	    f->evidence, "violates"), 0)), "persisted");
+	/* "violates": ["persisted"] */
+	assert_false(violation(f)->runtime_bad);
+	assert_true(violation(f)->persisted_bad);
 	snapshot_unref(s);
 	policy_free(p);
 }
@@ -307,7 +319,7 @@ test_builtin_stands(void **state)
 	    "\"net.ipv4.tcp_tw_recycle\": {\"allowed\": [0], \"absent_ok\": "
 	    "true, \"severity\": \"critical\"}}}", err, sizeof(err));
 	struct snapshot *s = baseline();
-	json_t *pol;
+	const struct ev_part *pol;
 
 	(void)state;
 	assert_non_null(p);
@@ -323,10 +335,10 @@ test_builtin_stands(void **state)
 		if (strcmp(s->findings.f[i].id, "timestamps_disabled") == 0) {
 			/* escalated from info to the policy's severity */
 			assert_int_equal(s->findings.f[i].severity, SEV_WARNING);
-			pol = json_object_get(s->findings.f[i].evidence, "policy");
+			pol = evidence_find(&s->findings.f[i].evidence,
+			    EV_POLICY, "policy");
 			assert_non_null(pol);
-			assert_string_equal(json_string_value(json_object_get(pol,
-			    "expected")), "1 or 2");
+			assert_string_equal(pol->u.policy.expected, "1 or 2");
 		}
 	snapshot_unref(s);
 
@@ -391,11 +403,9 @@ test_namespace(void **state)
 	assert_int_equal(host->status, STATUS_WARNING);
 	f = find_policy(&ns->findings, "net.ipv4.tcp_tw_reuse");
 	assert_non_null(f);
-	assert_string_equal(json_string_value(json_object_get(f->evidence,
-	    "netns")), "web");
-	assert_true(json_is_null(json_object_get(f->evidence, "persisted")));
-	assert_int_equal(json_array_size(json_object_get(f->remediation,
-	    "persist")), 0);
+	assert_string_equal(violation(f)->netns, "web");
+	assert_false(violation(f)->has_persisted);	/* "persisted": null */
+	assert_int_equal(f->remediation.persist.n, 0);
 	snapshot_unref(host);
 	policy_free(p);
 }

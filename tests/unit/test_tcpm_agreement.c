@@ -31,6 +31,7 @@
 #include <netlink/msg.h>
 #include <netlink/netlink.h>
 
+#include "advice.h"
 #include "nlmsgs.h"
 #include "negotiate.h"
 #include "render.h"
@@ -581,6 +582,16 @@ promtool_clean(const char *text, size_t len)
 		fail_msg("promtool check metrics: %s", out);
 }
 
+/* evidence.model of F when it carries tcp_metrics_agreement, else NULL. */
+static const struct ev_model *
+agreement(const struct finding *f)
+{
+	const struct ev_part *p = evidence_find(&f->evidence, EV_MODEL,
+	    "model");
+
+	return p != NULL && p->u.model->has_agreement ? p->u.model : NULL;
+}
+
 static void
 test_exposition(void **state)
 {
@@ -626,17 +637,13 @@ test_exposition(void **state)
 		bool seen = false;
 
 		for (size_t i = 0; i < s->findings.n; i++) {
-			json_t *m = json_object_get(s->findings.f[i].evidence,
-			    "model");
-			json_t *ag = json_object_get(m, "tcp_metrics_agreement");
+			const struct ev_model *m = agreement(&s->findings.f[i]);
 
-			if (ag == NULL)
+			if (m == NULL)
 				continue;
 			seen = true;
-			assert_true(json_real_value(json_object_get(ag,
-			    "ratio")) == 0.4);
-			assert_int_equal(json_integer_value(json_object_get(ag,
-			    "kernel_peers")), 40);
+			assert_true(m->agreement.ratio == 0.4);
+			assert_int_equal(m->agreement.kernel_peers, 40);
 		}
 		assert_true(seen);
 	}
@@ -653,9 +660,7 @@ test_exposition(void **state)
 	assert_non_null(strstr(text, "\"tcp_metrics_agreement\": null"));
 	free(text);
 	for (size_t i = 0; i < s->findings.n; i++)
-		assert_null(json_object_get(json_object_get(
-		    s->findings.f[i].evidence, "model"),
-		    "tcp_metrics_agreement"));
+		assert_null(agreement(&s->findings.f[i]));
 	snapshot_unref(s);
 }
 
@@ -681,9 +686,7 @@ test_advice_only_when_low(void **state)
 	advice_evaluate(t, &t->findings);
 	assert_true(t->findings.n > 0);
 	for (size_t i = 0; i < t->findings.n; i++)
-		assert_null(json_object_get(json_object_get(
-		    t->findings.f[i].evidence, "model"),
-		    "tcp_metrics_agreement"));
+		assert_null(agreement(&t->findings.f[i]));
 	/* Too few peers to say: 5 compared, ratio 0. */
 	findings_clear(&t->findings);
 	t->sampler.tcpm_agreement.kernel = 5;
@@ -693,16 +696,12 @@ test_advice_only_when_low(void **state)
 	t->sampler.tcpm_agreement.ratio = 0;
 	advice_evaluate(t, &t->findings);
 	for (size_t i = 0; i < t->findings.n; i++)
-		assert_null(json_object_get(json_object_get(
-		    t->findings.f[i].evidence, "model"),
-		    "tcp_metrics_agreement"));
+		assert_null(agreement(&t->findings.f[i]));
 	{
 		bool seen = false;
 
 		for (size_t i = 0; i < s->findings.n; i++)
-			seen |= json_object_get(json_object_get(
-			    s->findings.f[i].evidence, "model"),
-			    "tcp_metrics_agreement") != NULL;
+			seen |= agreement(&s->findings.f[i]) != NULL;
 		assert_true(seen);
 	}
 	snapshot_unref(s);
