@@ -29,12 +29,15 @@ done
 
 # Runtime packages: the owner of every library ldd resolves, as the host
 # has them (the binary was built against them).
-pkgs=$(ldd "$bin" | awk '$3 ~ /^\// { print $3 } $1 ~ /^\// { print $1 }' |
+# One dpkg-query for all of them (it reads the whole file list per call):
+# each library as ldd names it, resolved, and under /usr (merged /usr).
+libs=$(ldd "$bin" | awk '$3 ~ /^\// { print $3 } $1 ~ /^\// { print $1 }' |
 	while read -r lib; do
-		real=$(readlink -f "$lib")
-		dpkg-query -S "$lib" 2>/dev/null || dpkg-query -S "$real" 2>/dev/null ||
-			dpkg-query -S "/usr$lib" 2>/dev/null || true
-	done | cut -d: -f1 | sed 's/,.*//' | sort -u | tr '\n' ' ')
+		echo "$lib"; readlink -f "$lib"
+		case $lib in /usr/*) ;; *) echo "/usr$lib";; esac
+	done | sort -u)
+# shellcheck disable=SC2086
+pkgs=$(dpkg-query -S $libs 2>/dev/null | cut -d: -f1 | sed 's/,.*//' | sort -u | tr '\n' ' ')
 pkgs=${pkgs% }
 [ -n "$pkgs" ] || { echo "build-image.sh: no runtime packages found for $bin" >&2; exit 2; }
 
