@@ -22,6 +22,22 @@
 #include "snapshot.h"
 #include "util.h"
 
+/* The finding structs hold every value and list a rule can emit. */
+_Static_assert(EV_VALUES_MAX == SYSCTL_MAX_VALUES, "sysctl values");
+_Static_assert(EV_WHY_LEN >= SYSCTL_WHY_LEN, "sysctl why");
+_Static_assert(EV_TEXT_LEN >= PERSIST_PATH_LEN && EV_TEXT_LEN >= SOURCE_ERR_LEN,
+    "paths and errors");
+_Static_assert(EV_VALUE_LEN >= sizeof(((struct persist_assign *)0)->value),
+    "persisted values");
+_Static_assert(EV_ASSIGNS >= PERSIST_MAX_ASSIGN + 1, "assignments");
+_Static_assert(EV_DRIFT_KEYS >= SYSCTL_COUNT, "drift keys");
+_Static_assert(EV_MODEL_SOURCES >= LIVE_TOP_SOURCES &&
+    EV_MODEL_WHATIF >= LIVE_MAX_WHATIF, "model figures");
+/* tw_recycle_persisted: one persist line per assignment and procps's;
+ * sysctl_drift: one line per key and list, plus a caveat. */
+_Static_assert(REMEDY_MAX >= PERSIST_MAX_ASSIGN + 1 &&
+    REMEDY_MAX >= SYSCTL_COUNT + 1, "remediation lists");
+
 /* Where a rule suggests writing a setting no file holds yet. */
 #define PERSIST_FILE "/etc/sysctl.d/90-twaudit.conf"
 

@@ -14,6 +14,11 @@
 #define POLICY_FILE_MAX (1024 * 1024)
 #define PERSIST_NEW_FILE "/etc/sysctl.d/90-twaudit.conf"
 
+_Static_assert(EV_POLICY_ALLOWED >= POLICY_MAX_ALLOWED, "allowed values");
+_Static_assert(EV_TEXT_LEN >= sizeof(((struct policy *)0)->source) &&
+    EV_TEXT_LEN >= POLICY_REASON_LEN && EV_TEXT_LEN >= NETNS_LABEL_LEN,
+    "policy texts");
+
 static const char policy_id[] = "policy_violation";
 static const char policy_title[] = "A sysctl violates the site policy";
 

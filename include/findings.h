@@ -63,7 +63,7 @@ struct ev_values {
 struct ev_sysctl {
 	enum ev_key_state state;
 	struct ev_values value;		/* state present */
-	char why[EV_WHY_LEN];		/* otherwise; "" omits it */
+	char why[EV_WHY_LEN + 1];	/* otherwise; "" omits it */
 	bool has_assumed;		/* unreadable: what the rule assumed */
 	int64_t assumed;
 	const char *note;		/* static, with has_assumed */
@@ -139,7 +139,7 @@ struct ev_assignments {
 struct ev_drift_key {
 	const char *name;		/* static */
 	struct ev_values runtime, persisted;
-	char file[EV_TEXT_LEN];
+	char file[EV_TEXT_LEN + 1];
 	unsigned line;
 };
 
