@@ -60,16 +60,18 @@ refused() {
 p=$(free_port); log="$TMP/accept.log"
 systemd-socket-activate -a -l "127.0.0.1:$p" "$TWAUDIT" serve "${SERVE_ARGS[@]}" 2>>"$log" &
 SA=$!; PIDS+=("$SA")
-curl -s -m 3 -o /dev/null "http://127.0.0.1:$p/healthz"
-check "Accept=yes (a connected socket): refused, not listening" wait_until 20 grep -q 'is not listening' "$log"
+# Connect until systemd-socket-activate listens and has run serve.
+check "Accept=yes (a connected socket): refused, not listening" wait_until 20 \
+	sh -c "curl -s -m 2 -o /dev/null 'http://127.0.0.1:$p/healthz'; grep -q 'is not listening' '$log'"
 check "Accept=yes: no HTTP served on the connection" sh -c "! grep -q 'msg=\"listening\"' '$log'"
 kill "$SA" 2>/dev/null; wait "$SA" 2>/dev/null
 
 p=$(free_port); log="$TMP/dgram.log"
 systemd-socket-activate -d -l "127.0.0.1:$p" "$TWAUDIT" serve "${SERVE_ARGS[@]}" 2>>"$log" &
 SERVE_PID=$!; PIDS+=("$SERVE_PID")
-# A datagram socket activates at the first packet.
-$PY -c 'import socket,sys; socket.socket(socket.AF_INET, socket.SOCK_DGRAM).sendto(b"x", ("127.0.0.1", int(sys.argv[1])))' "$p"
+# A datagram socket activates at the first packet: send until serve ran
+# (a packet before systemd-socket-activate bound the port is lost).
+wait_until 20 sh -c "$PY -c 'import socket,sys; socket.socket(socket.AF_INET, socket.SOCK_DGRAM).sendto(b\"x\", (\"127.0.0.1\", int(sys.argv[1])))' $p; grep -q 'Execing' '$log'"
 refused "$log" 'is not a stream socket' "a UDP socket"
 
 # By hand: LISTEN_PID is the exec'd serve's pid ($$ of the shell it replaces).
