@@ -37,7 +37,7 @@ libs=$(ldd "$bin" | awk '$3 ~ /^\// { print $3 } $1 ~ /^\// { print $1 }' |
 		case $lib in /usr/*) ;; *) echo "/usr$lib";; esac
 	done | sort -u)
 # shellcheck disable=SC2086
-pkgs=$(dpkg-query -S $libs 2>/dev/null | cut -d: -f1 | sed 's/,.*//' | sort -u | tr '\n' ' ')
+pkgs=$( { dpkg-query -S $libs 2>/dev/null || true; } | cut -d: -f1 | sed 's/,.*//' | sort -u | tr '\n' ' ')
 pkgs=${pkgs% }
 [ -n "$pkgs" ] || { echo "build-image.sh: no runtime packages found for $bin" >&2; exit 2; }
 
@@ -52,6 +52,7 @@ fi
 
 work=$(mktemp -d /tmp/twaudit-image.XXXXXX)
 trap 'rm -rf "$work"' EXIT
+trap 'exit 143' TERM INT HUP
 echo "build-image.sh: $SUITE essential + $pkgs" >&2
 # --variant=essential: only Essential: yes packages (libc, base-passwd for
 # the nobody user, ...) and the runtime libraries; no apt, no shell tools
