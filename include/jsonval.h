@@ -1,7 +1,7 @@
 /*
- * Small jansson builders shared by /advice, the policy findings, /model
- * and the sources section. Each returns a new reference (NULL only when
- * out of memory).
+ * Small jansson builders for the web renderers: /advice (its findings and
+ * sources) and /model. Each returns a new reference (NULL only when out
+ * of memory).
  */
 #ifndef TWAUDIT_JSONVAL_H
 #define TWAUDIT_JSONVAL_H
