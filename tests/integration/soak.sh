@@ -149,6 +149,7 @@ i=0
 while [ "$(elapsed)" -lt "$fault_end" ] && [ $i -lt 10000 ]; do
 	i=$((i + 1)); FAULTS=$((FAULTS + 1))
 	echo "$(( $(now_us) / 1000 )) ${NAMES[$((i % 8))]}" >>"$TMP/faults.log"
+	echo "$(elapsed) $(proc_rss_kib "$SERVE_PID")" >>"$TMP/rss.log"
 	case $((i % 8)) in
 	0) ip -n "$NS_S" link set s0 down; sleep 1; ip -n "$NS_S" link set s0 up ;;
 	1) ip -n "$NS_S" link del s0; sleep 1; link_up ;;
@@ -189,6 +190,9 @@ echo "# scrapes: $res"
 echo "# end: $fd1 descriptors, $th1 threads, RSS ${RSS2:-?} KiB, log $loglines lines"
 echo "# sampler: $(nsmetric twaudit_sampler_packets_total) packets, $(nsmetric twaudit_sampler_reopens_total) reopens"
 echo "# load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
+# RSS over time (KiB), about every minute.
+awk '$1 >= next_t { printf "%s%ds %s KiB", sep, $1, $2; sep = ", "; next_t = $1 + 60 }
+     END { print "" }' next_t=0 "$TMP/rss.log" 2>/dev/null | sed 's/^/# RSS: /'
 # Scrapes of 500 ms or more, each with the fault started last before it.
 awk 'NR == FNR { ft[++n] = $1; fk[n] = $2; next }
      $3 >= 500 { k = "none"; for (j = 1; j <= n && ft[j] <= $1; j++) k = fk[j] " +" ($1 - ft[j]) "ms";
