@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "audit.h"
 #include "live.h"
 #include "log.h"
 #include "util.h"

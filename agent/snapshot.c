@@ -8,9 +8,7 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
-#include "advice.h"
 #include "netstat.h"
-#include "policy.h"
 #include "util.h"
 
 /*
@@ -278,29 +276,6 @@ snapshot_collect(const struct collect_paths *paths,
 		netns_collect_all(s, p, reuse);
 	}
 	return s;
-}
-
-void
-snapshot_finish(struct snapshot *s, const struct history *h)
-{
-	if (h != NULL) {
-		for (int w = 0; w < RATE_NWINDOWS; w++)
-			for (int c = 0; c < CTR_COUNT; c++)
-				s->rate[w][c] = history_rate(h, c,
-				    rate_window_seconds[w]);
-	}
-	advice_evaluate(s, &s->findings);
-	if (s->policy != NULL)
-		policy_evaluate(s->policy, s, &s->findings);
-	s->status = advice_status(&s->findings);
-	s->host_status = s->status;
-	/* Namespaces have no history of their own: no rates unless sampled. */
-	if (s->netns_unaudited)
-		s->status = status_worst(s->status, STATUS_UNKNOWN);
-	for (size_t i = 0; i < s->nns; i++) {
-		snapshot_finish(s->ns[i], NULL);
-		s->status = status_worst(s->status, s->ns[i]->status);
-	}
 }
 
 enum audit_status

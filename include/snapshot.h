@@ -133,8 +133,7 @@ bool collect_out_of_time(const struct collect_paths *p,
 /* Mark the sampler source as not running (the default of a new snapshot). */
 void snapshot_no_sampler(struct snapshot *s);
 
-/* Fill rates from H (may be NULL: none evaluated), then findings and status. */
-void snapshot_finish(struct snapshot *s, const struct history *h);
+/* snapshot_finish() (rates, findings, status) is in audit.h. */
 
 /* Worst of critical > warning > unknown > ok (advice_status's order). */
 enum audit_status status_worst(enum audit_status a, enum audit_status b);

@@ -15,6 +15,7 @@
 
 #include <cmocka.h>
 
+#include "audit.h"
 #include "page.h"
 #include "snapshot.h"
 

@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "advice.h"
+#include "audit.h"
 #include "netns.h"
 #include "policy.h"
 #include "snapshot.h"

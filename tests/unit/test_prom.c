@@ -20,6 +20,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include "audit.h"
 #include "config.h"
 #include "negotiate.h"
 #include "render.h"

@@ -32,6 +32,7 @@
 #include <netlink/netlink.h>
 
 #include "advice.h"
+#include "audit.h"
 #include "nlmsgs.h"
 #include "negotiate.h"
 #include "render.h"
