@@ -8,9 +8,9 @@
  * Rules only read what the collectors marked as present: a sysctl value
  * only when its key is KEY_PRESENT, a counter only when present[], a rate
  * only when evaluated, a persisted assignment only through an index that
- * is in range. Section numbers (§) refer to kernel-semantics.md.
+ * is in range. Section numbers (§) refer to docs/kernel.md.
  */
-#include "advice.h"
+#include "agent/advice.h"
 
 #include <inttypes.h>
 #include <stdarg.h>
@@ -19,8 +19,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "snapshot.h"
-#include "util.h"
+#include "agent/snapshot.h"
+#include "lib/util.h"
 
 /* The finding structs hold every value and list a rule can emit. */
 _Static_assert(EV_VALUES_MAX == SYSCTL_MAX_VALUES, "sysctl values");

@@ -1,10 +1,10 @@
 /* Rates, findings and status of a collected snapshot (audit.h). */
-#include "audit.h"
+#include "agent/audit.h"
 
-#include "advice.h"
-#include "history.h"
-#include "policy.h"
-#include "snapshot.h"
+#include "agent/advice.h"
+#include "agent/history.h"
+#include "agent/policy.h"
+#include "agent/snapshot.h"
 
 void
 snapshot_finish(struct snapshot *s, const struct history *h)

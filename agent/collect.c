@@ -1,5 +1,5 @@
 /* Coalescing snapshot cache and the history tick (see collect.h). */
-#include "collect.h"
+#include "agent/collect.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -8,10 +8,10 @@
 #include <string.h>
 #include <time.h>
 
-#include "audit.h"
-#include "live.h"
-#include "log.h"
-#include "util.h"
+#include "agent/audit.h"
+#include "agent/live.h"
+#include "lib/log.h"
+#include "lib/util.h"
 
 struct collector {
 	const struct collect_paths *paths;

@@ -1,5 +1,5 @@
 /* Findings as plain data: parts, lists and their release (findings.h). */
-#include "findings.h"
+#include "agent/findings.h"
 
 #include <stdlib.h>
 #include <string.h>

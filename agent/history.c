@@ -1,5 +1,5 @@
 /* Fixed ring of counter samples, and rates over it. */
-#include "history.h"
+#include "agent/history.h"
 
 #include <stdlib.h>
 

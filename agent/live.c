@@ -4,19 +4,19 @@
  * the running kernel, their lifetime, the live settings and tcp_metrics
  * stamps they follow, and their figures in each snapshot.
  */
-#include "live.h"
+#include "agent/live.h"
 
 #include <stdlib.h>
 #include <string.h>
 #include <sys/utsname.h>
 
-#include "live_model.h"
-#include "log.h"
-#include "sampler.h"
-#include "sandbox.h"
-#include "snapshot.h"
-#include "tcpm_agree.h"
-#include "util.h"
+#include "agent/live_model.h"
+#include "lib/log.h"
+#include "collectors/sampler.h"
+#include "agent/sandbox.h"
+#include "agent/snapshot.h"
+#include "agent/tcpm_agree.h"
+#include "lib/util.h"
 
 struct live {
 	struct sampler *sampler;

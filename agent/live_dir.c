@@ -1,7 +1,7 @@
 /*
  * Direction of live-captured segments (see live_dir.h).
  */
-#include "live_dir.h"
+#include "agent/live_dir.h"
 
 #include <stdlib.h>
 #include <string.h>

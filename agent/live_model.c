@@ -3,7 +3,7 @@
  * -> runner, settings in place, the tcp_metrics agreement, and the
  * figures published for snapshots.
  */
-#include "live_model.h"
+#include "agent/live_model.h"
 
 #include <pthread.h>
 #include <stdatomic.h>
@@ -11,9 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "live_dir.h"
-#include "runner.h"
-#include "util.h"
+#include "agent/live_dir.h"
+#include "model/runner.h"
+#include "lib/util.h"
 
 /* Events handed to the models at a time (model_feed_many; one run
  * prefetches the table lines of later events). */

@@ -8,7 +8,7 @@
  * Netlink sockets the thread opens belong to its namespace too. The
  * thread never leaves: it ends, so no other thread is ever moved.
  */
-#include "netns.h"
+#include "agent/netns.h"
 
 #include <ctype.h>
 #include <dirent.h>
@@ -23,8 +23,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "snapshot.h"
-#include "util.h"
+#include "agent/snapshot.h"
+#include "lib/util.h"
 
 const char *const netns_kind_name[3] = { "named", "process", "path" };
 

@@ -1,5 +1,5 @@
 /* --policy=FILE: expected sysctl values and their violations (policy.h). */
-#include "policy.h"
+#include "agent/policy.h"
 
 #include <inttypes.h>
 #include <jansson.h>
@@ -8,8 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "snapshot.h"
-#include "util.h"
+#include "agent/snapshot.h"
+#include "lib/util.h"
 
 #define POLICY_FILE_MAX (1024 * 1024)
 #define PERSIST_NEW_FILE "/etc/sysctl.d/90-twaudit.conf"

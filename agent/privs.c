@@ -7,7 +7,7 @@
  * too, so nothing can ever be regained through an execve (which seccomp
  * forbids anyway) and PR_SET_NO_NEW_PRIVS closes set-uid binaries.
  */
-#include "privs.h"
+#include "agent/privs.h"
 
 #include <cap-ng.h>
 #include <errno.h>
@@ -21,7 +21,7 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
-#include "util.h"
+#include "lib/util.h"
 
 #define BIT(c) ((uint64_t)1 << (c))
 
@@ -34,7 +34,7 @@ privs_needed(const struct privs_config *c, const struct kversion *kv)
 		m |= BIT(CAP_NET_RAW);
 	/*
 	 * TCP_METRICS_CMD_GET carries GENL_ADMIN_PERM from 3.7 (when the
-	 * family appeared) to 4.11 (kernel-semantics §8.1, §11.5); an unknown
+	 * family appeared) to 4.11 (docs/kernel.md §8.1, §11.5); an unknown
 	 * kernel gets the benefit of the doubt only if older than 4.12.
 	 */
 	if (c->tcp_metrics && kv != NULL && kv->code != 0 &&

@@ -2,7 +2,7 @@
  * The replay engine (see replay_engine.h): server learning, direction,
  * the pending FIFO, and the what-if instances on the model runner.
  */
-#include "replay_engine.h"
+#include "agent/replay_engine.h"
 
 #include <arpa/inet.h>
 #include <sched.h>
@@ -10,8 +10,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "runner.h"
-#include "util.h"
+#include "model/runner.h"
+#include "lib/util.h"
 
 #define REPLAY_SERVER_SLOTS	8192	/* power of two, > 2 x the cap */
 /* Caps of each what-if model, relative to the selected model's. */

@@ -32,7 +32,7 @@
  * fall back to clone(), whose flags a filter can see (clone3 passes a
  * pointer).
  */
-#include "sandbox.h"
+#include "agent/sandbox.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -52,8 +52,8 @@
 #include <termios.h>
 #include <unistd.h>
 
-#include "log.h"
-#include "util.h"
+#include "lib/log.h"
+#include "lib/util.h"
 
 /* Allowed whatever the arguments. */
 static const int allow_always[] = {

@@ -1,5 +1,5 @@
 /* Collect every source into one snapshot; derive rates and findings. */
-#include "snapshot.h"
+#include "agent/snapshot.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -8,8 +8,8 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
-#include "netstat.h"
-#include "util.h"
+#include "collectors/netstat.h"
+#include "lib/util.h"
 
 /*
  * Read PROCFS/REL and run PARSE on it, recording the source's state.

@@ -3,7 +3,7 @@
  * tcpm_agree.h): the comparison, and the hand-over of a dump from the
  * collector to the model thread.
  */
-#include "tcpm_agree.h"
+#include "agent/tcpm_agree.h"
 
 #include <pthread.h>
 #include <stdatomic.h>

@@ -29,7 +29,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "model.h"
+#include "model/model.h"
 
 static uint64_t
 rnd(uint64_t *s)

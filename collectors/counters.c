@@ -1,5 +1,5 @@
 /* The curated counter table (see counters.h). */
-#include "counters.h"
+#include "collectors/counters.h"
 
 #include <string.h>
 

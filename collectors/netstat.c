@@ -12,12 +12,12 @@
  * Each byte is looked at a constant number of times, so a 1 MB line costs
  * about as much as 1 MB of ordinary lines.
  */
-#include "netstat.h"
+#include "collectors/netstat.h"
 
 #include <stdbool.h>
 #include <string.h>
 
-#include "util.h"
+#include "lib/util.h"
 
 /* Longest group name or value quoted back in an error message. */
 #define QUOTE_MAX 32

@@ -1,5 +1,5 @@
 /* Receiving a netlink dump with a deadline (see nlrecv.h). */
-#include "nlrecv.h"
+#include "collectors/nlrecv.h"
 
 #include <errno.h>
 #include <poll.h>
@@ -10,7 +10,7 @@
 #include <netlink/errno.h>
 #include <netlink/netlink.h>
 
-#include "util.h"
+#include "lib/util.h"
 
 int
 nl_recv_kernel(struct nl_sock *sk, double deadline, unsigned char **buf,

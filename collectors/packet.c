@@ -6,7 +6,7 @@
  * holding it were captured (`need()`), and every walk has a fixed bound.
  * Nothing here allocates, prints or keeps state between calls.
  */
-#include "packet.h"
+#include "collectors/packet.h"
 
 #include <pcap/dlt.h>
 #include <string.h>

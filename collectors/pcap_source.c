@@ -12,7 +12,7 @@
  * Errors are written into the source (or the caller's buffer at open);
  * nothing here prints.
  */
-#include "pcap_source.h"
+#include "collectors/pcap_source.h"
 
 #include <errno.h>
 #include <pcap/pcap.h>
@@ -22,8 +22,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "packet.h"
-#include "util.h"
+#include "collectors/packet.h"
+#include "lib/util.h"
 
 struct pcap_source {
 	pcap_t *pcap;

@@ -26,7 +26,7 @@
  * Lines are split on "\n", "\r\n", "\r" and NUL like systemd's read_line()
  * and numbered like an editor numbers "\n" lines.
  */
-#include "persist.h"
+#include "collectors/persist.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -37,7 +37,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "util.h"
+#include "lib/util.h"
 
 #define PERSIST_MAX_LINKS 40	/* symlinks followed per path, as the kernel */
 #define PERSIST_PATH_MAX 4096	/* scratch paths while resolving */

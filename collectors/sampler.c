@@ -31,7 +31,7 @@
  * - The sampler knows no model: the consumer decides directions and runs
  *   the models (live.c).
  */
-#include "sampler.h"
+#include "collectors/sampler.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -49,7 +49,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "util.h"
+#include "lib/util.h"
 
 #ifndef DLT_LINUX_SLL2
 #define DLT_LINUX_SLL2 276

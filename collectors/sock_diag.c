@@ -18,9 +18,9 @@
  * at most lim->max_entries sockets are counted (the dump is then abandoned
  * and the result says it was truncated).
  */
-#include "nlbuf.h"
-#include "nlrecv.h"
-#include "sock_diag.h"
+#include "collectors/nlbuf.h"
+#include "collectors/nlrecv.h"
+#include "collectors/sock_diag.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -40,7 +40,7 @@
 #include <netlink/netlink.h>
 #include <netlink/socket.h>
 
-#include "util.h"
+#include "lib/util.h"
 
 /* Not in the UAPI headers: request sockets, reported as SYN-RECV. */
 #define TCP_NEW_SYN_RECV_STATE 12

@@ -6,12 +6,12 @@
  * "FRAG:" and the rest are skipped unparsed. Keys are matched by name so
  * an added key in a later kernel is ignored, not misread.
  */
-#include "sockstat.h"
+#include "collectors/sockstat.h"
 
 #include <stdbool.h>
 #include <string.h>
 
-#include "util.h"
+#include "lib/util.h"
 
 #define QUOTE_MAX 32
 

@@ -2,17 +2,17 @@
  * Runtime sysctl values from PROCFS/sys. A missing file means different
  * things depending on the kernel: removed (tcp_tw_recycle from 4.12), or
  * still global and so invisible from a container's netns, where the host's
- * value nevertheless applies (kernel-semantics §6).
+ * value nevertheless applies (docs/kernel.md §6).
  */
-#include "sysctl.h"
+#include "collectors/sysctl.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "kversion.h"
-#include "util.h"
+#include "lib/kversion.h"
+#include "lib/util.h"
 
 /* Real sysctl files hold a few bytes; anything bigger is garbage. */
 #define SYSCTL_FILE_MAX 4096

@@ -5,9 +5,9 @@
  * with nl_recv() after a poll() bounded by the time left, and walked by
  * tcp_metrics_parse() with libnl's nlmsg_* / genlmsg_* / nla_* helpers.
  */
-#include "nlbuf.h"
-#include "nlrecv.h"
-#include "tcp_metrics.h"
+#include "collectors/nlbuf.h"
+#include "collectors/nlrecv.h"
+#include "collectors/tcp_metrics.h"
 
 #include <errno.h>
 #include <netinet/in.h>
@@ -28,7 +28,7 @@
 #include <netlink/netlink.h>
 #include <netlink/socket.h>
 
-#include "util.h"
+#include "lib/util.h"
 
 #define TM_MSG_BUF (64 * 1024)
 

@@ -13,8 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli.h"
-#include "http.h"
+#include "lib/cli.h"
+#include "web/http.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -16,8 +16,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "sock_diag.h"
-#include "tcp_metrics.h"
+#include "collectors/sock_diag.h"
+#include "collectors/tcp_metrics.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -8,8 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "counters.h"
-#include "netstat.h"
+#include "collectors/counters.h"
+#include "collectors/netstat.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

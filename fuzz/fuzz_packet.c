@@ -5,14 +5,14 @@
  * copied into an exact-size heap buffer so ASan sees any over-read.
  *
  *   clang -fsanitize=fuzzer,address,undefined -Iinclude -Ibuild \
- *       fuzz/fuzz_packet.c collectors/packet.c agent/util.c
+ *       fuzz/fuzz_packet.c collectors/packet.c lib/util.c
  */
 #include <pcap/dlt.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "packet.h"
+#include "collectors/packet.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

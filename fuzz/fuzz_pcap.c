@@ -2,7 +2,7 @@
  * libFuzzer target: a whole capture file (pcap or pcapng, any link type)
  * as `twaudit replay` reads it.
  *
- * include/pcap_source.h has no FILE* entry point (only a path), so the
+ * collectors/pcap_source.h has no FILE* entry point (only a path), so the
  * input goes two ways, neither touching the file system:
  *  1. fmemopen() + pcap_fopen_offline(): every record through the BPF
  *     filter pcap_source would install (compiled once per link type) and,
@@ -21,8 +21,8 @@
 
 #include <pcap/pcap.h>
 
-#include "packet.h"
-#include "pcap_source.h"
+#include "collectors/packet.h"
+#include "collectors/pcap_source.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

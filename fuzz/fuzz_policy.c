@@ -13,9 +13,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "advice.h"
-#include "policy.h"
-#include "snapshot.h"
+#include "agent/advice.h"
+#include "agent/policy.h"
+#include "agent/snapshot.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

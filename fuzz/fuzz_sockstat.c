@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "sockstat.h"
+#include "collectors/sockstat.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

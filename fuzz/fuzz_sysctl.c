@@ -10,8 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "kversion.h"
-#include "sysctl.h"
+#include "lib/kversion.h"
+#include "collectors/sysctl.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

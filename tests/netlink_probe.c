@@ -12,9 +12,9 @@
 
 #include <jansson.h>
 
-#include "sock_diag.h"
-#include "source.h"
-#include "tcp_metrics.h"
+#include "collectors/sock_diag.h"
+#include "lib/source.h"
+#include "collectors/tcp_metrics.h"
 
 /* S as a JSON string (jansson does the escaping). */
 static void

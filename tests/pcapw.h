@@ -15,7 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
-#include "tcp_event.h"
+#include "lib/tcp_event.h"
 
 #define PCAPW_MAX_VLAN 6
 #define PCAPW_MAX_V6_EXT 10

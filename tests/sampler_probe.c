@@ -24,10 +24,10 @@
 
 #include <jansson.h>
 
-#include "live_model.h"
-#include "model.h"
-#include "sampler.h"
-#include "util.h"
+#include "agent/live_model.h"
+#include "model/model.h"
+#include "collectors/sampler.h"
+#include "lib/util.h"
 
 /* S as a JSON string (jansson does the escaping). */
 static void

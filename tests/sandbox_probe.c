@@ -25,7 +25,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "sandbox.h"
+#include "agent/sandbox.h"
 
 static void *
 thread_main(void *arg)

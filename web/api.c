@@ -2,9 +2,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "collect.h"
-#include "render.h"
-#include "util.h"
+#include "agent/collect.h"
+#include "web/render.h"
+#include "lib/util.h"
 
 static const enum counter_id charted[] = {
 	CTR_PAWS_PASSIVE, CTR_PAWS_TIMEWAIT, CTR_PAWS_ESTAB, CTR_LISTEN_DROPS,

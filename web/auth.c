@@ -1,5 +1,5 @@
 /* HTTP basic authentication: cache, throttle, bcrypt workers (auth.h). */
-#include "auth.h"
+#include "web/auth.h"
 
 #include <crypt.h>
 #include <errno.h>
@@ -14,9 +14,9 @@
 #include <strings.h>
 #include <time.h>
 
-#include "selfstat.h"
-#include "util.h"
-#include "webconfig.h"
+#include "lib/selfstat.h"
+#include "lib/util.h"
+#include "web/webconfig.h"
 
 #define TAG_LEN 32			/* HMAC-SHA-256 */
 

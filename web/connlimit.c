@@ -1,5 +1,5 @@
 /* HTTP connection accounting, in all and per client address (connlimit.h). */
-#include "connlimit.h"
+#include "web/connlimit.h"
 
 #include <netinet/in.h>
 #include <pthread.h>

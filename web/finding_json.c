@@ -6,9 +6,9 @@
  */
 #include <stdlib.h>
 
-#include "findings.h"
-#include "jsonval.h"
-#include "render.h"
+#include "agent/findings.h"
+#include "web/jsonval.h"
+#include "web/render.h"
 
 static const char *const ev_state_name[] = { "present", "absent", "unavailable" };
 

@@ -1,5 +1,5 @@
 /* libmicrohttpd front end: routing, methods, limits, content types. */
-#include "http.h"
+#include "web/http.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -16,18 +16,18 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "auth.h"
-#include "collect.h"
-#include "connlimit.h"
-#include "listen.h"
-#include "twlimits.h"
-#include "log.h"
-#include "negotiate.h"
-#include "page.h"
-#include "render.h"
-#include "selfstat.h"
-#include "util.h"
-#include "webconfig.h"
+#include "web/auth.h"
+#include "agent/collect.h"
+#include "web/connlimit.h"
+#include "web/listen.h"
+#include "web/twlimits.h"
+#include "lib/log.h"
+#include "web/negotiate.h"
+#include "web/page.h"
+#include "web/render.h"
+#include "lib/selfstat.h"
+#include "lib/util.h"
+#include "web/webconfig.h"
 
 #define CT_JSON "application/json"
 #define CT_TEXT "text/plain; charset=utf-8"

@@ -2,10 +2,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "jsonval.h"
-#include "render.h"
-#include "snapshot.h"
-#include "util.h"
+#include "web/jsonval.h"
+#include "web/render.h"
+#include "agent/snapshot.h"
+#include "lib/util.h"
 
 static const char *const key_state_name[] = { "present", "absent", "unavailable" };
 

@@ -1,5 +1,5 @@
 /* Listen addresses: de-duplication before bind, systemd's sockets. */
-#include "listen.h"
+#include "web/listen.h"
 
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -13,9 +13,9 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 
-#include "http.h"
-#include "log.h"
-#include "util.h"
+#include "web/http.h"
+#include "lib/log.h"
+#include "lib/util.h"
 
 /* More than the command line can give (CLI_MAX_LIST). */
 #define LISTEN_DEDUPE_MAX 16

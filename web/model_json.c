@@ -5,9 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "jsonval.h"
-#include "render.h"
-#include "snapshot.h"
+#include "web/jsonval.h"
+#include "web/render.h"
+#include "agent/snapshot.h"
 
 static json_t *
 sources_json(const struct model_source *src, size_t n)

@@ -1,5 +1,5 @@
 /* Accept / Accept-Encoding parsing and gzip (zlib). */
-#include "negotiate.h"
+#include "web/negotiate.h"
 
 #include <ctype.h>
 #include <stdlib.h>

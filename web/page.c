@@ -5,7 +5,7 @@
  * web/assets/page.js then refreshes everything every few seconds and draws
  * the rate charts from /api/history. The script builds the same markup.
  */
-#include "page.h"
+#include "web/page.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -14,9 +14,9 @@
 #include <time.h>
 
 #include "config.h"
-#include "render.h"
-#include "snapshot.h"
-#include "util.h"
+#include "web/render.h"
+#include "agent/snapshot.h"
+#include "lib/util.h"
 
 static void
 esc(FILE *f, const char *s)

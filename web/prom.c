@@ -5,10 +5,10 @@
 #include <string.h>
 
 #include "config.h"
-#include "negotiate.h"
-#include "render.h"
-#include "snapshot.h"
-#include "util.h"
+#include "web/negotiate.h"
+#include "web/render.h"
+#include "agent/snapshot.h"
+#include "lib/util.h"
 
 /* Length of the well-formed UTF-8 character at P, 0 if there is none. */
 static size_t

@@ -4,9 +4,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "render.h"
-#include "snapshot.h"
-#include "util.h"
+#include "web/render.h"
+#include "agent/snapshot.h"
+#include "lib/util.h"
 
 /*
  * Text from the audited tree (host name, kernel release, errors naming its

@@ -1,5 +1,5 @@
 /* The exporter-toolkit web configuration file (see webconfig.h). */
-#include "webconfig.h"
+#include "web/webconfig.h"
 
 #include <crypt.h>
 #include <errno.h>
@@ -18,8 +18,8 @@
 #include <unistd.h>
 #include <yaml.h>
 
-#include "auth.h"
-#include "util.h"
+#include "web/auth.h"
+#include "lib/util.h"
 
 struct webconfig {
 	atomic_int refs;

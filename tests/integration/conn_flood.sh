@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Connection flood: one address holds its HTTP_MAX_PER_CLIENT connections
-# (include/twlimits.h), then connects in a loop for 5 s. Every refusal is
+# (web/twlimits.h), then connects in a loop for 5 s. Every refusal is
 # counted in twaudit_http_connections_refused_total{reason="per_address"},
 # the log stays under a small line budget (the rate limit writes a "log
 # lines suppressed" line with the count instead; the count is in
@@ -10,7 +10,7 @@
 . "$(dirname "$0")/lib.sh"
 
 ATK="$(dirname "$0")/http_attack.py"
-LIM="${SRC:-$(dirname "$0")/../..}/include/twlimits.h"
+LIM="${SRC:-$(dirname "$0")/../..}/web/twlimits.h"
 PERIP=$(sed -n "s/^#define HTTP_MAX_PER_CLIENT \([0-9]*\).*/\1/p" "$LIM")
 BUDGET=60	# log lines for the whole flood
 ROOT="$TMP/root"; mkdir -p "$ROOT"

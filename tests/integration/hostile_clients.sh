@@ -21,7 +21,7 @@
 . "$(dirname "$0")/faultlib.sh"
 
 command -v openssl >/dev/null || skip "needs openssl"
-LIM="${SRC:-$(dirname "$0")/../..}/include/twlimits.h"
+LIM="${SRC:-$(dirname "$0")/../..}/web/twlimits.h"
 limit() { sed -n "s/^#define $1 \([0-9]*\).*/\1/p" "$LIM"; }
 PERIP=$(limit HTTP_MAX_PER_CLIENT) TMO=$(limit HTTP_TIMEOUT_SECONDS)
 ulimit -n 20000 2>/dev/null || ulimit -n "$(ulimit -Hn)"

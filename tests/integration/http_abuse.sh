@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# HTTP abuse (issue 7): limits from include/twlimits.h enforced by
+# HTTP abuse (issue 7): limits from web/twlimits.h enforced by
 # libmicrohttpd, hostile requests answered with the right status or cut,
 # and /metrics answering within 100 ms from 127.0.0.1 (the scraper) while
 # attackers on 127.0.0.2 and up hold slow, idle or garbage connections.
@@ -7,7 +7,7 @@
 . "$(dirname "$0")/lib.sh"
 
 ATK="$(dirname "$0")/http_attack.py"
-LIM="${SRC:-$(dirname "$0")/../..}/include/twlimits.h"
+LIM="${SRC:-$(dirname "$0")/../..}/web/twlimits.h"
 limit() { sed -n "s/^#define $1 \([0-9]*\).*/\1/p" "$LIM"; }
 MAXC=$(limit HTTP_MAX_CONNECTIONS) PERIP=$(limit HTTP_MAX_PER_CLIENT) TMO=$(limit HTTP_TIMEOUT_SECONDS)
 ulimit -n 20000 2>/dev/null || ulimit -n "$(ulimit -Hn)"

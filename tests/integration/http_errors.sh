@@ -10,7 +10,7 @@ port=$(free_port)
 start_serve "$port" --path.procfs="$FIXTURES/linux-4.19" --path.rootfs="$TMP" \
 	--no-collector.sock_diag --no-collector.tcp_metrics || die "serve starts"
 base="http://127.0.0.1:$port"
-LIM="${SRC:-$(dirname "$0")/../..}/include/twlimits.h"
+LIM="${SRC:-$(dirname "$0")/../..}/web/twlimits.h"
 MEM=$(sed -n 's/^#define HTTP_CONNECTION_MEMORY (\([0-9]*\) \* 1024).*/\1/p' "$LIM")
 MEM=$(( ${MEM:-8} * 1024 ))
 

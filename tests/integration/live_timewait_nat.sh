@@ -1,7 +1,7 @@
 #!/bin/bash
 # `twaudit serve` with its live sampler in a server namespace behind an
 # nftables masquerade NAT, against the real kernel's TIME-WAIT PAWS checks
-# (kernel-semantics.md §7, measured on 6.18 in §11.3). Namespaces made by
+# (docs/kernel.md §7, measured on 6.18 in §11.3). Namespaces made by
 # this test and deleted on exit:
 #
 #   client A 10.14.1.2:40000 --+

@@ -139,7 +139,7 @@ check "tcp_metrics lists 127.0.0.1" \
 check "no TW attributes on $(uname -r)" \
 	[ "$(jget "$TMP/p1.json" 'd["tcp_metrics"]["has_tw_attrs"]')" = false ]
 
-# --- 2. unprivileged (uid 65534, no capabilities; kernel-semantics §11.5) ---
+# --- 2. unprivileged (uid 65534, no capabilities; docs/kernel.md §11.5) ---
 probe_with_ss "$TMP/p2.json" setpriv --reuid=65534 --regid=65534 \
 	--clear-groups --inh-caps=-all --bounding-set=-all ||
 	{ echo "FAIL - unprivileged probe" >&2; exit 1; }

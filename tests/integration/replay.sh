@@ -2,7 +2,7 @@
 # `twaudit replay` against captures of a simulated server written by
 # tests/synth/twaudit-synth, whose answers come from the independent
 # reference (tests/synth/reference.c): the worked examples of
-# kernel-semantics.md §10 on every profile, random NAT scenarios on every
+# docs/kernel.md §10 on every profile, random NAT scenarios on every
 # link type, predicted == observed when the settings match the server's,
 # the what-if table, hostile files, stdin, the JSON schema, and a spoofed
 # SYN flood with bounded tables and memory.

@@ -216,7 +216,7 @@ PT0=$(tcpext PAWSTimewait)
 # connection whose SYN and FIN come within a millisecond or two fits every
 # rate, and natclust then keeps the first one (1 Hz), so the host's next
 # connection starts a new line and the source looks like per-connection
-# offsets: a limitation of agent/natclust.c with very short connections,
+# offsets: a limitation of model/natclust.c with very short connections,
 # reported, not tested here.
 #
 # NAT: A and B alternate, each from its fixed port; 1.2 s between two

@@ -25,7 +25,7 @@
 # VM) with the namespace's settings (tcp_timestamps=1, tcp_rfc1337=0). A
 # host whose SYN meets the TIME-WAIT its NAT neighbour left on the port,
 # with an older clock, is PAWS-refused on the TIME-WAIT
-# path (kernel-semantics.md §7): about 1 700 refused SYNs. The source
+# path (docs/kernel.md §7): about 1 700 refused SYNs. The source
 # count is not a power of two on purpose: twaudit-synth draws the source
 # and then the host from consecutive xorshift outputs, and with 512
 # sources the host index is nearly a function of the source (with 256,

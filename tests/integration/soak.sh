@@ -32,7 +32,7 @@ S=${SOAK_SECONDS:-60}
 KEEP_TMP=${SOAK_KEEP:-}	# non-empty: keep the logs (serve.log, scrape.log)
 [ "$S" -ge 40 ] || die "SOAK_SECONDS must be at least 40"
 FULL=; [ "$S" -ge 300 ] && FULL=1
-LIM="${SRC:-$(dirname "$0")/../..}/include/twlimits.h"
+LIM="${SRC:-$(dirname "$0")/../..}/web/twlimits.h"
 limit() { sed -n "s/^#define $1 \([0-9]*\).*/\1/p" "$LIM"; }
 PERIP=$(limit HTTP_MAX_PER_CLIENT) TMO=$(limit HTTP_TIMEOUT_SECONDS)
 QUIET=$((TMO + 5))

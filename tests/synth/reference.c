@@ -1,5 +1,5 @@
 /*
- * Reference model, straight from kernel-semantics.md. Deliberately naive:
+ * Reference model, straight from docs/kernel.md. Deliberately naive:
  * every lookup is a linear scan, tables grow without bound, times are
  * kept as doubles of seconds where the kernel does not care about
  * precision and as whole seconds where it does.

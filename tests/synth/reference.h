@@ -1,7 +1,7 @@
 /*
  * A simple reference for the peer-table model, written straight from
- * kernel-semantics.md (§1, §2.2, §7, §9) with linear scans and no code
- * shared with agent/model.c or agent/profile.c. It reads the scenario's
+ * docs/kernel.md (§1, §2.2, §7, §9) with linear scans and no code
+ * shared with model/model.c or model/profile.c. It reads the scenario's
  * struct model_config as plain data (profile index, overrides, settings).
  */
 #ifndef TWAUDIT_SYNTH_REFERENCE_H
@@ -9,8 +9,8 @@
 
 #include <stdint.h>
 
-#include "model.h"
-#include "tcp_event.h"
+#include "model/model.h"
+#include "lib/tcp_event.h"
 
 struct ref_verdict {
 	int decision;		/* enum model_decision values */

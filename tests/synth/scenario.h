@@ -12,7 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "tcp_event.h"
+#include "lib/tcp_event.h"
 
 struct scen_params {
 	unsigned nsources;	/* client addresses (NAT or not) */

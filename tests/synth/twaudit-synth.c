@@ -33,8 +33,8 @@
 
 #include <pcap/pcap.h>
 
-#include "cli.h"
-#include "model.h"
+#include "lib/cli.h"
+#include "model/model.h"
 #include "pcapw.h"
 #include "reference.h"
 #include "scenario.h"
@@ -588,7 +588,7 @@ random_plans(struct gen *g)
 	}
 }
 
-/* kernel-semantics.md §10, one client plan each. */
+/* docs/kernel.md §10, one client plan each. */
 static void
 example_plans(struct gen *g, const char *name)
 {

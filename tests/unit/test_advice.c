@@ -18,9 +18,9 @@
 
 #include <arpa/inet.h>
 
-#include "advice.h"
-#include "render.h"
-#include "snapshot.h"
+#include "agent/advice.h"
+#include "web/render.h"
+#include "agent/snapshot.h"
 
 /* ---------------------------------------------------------------------
  * Snapshot builders.

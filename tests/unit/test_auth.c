@@ -16,9 +16,9 @@
 
 #include <cmocka.h>
 
-#include "auth.h"
-#include "selfstat.h"
-#include "webconfig.h"
+#include "web/auth.h"
+#include "lib/selfstat.h"
+#include "web/webconfig.h"
 
 /* bcrypt cost 4 of "secret" and of "other", one salt. */
 #define H_SECRET "$2b$04$ABCDEFGHIJKLMNOPQRSTUux/yVoHLb2P5.QxxfIdIyVUJvRQqUe5S"

@@ -5,7 +5,7 @@
 #include <cmocka.h>
 #include <string.h>
 
-#include "cli.h"
+#include "lib/cli.h"
 
 struct opts {
 	const char *addr;

@@ -15,7 +15,7 @@
 
 #include <cmocka.h>
 
-#include "connlimit.h"
+#include "web/connlimit.h"
 
 static struct sockaddr_in
 v4(const char *a)

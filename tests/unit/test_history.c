@@ -4,7 +4,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
-#include "history.h"
+#include "agent/history.h"
 
 static struct counter_set
 cs(uint64_t paws)

@@ -26,9 +26,9 @@
 #include <unistd.h>
 #include <zlib.h>
 
-#include "collect.h"
-#include "http.h"
-#include "negotiate.h"
+#include "agent/collect.h"
+#include "web/http.h"
+#include "web/negotiate.h"
 
 #define FIXTURE "linux-3.10-recycle"
 

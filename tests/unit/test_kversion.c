@@ -4,7 +4,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
-#include "kversion.h"
+#include "lib/kversion.h"
 
 static void
 test_parse(void **state)

@@ -19,7 +19,7 @@
 
 #include <cmocka.h>
 
-#include "listen.h"
+#include "web/listen.h"
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 

@@ -1,5 +1,5 @@
 /*
- * The log rate limit (agent/log.c): a flood of one message writes a
+ * The log rate limit (lib/log.c): a flood of one message writes a
  * bounded number of lines, the rest are counted in selfstat and reported
  * by a "log lines suppressed" line; other messages are not held back.
  */
@@ -14,8 +14,8 @@
 
 #include <cmocka.h>
 
-#include "log.h"
-#include "selfstat.h"
+#include "lib/log.h"
+#include "lib/selfstat.h"
 
 /* Run F with stderr going to a temporary file; its text (malloc'd). */
 static char *

@@ -1,5 +1,5 @@
 /*
- * The exact-LRU victim queue (include/model.h, agent/natclust.c) against
+ * The exact-LRU victim queue (model/model.h, model/natclust.c) against
  * a brute-force minimum: random touches, frees and reuse of victims, on
  * table sizes around the batch and sampling thresholds.
  */
@@ -12,7 +12,7 @@
 
 #include <cmocka.h>
 
-#include "model.h"
+#include "model/model.h"
 
 struct ent {
 	uint32_t payload[5];	/* a stride that is not a power of two */

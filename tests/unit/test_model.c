@@ -1,5 +1,5 @@
 /*
- * Peer-table model: every worked example of kernel-semantics.md §10 and
+ * Peer-table model: every worked example of docs/kernel.md §10 and
  * the boundaries per profile (§1, §2.2, §3.2, §7, §11).
  */
 #include <setjmp.h>
@@ -9,7 +9,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "model.h"
+#include "model/model.h"
 
 #define BASE	1700000000ull	/* epoch second of t = 0 */
 #define SRV	0x0a000001u	/* 10.0.0.1 */

@@ -14,7 +14,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "model.h"
+#include "model/model.h"
 #include "reference.h"
 #include "scenario.h"
 

@@ -16,7 +16,7 @@
 #include <string.h>
 #include <zlib.h>
 
-#include "negotiate.h"
+#include "web/negotiate.h"
 
 #define OM EXPO_OPENMETRICS
 #define P4 EXPO_PROM_004

@@ -11,9 +11,9 @@
 #include <string.h>
 #include <time.h>
 
-#include "counters.h"
-#include "netstat.h"
-#include "util.h"
+#include "collectors/counters.h"
+#include "collectors/netstat.h"
+#include "lib/util.h"
 
 static const char *
 fixtures(void)

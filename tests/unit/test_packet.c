@@ -15,7 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "packet.h"
+#include "collectors/packet.h"
 #include "../pcapw.h"
 
 static const int all_linktypes[] = {

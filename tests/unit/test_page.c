@@ -15,9 +15,9 @@
 
 #include <cmocka.h>
 
-#include "audit.h"
-#include "page.h"
-#include "snapshot.h"
+#include "agent/audit.h"
+#include "web/page.h"
+#include "agent/snapshot.h"
 
 static void
 figure(double v, const char *want)

@@ -17,7 +17,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "pcap_source.h"
+#include "collectors/pcap_source.h"
 #include "../pcapw.h"
 
 static const int all_linktypes[] = {

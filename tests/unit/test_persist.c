@@ -17,8 +17,8 @@
 
 #include <cmocka.h>
 
-#include "persist.h"
-#include "util.h"
+#include "collectors/persist.h"
+#include "lib/util.h"
 
 #ifndef FIXTURES
 #error "FIXTURES must name tests/fixtures"

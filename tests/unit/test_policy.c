@@ -15,12 +15,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "advice.h"
-#include "audit.h"
-#include "netns.h"
-#include "policy.h"
-#include "snapshot.h"
-#include "util.h"
+#include "agent/advice.h"
+#include "agent/audit.h"
+#include "agent/netns.h"
+#include "agent/policy.h"
+#include "agent/snapshot.h"
+#include "lib/util.h"
 
 #ifndef FIXTURES
 #define FIXTURES "tests/fixtures"

@@ -7,7 +7,7 @@
 #include <pwd.h>
 #include <unistd.h>
 
-#include "privs.h"
+#include "agent/privs.h"
 
 #define BIT(c) ((uint64_t)1 << (c))
 

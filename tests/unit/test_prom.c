@@ -20,11 +20,11 @@
 #include <unistd.h>
 #include <zlib.h>
 
-#include "audit.h"
+#include "agent/audit.h"
 #include "config.h"
-#include "negotiate.h"
-#include "render.h"
-#include "snapshot.h"
+#include "web/negotiate.h"
+#include "web/render.h"
+#include "agent/snapshot.h"
 
 static char empty_root[] = "/tmp/test_prom.XXXXXX";
 

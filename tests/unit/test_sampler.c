@@ -22,9 +22,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "live_model.h"
-#include "sampler.h"
-#include "util.h"
+#include "agent/live_model.h"
+#include "collectors/sampler.h"
+#include "lib/util.h"
 
 #ifndef DLT_LINUX_SLL2
 #define DLT_LINUX_SLL2 276

@@ -25,8 +25,8 @@
 #include <netlink/netlink.h>
 
 #include "nlmsgs.h"
-#include "sock_diag.h"
-#include "source.h"
+#include "collectors/sock_diag.h"
+#include "lib/source.h"
 
 #define SEQ 77
 #define PORTID 4242

@@ -8,8 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "sockstat.h"
-#include "util.h"
+#include "collectors/sockstat.h"
+#include "lib/util.h"
 
 static const char *
 fixtures(void)

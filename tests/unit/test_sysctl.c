@@ -13,8 +13,8 @@
 
 #include <cmocka.h>
 
-#include "kversion.h"
-#include "sysctl.h"
+#include "lib/kversion.h"
+#include "collectors/sysctl.h"
 
 #ifndef FIXTURES
 #error "FIXTURES must name tests/fixtures"

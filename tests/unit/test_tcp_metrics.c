@@ -26,8 +26,8 @@
 #include <netlink/netlink.h>
 
 #include "nlmsgs.h"
-#include "source.h"
-#include "tcp_metrics.h"
+#include "lib/source.h"
+#include "collectors/tcp_metrics.h"
 
 #define FAMILY 0x1d
 

@@ -31,16 +31,16 @@
 #include <netlink/msg.h>
 #include <netlink/netlink.h>
 
-#include "advice.h"
-#include "audit.h"
+#include "agent/advice.h"
+#include "agent/audit.h"
 #include "nlmsgs.h"
-#include "negotiate.h"
-#include "render.h"
-#include "live_model.h"
-#include "sampler.h"
-#include "snapshot.h"
-#include "tcp_metrics.h"
-#include "util.h"
+#include "web/negotiate.h"
+#include "web/render.h"
+#include "agent/live_model.h"
+#include "collectors/sampler.h"
+#include "agent/snapshot.h"
+#include "collectors/tcp_metrics.h"
+#include "lib/util.h"
 
 #define FAMILY	0x1d
 #define DUMP_S	1700000120u	/* the dump's second */

@@ -19,8 +19,8 @@
 
 #include <cmocka.h>
 
-#include "util.h"
-#include "webconfig.h"
+#include "lib/util.h"
+#include "web/webconfig.h"
 
 #define H04 "$2b$04$abcdefghijklmnopqrstuuPp7HPfoAs8I2dCQCQ/fW7zEJv8I8C8e"
 static char err[1024];

@@ -1,0 +1,51 @@
+/*
+ * The collection scheduler of `serve`: one collector thread collects, HTTP
+ * threads never do. Scrapes share one immutable snapshot (coalesced:
+ * concurrent scrapes and scrapes within min_interval of the last
+ * collection get the same one); a scrape that finds it older asks the
+ * collector thread for a new one and waits at most the collection budget
+ * (collect_paths.timeout), then answers from the last snapshot. A tick
+ * every COLLECT_TICK_SECONDS collects every source and keeps counter
+ * history so rules can use rates over 1 m, 5 m and 1 h.
+ */
+#ifndef TWAUDIT_COLLECT_H
+#define TWAUDIT_COLLECT_H
+
+#include "agent/snapshot.h"
+
+#define COLLECT_TICK_SECONDS 5.0
+/* One hour of ticks plus slack, so the 1 h window always has a base. */
+#define COLLECT_HISTORY_SAMPLES 760
+
+struct collector;
+
+/* PATHS must outlive the collector (PATHS->timeout 0: the default
+ * budget). NULL on allocation failure. */
+struct collector *collector_new(const struct collect_paths *paths,
+    double min_interval);
+
+struct live;
+
+/* Copy live-mode figures into every snapshot and let the sampler follow
+ * the live sysctls (call before collector_start; LIVE stays the caller's). */
+void collector_set_live(struct collector *c, struct live *l);
+
+/* Start the collector thread. 0, or -1 with ERR. */
+int collector_start(struct collector *c, char *err, size_t errlen);
+
+/*
+ * A reference to the current snapshot (NULL before the first one); waits
+ * for a fresh one at most the collection budget. Release with
+ * snapshot_unref.
+ */
+struct snapshot *collector_get(struct collector *c);
+
+/* Counter history, for charts: call FN for each sample under the lock. */
+void collector_history(struct collector *c,
+    void (*fn)(double t, const struct counter_set *cs, int64_t timewait,
+    void *arg), void *arg);
+
+/* Stop the tick thread (if started) and free everything. */
+void collector_free(struct collector *c);
+
+#endif

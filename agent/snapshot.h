@@ -1,0 +1,144 @@
+/*
+ * One immutable, reference-counted view of everything collected at one
+ * moment: sources, their states, rates and the findings derived from them.
+ * Renderers only ever see a finished snapshot.
+ */
+#ifndef TWAUDIT_SNAPSHOT_H
+#define TWAUDIT_SNAPSHOT_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include "agent/findings.h"
+#include "collectors/counters.h"
+#include "agent/history.h"
+#include "lib/kversion.h"
+#include "agent/netns.h"
+#include "collectors/persist.h"
+#include "lib/selfstat.h"
+#include "agent/live_stats.h"
+#include "collectors/sock_diag.h"
+#include "collectors/sockstat.h"
+#include "lib/source.h"
+#include "collectors/sysctl.h"
+#include "collectors/tcp_metrics.h"
+
+struct policy;
+
+struct rendered {
+	size_t len;
+	char body[];
+};
+
+struct snapshot {
+	atomic_int refs;
+	double wall;			/* when collected (epoch seconds) */
+	char host[256];
+	struct kversion kv;		/* from kernel.osrelease */
+	struct sysctl_set sysctl;
+	struct persist_set persist;
+	struct counter_set counters;
+	struct sockstat sockstat;
+	struct sock_diag_stats sockdiag;	/* netlink: the running kernel */
+	struct tcp_metrics_stats tcpm;
+	struct kversion running_kv;		/* uname(2): what netlink talks to */
+	/* Live mode: the sampler and its model (live.h); have_sampler false
+	 * when the command runs no sampler (check without --sample). */
+	bool have_sampler;
+	struct live_stats sampler;
+	struct source_status source[SRC_COUNT];
+	/*
+	 * Wall time each source's data was read (slow sources copied from an
+	 * earlier snapshot keep its time), and the last time each source was
+	 * read successfully by this process (0: never), for staleness.
+	 */
+	double source_at[SRC_COUNT];
+	double last_success[SRC_COUNT];
+	struct selfstat_values self;	/* twaudit's own counters when built */
+	/* Rates per window; in `check --sample` every window holds the sample. */
+	struct rate rate[RATE_NWINDOWS][CTR_COUNT];
+	double sample_s;		/* check --sample duration, 0 otherwise */
+	struct findings findings;
+	enum audit_status status;
+	/*
+	 * /metrics bodies rendered from this snapshot, by format and gzip:
+	 * scrapes that share a snapshot share one rendering. Each slot is set
+	 * once (compare-and-swap) and freed with the snapshot.
+	 */
+	_Atomic(struct rendered *) expo_cache[2][2];
+	/* When the first of them was rendered (epoch µs, 0: not yet): the
+	 * time twaudit_snapshot_age_seconds is stated at, in each of them. */
+	_Atomic int64_t first_render_us;
+	/*
+	 * --netns (netns.h): ns[] holds one snapshot per audited namespace
+	 * (each with netns set); status is then the worst of the host's own
+	 * (host_status) and theirs. --policy findings come from policy.
+	 */
+	bool netns_mode;		/* --netns given: per-netns series get a label */
+	char netns[NETNS_LABEL_LEN];	/* this snapshot's namespace, "" for the host */
+	uint64_t netns_ino;
+	long netns_pid;
+	enum netns_kind netns_kind;
+	bool netns_unaudited;		/* could not enter it: status unknown */
+	size_t nns;
+	struct snapshot **ns;
+	enum audit_status host_status;
+	const struct policy *policy;
+};
+
+struct collect_paths {
+	const char *procfs;		/* "/proc" */
+	const char *rootfs;		/* "/" */
+	bool no_sock_diag;		/* --collector.sock_diag=false */
+	bool no_tcp_metrics;		/* --collector.tcp_metrics=false */
+	const char *procfs_net;		/* parent of net/..., NULL: procfs */
+	bool no_persist;		/* a namespace: sysctl.d belongs to the host */
+	const struct netns_spec *netns;	/* --netns, NULL: the host only */
+	const char *netns_rundir;	/* NULL: "/run/netns" */
+	const struct policy *policy;	/* --policy, NULL: none */
+	/*
+	 * --collect.timeout: the budget of one collection across every
+	 * source and namespace (0: none). Sources not reached by the
+	 * deadline (monotonic seconds; 0: snapshot_collect sets it to now +
+	 * timeout) fail with "deadline exceeded".
+	 */
+	double timeout;
+	double deadline;
+};
+
+#define COLLECT_TIMEOUT_DEFAULT 8.0	/* below Prometheus's 10 s scrape timeout */
+
+/*
+ * Collect every source into a new snapshot (refs = 1), without rates or
+ * findings. NULL only on allocation failure.
+ *
+ * With REUSE, the slow sources (the sysctl.d files and the netlink dumps,
+ * which cost milliseconds on a host with many sockets and change slowly)
+ * are copied from it instead of collected again: scrapes reuse what the
+ * background tick collected at most COLLECT_TICK_SECONDS ago, and only the
+ * cheap /proc files are read at scrape time.
+ */
+struct snapshot *snapshot_collect(const struct collect_paths *p,
+    const struct snapshot *reuse);
+
+/*
+ * Fold S's successful sources into LAST (wall times, per source) and copy
+ * LAST into S->last_success. A single collection passes a zeroed array.
+ */
+void snapshot_note_success(struct snapshot *s, double last[SRC_COUNT]);
+
+/* True (and SRC failed with "deadline exceeded") when P's deadline passed. */
+bool collect_out_of_time(const struct collect_paths *p,
+    struct source_status *src);
+
+/* Mark the sampler source as not running (the default of a new snapshot). */
+void snapshot_no_sampler(struct snapshot *s);
+
+/* snapshot_finish() (rates, findings, status) is in audit.h. */
+
+/* Worst of critical > warning > unknown > ok (advice_status's order). */
+enum audit_status status_worst(enum audit_status a, enum audit_status b);
+
+struct snapshot *snapshot_ref(struct snapshot *s);
+void snapshot_unref(struct snapshot *s);
+
+#endif
