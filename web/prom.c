@@ -458,6 +458,20 @@ render_sampler_capture(const struct expo *e, const struct snapshot *s)
 	    (unsigned long long)sm->reopens);
 }
 
+/*
+ * One series per label set: findings that share an id and a severity
+ * (source_failed, once per failed source) are one sample, value 1.
+ */
+static bool
+finding_seen_before(const struct findings *fs, size_t i)
+{
+	for (size_t j = 0; j < i; j++)
+		if (strcmp(fs->f[j].id, fs->f[i].id) == 0 &&
+		    fs->f[j].severity == fs->f[i].severity)
+			return true;
+	return false;
+}
+
 static void
 render_audit(const struct expo *e)
 {
@@ -472,9 +486,11 @@ render_audit(const struct expo *e)
 	family(e, "twaudit_finding", "gauge", "1 for each active finding.");
 	FOR_SNAP(e, k, s)
 		for (size_t i = 0; i < s->findings.n; i++)
-			fprintf(f, "twaudit_finding{%sid=\"%s\",severity="
-			    "\"%s\"} 1\n", e->lab[k], s->findings.f[i].id,
-			    severity_name[s->findings.f[i].severity]);
+			if (!finding_seen_before(&s->findings, i))
+				fprintf(f, "twaudit_finding{%sid=\"%s\","
+				    "severity=\"%s\"} 1\n", e->lab[k],
+				    s->findings.f[i].id, severity_name[
+				    s->findings.f[i].severity]);
 }
 
 /* twaudit's own counters (selfstat.h), one family per metric name. */

@@ -57,16 +57,11 @@ om_parse() {
 	rm -rf "$blk"
 }
 
-# no_duplicates NAME FILE: every series (name and labels) appears once.
-# Known and reported: twaudit_finding{id="source_failed",...} comes once per
-# failed source, so it repeats when two sources fail (broken-empty).
+# no_duplicates NAME FILE: every series (name and labels) appears once
+# (twaudit_finding included: two failed sources are one source_failed series).
 no_duplicates() {
 	local d
 	d=$(grep -v '^#' "$2" | sed 's/ [^ ]*$//' | sort | uniq -d)
-	if echo "$d" | grep -q '^twaudit_finding{id="source_failed",'; then
-		echo "# KNOWN BUG ($1): duplicate series $(echo "$d" | grep '^twaudit_finding{id="source_failed",' | head -1)"
-		d=$(echo "$d" | grep -v '^twaudit_finding{id="source_failed",')
-	fi
 	check "$1: no duplicate series${d:+: $d}" test -z "$d"
 }
 
@@ -80,6 +75,7 @@ for dir in "$FIXTURES"/linux-* "$FIXTURES"/broken-*; do
 	rc=$?
 	check "$name: check --format=prom exits with a status (0-3, got $rc)" test "$rc" -le 3
 	lint_silent "$name: check --format=prom" "$TMP/check.prom"
+	no_duplicates "$name: check --format=prom" "$TMP/check.prom"
 done
 
 # With the running kernel's netlink sources (their families appear).
