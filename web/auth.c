@@ -479,10 +479,21 @@ auth_free(struct auth *a)
 static struct auth *global_auth;
 static pthread_once_t global_once = PTHREAD_ONCE_INIT;
 
+/* At exit (after serve has stopped its HTTP daemons): stop and join the
+ * workers, so no thread is left holding a job or a crypt buffer. */
+static void
+global_free(void)
+{
+	auth_free(global_auth);
+	global_auth = NULL;
+}
+
 static void
 global_init(void)
 {
 	global_auth = auth_new();
+	if (global_auth != NULL)
+		atexit(global_free);
 }
 
 struct auth *
