@@ -11,7 +11,8 @@
 #   wrong passwords, malformed requests and stalled connections; a burst
 #   of connections past the per-address limit.
 # At the end (faults stopped, ${TMO}+5 s of quiet): serve is alive, every
-# scrape was answered 200 and none took 1 s or more, nine in ten scrapes
+# scrape was answered 200 and none took 5 s or more (1 s in the full soak),
+# nine in ten scrapes
 # reused their connection, descriptors and threads are what they were
 # before the faults, the log is within 40 + 2 lines a second, SIGTERM stops
 # it with exit 0; in the full soak (SOAK_SECONDS >= 300) also RSS within
@@ -202,8 +203,15 @@ awk 'NR == FNR { ft[++n] = $1; fk[n] = $2; next }
 check "serve alive after $(elapsed) s of faults" test "$alive" = 1
 check "every scrape answered 200 ($res)" test "$(field fail "$res")" = 0 -a "$(field ok "$res")" -gt $((S * 5))
 if ! sanitized; then
-	check "no scrape took 1 s or more (max $(field max_ms "$res") ms, p50 $(field p50_ms "$res") ms)" \
-		test "$(field slow "$res")" = 0
+	# The 1 s bound is the full soak's; the short form in make test, on a
+	# machine that runs other suites too, bounds liveness: nothing hung.
+	if [ -n "$FULL" ]; then
+		check "no scrape took 1 s or more (max $(field max_ms "$res") ms, p50 $(field p50_ms "$res") ms)" \
+			test "$(field slow "$res")" = 0
+	else
+		check "no scrape hung: slowest $(field max_ms "$res") ms < 5000 ms (p50 $(field p50_ms "$res") ms)" \
+			test "$(field max_ms "$res")" -lt 5000
+	fi
 	check "keep-alive: nine scrapes in ten reuse their connection ($(field reconnects "$res") reconnects in $(field n "$res"))" \
 		test "$(( $(field reconnects "$res") * 10 ))" -le "$(field n "$res")"
 	check "threads constant ($th0 -> $th1)" test "$th1" = "$th0"
