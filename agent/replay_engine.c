@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "agent/replay_diag.h"
 #include "model/runner.h"
 #include "lib/util.h"
 
@@ -54,6 +55,10 @@ struct replay_engine {
 	int rowinst[MODEL_NPROFILES * REPLAY_NVARIANTS];
 	unsigned nrows;
 	uint64_t no_server;
+	/* diagnosis (what-if only) */
+	struct replay_diag *diag;
+	bool diag_all_profiles;
+	enum model_profile selected;
 };
 
 /* ------------------------------------------------------------------
@@ -376,6 +381,14 @@ replay_engine_new(const struct replay_config *cfg, char *err, size_t errlen)
 		replay_engine_free(r);
 		return NULL;
 	}
+	r->diag_all_profiles = cfg->diag_all_profiles;
+	r->selected = cfg->model.profile;
+	if (cfg->whatif && ((r->diag = replay_diag_new(runner_count(r->run),
+	    err, errlen)) == NULL || runner_set_verdicts(r->run,
+	    replay_diag_feed, r->diag, err, errlen) < 0)) {
+		replay_engine_free(r);
+		return NULL;
+	}
 	r->nthreads = runner_start(r->run, thread_count(cfg->threads));
 	return r;
 }
@@ -453,12 +466,100 @@ replay_engine_run(struct replay_engine *r, struct pcap_source *src,
 	}
 	flush(r, UINT64_MAX, true);
 	runner_finish(r->run);
+	if (r->diag != NULL)
+		replay_diag_finish(r->diag);
 	return rc;
 }
 
 /* ------------------------------------------------------------------
  * Results
  */
+
+/* A diagnosis candidate: a profile considered, a settings variant. */
+static bool
+candidate(const struct replay_engine *r, const struct replay_whatif *w)
+{
+	if (w->variant == REPLAY_TS_OFF_NOW)
+		return false;	/* a change in time, not a setting */
+	return r->diag_all_profiles || w->profile == r->selected;
+}
+
+/* The selected profile's row with the kernel's default settings (the
+ * tw_recycle=0 row when the other settings are not the defaults). */
+static bool
+defaults_row(const struct replay_engine *r, const struct replay_whatif *w)
+{
+	const struct model_config def = model_config_default();
+
+	if (w->profile != r->selected || w->variant == REPLAY_TS_OFF_NOW)
+		return false;
+	if (w->variant == REPLAY_RECYCLE_OFF)
+		return true;
+	return w->variant == REPLAY_AS_GIVEN && w->cfg.nchanges == 0 &&
+	    memcmp(w->cfg.setting, def.setting, sizeof(def.setting)) == 0;
+}
+
+/* Tie-break rank, lower first: the defaults row of the selected profile,
+ * the selected profile, then newer profiles, then variant order. */
+static unsigned
+tie_rank(const struct replay_engine *r, const struct replay_whatif *w)
+{
+	unsigned rank = (MODEL_NPROFILES - 1u - (unsigned)w->profile) *
+	    REPLAY_NVARIANTS + (unsigned)w->variant;
+
+	if (defaults_row(r, w)) {
+		/* as_given with default settings before tw_recycle=0 */
+		return w->variant == REPLAY_AS_GIVEN ? 0 : 1;
+	}
+	if (w->profile == r->selected)
+		return 2 + (unsigned)w->variant;
+	return 2 + REPLAY_NVARIANTS + rank;
+}
+
+static void
+diagnose(const struct replay_engine *r, struct replay_diagnosis *out)
+{
+	struct replay_diag_match best = { 0 }, m;
+	bool nothing = replay_diag_unanswered(r->diag) == 0;
+	uint64_t best_score = UINT64_MAX;
+	unsigned best_rank = UINT32_MAX;
+	int bi = -1;
+
+	memset(out, 0, sizeof(*out));
+	for (unsigned i = 0; i < r->nrows; i++) {
+		const struct replay_whatif *w = &r->rows[i];
+		uint64_t score;
+		unsigned rank = tie_rank(r, w);
+
+		if (!candidate(r, w))
+			continue;
+		replay_diag_match(r->diag, (unsigned)r->rowinst[i], &m);
+		/* Nothing unanswered: the defaults are the diagnosis. */
+		score = nothing ? (defaults_row(r, w) ? 0 : 1) :
+		    m.unexplained + m.predicted_but_answered;
+		if (score < best_score ||
+		    (score == best_score && rank < best_rank)) {
+			best_score = score;
+			best_rank = rank;
+			best = m;
+			bi = (int)i;
+		}
+	}
+	if (bi < 0)
+		return;
+	out->present = true;
+	out->row = (unsigned)bi;
+	out->explained_unanswered = best.explained;
+	out->unexplained_unanswered = best.unexplained;
+	out->predicted_but_answered = best.predicted_but_answered;
+	out->explains = 2 * best.explained >= replay_diag_unanswered(r->diag);
+	out->evictions = replay_diag_evictions(r->diag);
+	for (unsigned i = 0; i < r->nrows; i++)
+		if (i != (unsigned)bi && candidate(r, &r->rows[i]) &&
+		    replay_diag_same(r->diag, (unsigned)r->rowinst[i],
+		    (unsigned)r->rowinst[bi]))
+			out->equivalent[out->nequivalent++] = i;
+}
 
 void
 replay_engine_result(struct replay_engine *r, struct replay_result *out)
@@ -482,6 +583,10 @@ replay_engine_result(struct replay_engine *r, struct replay_result *out)
 	    REPLAY_PENDING_MAX * sizeof(struct tcp_event) +
 	    runner_memory_bound(r->run);
 	out->selected_bound = model_memory_bound(runner_config(r->run, 0));
+	if (r->diag != NULL) {
+		out->memory_bound += replay_diag_memory_bound();
+		diagnose(r, &out->diagnosis);
+	}
 }
 
 size_t
@@ -496,6 +601,7 @@ replay_engine_free(struct replay_engine *r)
 	if (r == NULL)
 		return;
 	runner_free(r->run);
+	replay_diag_free(r->diag);
 	free(r->addrs);
 	free(r->ends);
 	free(r->pend);

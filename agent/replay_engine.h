@@ -61,6 +61,9 @@ struct replay_config {
 	unsigned nservers;		/* 0: learn them from SYN-ACKs */
 	unsigned threads;		/* 0: one per CPU this process may run
 					   on; at most one per instance */
+	bool diag_all_profiles;		/* diagnosis candidates from every
+					   profile (no --kernel), else the
+					   selected profile's only */
 };
 
 /* One row of the what-if table. */
@@ -69,6 +72,24 @@ struct replay_whatif {
 	enum replay_variant variant;
 	struct model_config cfg;
 	uint64_t predicted_rejections;
+};
+
+/*
+ * Which what-if row best explains the SYNs the server left unanswered
+ * (replay_diag.h; docs/model.md, "Diagnosis"). Candidates: the
+ * as_given, tw_recycle=1 and tw_recycle=0 rows of each profile
+ * considered.
+ */
+struct replay_diagnosis {
+	bool present;			/* false with --what-if=false */
+	unsigned row;			/* index into replay_result.whatif */
+	bool explains;			/* at least half explained */
+	uint64_t explained_unanswered, unexplained_unanswered;
+	uint64_t predicted_but_answered;
+	uint64_t evictions;		/* pending SYNs pushed out */
+	unsigned equivalent[MODEL_NPROFILES * REPLAY_NVARIANTS];
+	unsigned nequivalent;		/* candidate rows refusing the very
+					   same SYNs, in row order */
 };
 
 struct replay_result {
@@ -81,6 +102,7 @@ struct replay_result {
 	unsigned models, threads;	/* instances run, threads feeding */
 	size_t memory_bound;		/* the whole engine's */
 	size_t selected_bound;		/* the selected model's tables */
+	struct replay_diagnosis diagnosis;
 };
 
 struct replay_engine;

@@ -109,6 +109,94 @@ struct result {
 	unsigned nwarnings;
 };
 
+/* The diagnosis row's settings at the start of the capture. */
+static json_t *
+diag_settings_json(const struct model_config *cfg)
+{
+	json_t *x = json_object();
+
+	json_object_set_new(x, "net.ipv4.tcp_tw_recycle",
+	    json_integer(cfg->setting[MS_TW_RECYCLE]));
+	json_object_set_new(x, "net.ipv4.tcp_timestamps",
+	    json_integer(cfg->setting[MS_TIMESTAMPS]));
+	json_object_set_new(x, "net.ipv4.tcp_rfc1337",
+	    json_integer(cfg->setting[MS_RFC1337]));
+	return x;
+}
+
+/* "diagnosis": the best-explaining row, null without the what-if rows. */
+static json_t *
+diagnosis_json(const struct replay_result *rr)
+{
+	const struct replay_diagnosis *d = &rr->diagnosis;
+	const struct replay_whatif *w;
+	json_t *o, *a;
+
+	if (!d->present)
+		return json_null();
+	w = &rr->whatif[d->row];
+	o = json_object();
+	json_object_set_new(o, "profile",
+	    json_string(model_profile_name(w->profile)));
+	json_object_set_new(o, "settings", diag_settings_json(&w->cfg));
+	json_object_set_new(o, "explains", json_boolean(d->explains));
+	json_object_set_new(o, "explained_unanswered",
+	    json_integer((json_int_t)d->explained_unanswered));
+	json_object_set_new(o, "unexplained_unanswered",
+	    json_integer((json_int_t)d->unexplained_unanswered));
+	json_object_set_new(o, "predicted_but_answered",
+	    json_integer((json_int_t)d->predicted_but_answered));
+	a = json_array();
+	for (unsigned i = 0; i < d->nequivalent; i++) {
+		const struct replay_whatif *e = &rr->whatif[d->equivalent[i]];
+		json_t *x = json_object();
+		json_object_set_new(x, "profile",
+		    json_string(model_profile_name(e->profile)));
+		json_object_set_new(x, "settings", diag_settings_json(&e->cfg));
+		json_array_append_new(a, x);
+	}
+	json_object_set_new(o, "equivalent", a);
+	return o;
+}
+
+/* The diagnosis line of the text output. */
+static void
+diagnosis_text(FILE *f, const struct replay_result *rr)
+{
+	const struct replay_diagnosis *d = &rr->diagnosis;
+	const struct replay_whatif *w;
+	uint64_t unanswered;
+
+	if (!d->present)
+		return;
+	w = &rr->whatif[d->row];
+	unanswered = d->explained_unanswered + d->unexplained_unanswered;
+	fprintf(f, "\n");
+	if (!d->explains)
+		fprintf(f, "No setting explains the %" PRIu64 " unanswered "
+		    "SYNs (capture loss, backlog overflow, a firewall or an "
+		    "RST answer also leave SYNs unanswered); closest: ",
+		    unanswered);
+	else
+		fprintf(f, "Best explained by ");
+	fprintf(f, "tcp_tw_recycle=%d", w->cfg.setting[MS_TW_RECYCLE]);
+	if (w->cfg.setting[MS_TIMESTAMPS] != 1)
+		fprintf(f, " tcp_timestamps=%d", w->cfg.setting[MS_TIMESTAMPS]);
+	if (w->cfg.setting[MS_RFC1337] != 0)
+		fprintf(f, " tcp_rfc1337=%d", w->cfg.setting[MS_RFC1337]);
+	fprintf(f, " on %s: %" PRIu64 " of %" PRIu64 " unanswered SYNs "
+	    "explained, %" PRIu64 " predicted but answered.",
+	    model_profile_name(w->profile), d->explained_unanswered,
+	    unanswered, d->predicted_but_answered);
+	if (d->nequivalent > 0)
+		fprintf(f, " %u other row%s predict%s the same SYNs.",
+		    d->nequivalent, d->nequivalent == 1 ? "" : "s",
+		    d->nequivalent == 1 ? "s" : "");
+	if (d->evictions > 0)
+		fprintf(f, " (%" PRIu64 " pending SYNs evicted.)", d->evictions);
+	fprintf(f, "\n");
+}
+
 static json_t *
 result_json(const struct result *res)
 {
@@ -170,6 +258,7 @@ result_json(const struct result *res)
 		json_array_append_new(a, x);
 	}
 	json_object_set_new(o, "what_if", a);
+	json_object_set_new(o, "diagnosis", diagnosis_json(&res->rr));
 	json_object_set_new(o, "observed_unanswered_syns", json_integer(
 	    (json_int_t)res->st.observed_unanswered_syns));
 	json_object_set_new(o, "warmup", json_integer((json_int_t)
@@ -285,6 +374,7 @@ result_text(FILE *f, const struct result *res)
 			    row[3].predicted_rejections,
 			    p == (unsigned)cfg->profile ? "  <- selected" : "");
 		}
+		diagnosis_text(f, &res->rr);
 	}
 	if (res->ntop > 0) {
 		fprintf(f, "\ntop sources\n  %-40s %10s %10s %8s %s\n",
@@ -474,6 +564,7 @@ build_config(struct replay_opts *o, struct replay_config *rc)
 	struct model_config *cfg = &rc->model;
 	char err[PCAP_SOURCE_ERR_LEN + 128], e2[sizeof(err) + 16];
 
+	rc->diag_all_profiles = o->kernel == NULL;
 	if (o->kernel == NULL)
 		o->kernel = running_kernel(o, cfg);
 	if (model_profile_from_version(o->kernel, cfg, err, sizeof(err)) < 0) {

@@ -56,6 +56,10 @@ struct runner {
 	unsigned pending;
 	bool stopping;
 	atomic_uint next_inst;
+	/* runner_set_verdicts(): one array of cap verdicts per instance */
+	runner_verdict_fn vfn;
+	void *varg;
+	struct model_verdict *verd[RUNNER_MAX_INSTANCES];
 };
 
 static void
@@ -155,7 +159,7 @@ feed_share(struct runner *r)
 	unsigned i;
 
 	while ((i = atomic_fetch_add(&r->next_inst, 1)) < r->ninst)
-		model_feed_many(r->inst[i].m, r->batch, r->nbatch, NULL);
+		model_feed_many(r->inst[i].m, r->batch, r->nbatch, r->verd[i]);
 }
 
 static void *
@@ -222,6 +226,9 @@ runner_flush(struct runner *r)
 			pthread_cond_wait(&r->done, &r->lock);
 		pthread_mutex_unlock(&r->lock);
 	}
+	if (r->vfn != NULL)
+		r->vfn(r->varg, r->batch, r->nbatch,
+		    (const struct model_verdict *const *)r->verd, r->ninst);
 	r->nbatch = 0;
 }
 
@@ -276,13 +283,29 @@ runner_finish(struct runner *r)
 		model_finish(r->inst[i].m);
 }
 
+int
+runner_set_verdicts(struct runner *r, runner_verdict_fn fn, void *arg,
+    char *err, size_t errlen)
+{
+	for (unsigned i = 0; i < r->ninst; i++)
+		if (r->verd[i] == NULL && (r->verd[i] = calloc(r->cap,
+		    sizeof(*r->verd[i]))) == NULL) {
+			set_error(err, errlen, "out of memory");
+			return -1;
+		}
+	r->vfn = fn;
+	r->varg = arg;
+	return 0;
+}
+
 size_t
 runner_memory_bound(const struct runner *r)
 {
 	size_t n = sizeof(*r) + r->cap * sizeof(*r->batch);
 
 	for (unsigned i = 0; i < r->ninst; i++)
-		n += model_memory_bound(&r->inst[i].cfg);
+		n += model_memory_bound(&r->inst[i].cfg) + (r->verd[i] != NULL ?
+		    r->cap * sizeof(*r->verd[i]) : 0);
 	return n;
 }
 
@@ -302,8 +325,10 @@ runner_free(struct runner *r)
 		pthread_cond_destroy(&r->done);
 		pthread_mutex_destroy(&r->lock);
 	}
-	for (unsigned i = 0; i < r->ninst; i++)
+	for (unsigned i = 0; i < r->ninst; i++) {
 		model_free(r->inst[i].m);
+		free(r->verd[i]);
+	}
 	free(r->batch);
 	free(r);
 }

@@ -90,6 +90,19 @@ const struct model_config *runner_config(const struct runner *r, unsigned i);
 /* Flush, then model_finish() on every instance (end of a capture). */
 void runner_finish(struct runner *r);
 
+/*
+ * Per-event verdicts of every instance, for a caller that compares them
+ * with what happened (replay's diagnosis): after each batch is fed, FN
+ * gets the batch EV[0..N) and V[i][j], instance i's verdict on EV[j], in
+ * the owner's thread. Call after the last runner_add(), before
+ * runner_start(). Without it the instances are fed with no verdict
+ * output (nothing written per event). -1 with ERR when memory is short.
+ */
+typedef void (*runner_verdict_fn)(void *arg, const struct tcp_event *ev,
+    size_t n, const struct model_verdict *const *v, unsigned ninst);
+int runner_set_verdicts(struct runner *r, runner_verdict_fn fn, void *arg,
+    char *err, size_t errlen);
+
 /* Bytes the instances' tables may take (model_memory_bound()), plus the
  * batch. */
 size_t runner_memory_bound(const struct runner *r);
