@@ -9,6 +9,20 @@
 
 static const char *const key_state_name[] = { "present", "absent", "unavailable" };
 
+/*
+ * Text the audited tree supplies (host name, kernel release, errors naming
+ * its paths, namespace names): as it is when it is UTF-8, else with every
+ * byte outside printable ASCII as '?' (jsonval.h), so that one odd byte
+ * never fails the whole document: jansson refuses invalid UTF-8.
+ */
+static json_t *
+tree_text(const char *p, size_t max)
+{
+	json_t *j = json_stringn(p, strnlen(p, max));
+
+	return j != NULL ? j : json_text(p, max);
+}
+
 static json_t *
 persisted_json(const struct persist_key *pk)
 {
@@ -119,7 +133,8 @@ sources_json(const struct snapshot *s)
 		const struct source_status *st = &s->source[i];
 		json_t *src = json_pack("{s:s, s:o}", "state",
 		    source_state_name[st->state], "error",
-		    st->error[0] ? json_string(st->error) : json_null());
+		    st->error[0] ? tree_text(st->error, sizeof(st->error)) :
+		    json_null());
 
 		if (i == SRC_SYSCTL)
 			json_object_set_new(src, "keys", sysctl_keys_json(s));
@@ -147,8 +162,8 @@ findings_json(const struct findings *fs)
 static json_t *
 netns_json(const struct snapshot *n)
 {
-	json_t *o = json_pack("{s:s, s:s, s:s, s:o, s:o}",
-	    "netns", n->netns, "kind", netns_kind_name[n->netns_kind],
+	json_t *o = json_pack("{s:o, s:s, s:s, s:o, s:o}",
+	    "netns", tree_text(n->netns, sizeof(n->netns)), "kind", netns_kind_name[n->netns_kind],
 	    "status", status_name[n->status],
 	    "sources", sources_json(n),
 	    "findings", findings_json(&n->findings));
@@ -161,8 +176,9 @@ netns_json(const struct snapshot *n)
 	    json_integer(n->netns_pid) : json_null());
 	json_object_set_new(o, "audited", json_boolean(!n->netns_unaudited));
 	if (n->netns_unaudited)
-		json_object_set_new(o, "error", json_string(
-		    n->source[SRC_SYSCTL].error));
+		json_object_set_new(o, "error", tree_text(
+		    n->source[SRC_SYSCTL].error,
+		    sizeof(n->source[SRC_SYSCTL].error)));
 	return o;
 }
 
@@ -189,9 +205,10 @@ render_advice(const struct snapshot *s)
 	json_t *doc;
 
 	format_rfc3339(s->wall, when, sizeof(when));
-	doc = json_pack("{s:s, s:s, s:s, s:s, s:o, s:o}",
-	    "host", s->host,
-	    "kernel_release", s->sysctl.osrelease,
+	doc = json_pack("{s:o, s:o, s:s, s:s, s:o, s:o}",
+	    "host", tree_text(s->host, sizeof(s->host)),
+	    "kernel_release", tree_text(s->sysctl.osrelease,
+	    sizeof(s->sysctl.osrelease)),
 	    "generated_at", when,
 	    "status", status_name[s->status],
 	    "findings", findings_json(&s->findings),
@@ -209,9 +226,12 @@ static int
 jsonl_ns(FILE *f, const struct snapshot *top, const struct snapshot *n,
     const char *when)
 {
-	json_t *base = json_pack("{s:s, s:s, s:s, s:o}", "generated_at", when,
-	    "host", top->host, "kernel_release", top->sysctl.osrelease,
-	    "netns", n == top ? json_null() : json_string(n->netns));
+	json_t *base = json_pack("{s:s, s:o, s:o, s:o}", "generated_at", when,
+	    "host", tree_text(top->host, sizeof(top->host)),
+	    "kernel_release", tree_text(top->sysctl.osrelease,
+	    sizeof(top->sysctl.osrelease)),
+	    "netns", n == top ? json_null() : tree_text(n->netns,
+	    sizeof(n->netns)));
 	json_t *fs = findings_json(&n->findings), *v;
 	size_t i;
 	char *line;

@@ -132,6 +132,61 @@ render_text_netns(FILE *f, const struct snapshot *s)
 	}
 }
 
+/* One perfdata counter: VALUE "c", or "U" when the kernel lacks it. */
+static void
+perf_counter(FILE *f, const char *label, const struct counter_set *c, int id)
+{
+	if (c->present[id])
+		fprintf(f, " %s=%lluc", label, (unsigned long long)c->value[id]);
+	else
+		fprintf(f, " %s=U", label);
+}
+
+/*
+ * The plugin's perfdata (monitoring-plugins guidelines): findings per
+ * severity, the PAWS counters the rules read (PAWSTimewait where the kernel
+ * splits it out of PAWSEstab) and the TIME-WAIT sockets now.
+ */
+static void
+print_perfdata(FILE *f, const struct snapshot *s, const int *count)
+{
+	const struct counter_set *c = &s->counters;
+
+	fprintf(f, " | critical=%d warning=%d unknown=%d info=%d",
+	    count[SEV_CRITICAL], count[SEV_WARNING], count[SEV_UNKNOWN],
+	    count[SEV_INFO]);
+	perf_counter(f, "PAWSPassive", c, CTR_PAWS_PASSIVE);
+	if (!c->present[CTR_PAWS_TIMEWAIT] && c->present[CTR_PAWS_ESTAB])
+		perf_counter(f, "PAWSEstab", c, CTR_PAWS_ESTAB);
+	else
+		perf_counter(f, "PAWSTimewait", c, CTR_PAWS_TIMEWAIT);
+	if (s->sockstat.present[SS_TCP_TW])
+		fprintf(f, " timewait_sockets=%lld;;;0",
+		    (long long)s->sockstat.v[SS_TCP_TW]);
+	else
+		fprintf(f, " timewait_sockets=U");
+}
+
+/* '|' starts the perfdata: one in the summary (a host name) is escaped. */
+static const char *
+esc_pipe(const char *in, char *buf, size_t len)
+{
+	char tmp[ESC_LEN];
+	size_t o = 0;
+
+	text_escape(in, tmp, sizeof(tmp));
+	for (const char *p = tmp; *p && o + 5 < len; p++) {
+		if (*p == '|') {
+			memcpy(buf + o, "\\x7c", 4);
+			o += 4;
+		} else {
+			buf[o++] = *p;
+		}
+	}
+	buf[o] = '\0';
+	return buf;
+}
+
 char *
 render_text(const struct snapshot *s, size_t *len)
 {
@@ -145,11 +200,13 @@ render_text(const struct snapshot *s, size_t *len)
 		count[s->findings.f[i].severity]++;
 	upper(st, status_name[s->status], sizeof(st));
 	fprintf(f, "TWAUDIT %s - %zu finding%s (%d critical, %d warning, "
-	    "%d unknown, %d info) host=%s kernel=%s\n", st, s->findings.n,
+	    "%d unknown, %d info) host=%s kernel=%s", st, s->findings.n,
 	    s->findings.n == 1 ? "" : "s", count[SEV_CRITICAL],
 	    count[SEV_WARNING], count[SEV_UNKNOWN], count[SEV_INFO],
-	    esc(s->host, host, sizeof(host)), s->sysctl.osrelease[0] ?
-	    esc(s->sysctl.osrelease, kernel, sizeof(kernel)) : "unknown");
+	    esc_pipe(s->host, host, sizeof(host)), s->sysctl.osrelease[0] ?
+	    esc_pipe(s->sysctl.osrelease, kernel, sizeof(kernel)) : "unknown");
+	print_perfdata(f, s, count);
+	fputc('\n', f);
 	for (size_t i = 0; i < s->findings.n; i++) {
 		const struct finding *fd = &s->findings.f[i];
 
