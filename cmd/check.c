@@ -12,8 +12,10 @@
 #include "agent/audit.h"
 #include "lib/cli.h"
 #include "cmd/commands.h"
+#include "cmd/flags.h"
 #include "agent/live.h"
 #include "agent/netns.h"
+#include "agent/nscollect.h"
 #include "agent/policy.h"
 #include "web/render.h"
 #include "agent/snapshot.h"
@@ -98,7 +100,7 @@ collect_sampled(const struct collect_paths *p, double sample, struct live *live)
 	struct snapshot *a, *b;
 	double ta, tb;
 
-	a = snapshot_collect(p, NULL);
+	a = nscollect_snapshot(p, NULL);
 	ta = now_monotonic();
 	if (a == NULL || sample <= 0)
 		return a;
@@ -106,7 +108,7 @@ collect_sampled(const struct collect_paths *p, double sample, struct live *live)
 	live_follow(live, a);
 	sleep_seconds(sample);
 	live_stop(live);
-	b = snapshot_collect(p, a);
+	b = nscollect_snapshot(p, a);
 	tb = now_monotonic();
 	if (b != NULL) {
 		if (live != NULL)
@@ -116,155 +118,162 @@ collect_sampled(const struct collect_paths *p, double sample, struct live *live)
 			for (int c = 0; c < CTR_COUNT; c++)
 				b->rate[w][c] = rate_between(&a->counters, ta,
 				    &b->counters, tb, c);
-		netns_sample_rates(a, ta, b, tb);
+		nscollect_sample_rates(a, ta, b, tb);
 	}
 	snapshot_unref(a);
 	return b;
 }
 
+/* Everything check builds, owned here and freed by check_teardown(). */
+struct check_ctx {
+	struct common_opts common;
+	const char *format, *output;
+	double sample;
+	struct paths_opts paths;
+	struct collect_opts collect;
+	struct netns_opts netns;
+	struct policy_opts policy_o;
+	struct live_opts live_o;
+	/* Built. */
+	struct policy *policy;
+	struct live *live;
+	struct snapshot *s;
+	char *out;
+	size_t len;
+};
+
+/* Nagios: every usage error and unreadable input is UNKNOWN. */
+static const struct cmd_conv check_conv = { "check", STATUS_UNKNOWN,
+    STATUS_UNKNOWN };
+
+static void
+check_teardown(struct check_ctx *x)
+{
+	free(x->out);
+	snapshot_unref(x->s);
+	live_free(x->live);
+	policy_free(x->policy);
+}
+
+/* Flags: -1 to go on, else the exit status. */
+static int
+check_parse(struct check_ctx *x, int argc, char **argv)
+{
+	const struct cli_flag flags[] = {
+		{ "format", CLI_STRING, &x->format, "text|json|jsonl|prom",
+		    "output format", "text" },
+		{ "output", CLI_STRING, &x->output, "FILE",
+		    "write to FILE atomically instead of stdout", NULL },
+		{ "sample", CLI_DURATION, &x->sample, "DURATION",
+		    "read counters twice this far apart to evaluate rates", "0" },
+		COLLECT_TIMEOUT_FLAG(x->collect, ""),
+		PATHS_FLAGS(x->paths),
+		COLLECTOR_FLAGS(x->collect),
+		NETNS_FLAGS(x->netns),
+		POLICY_FLAGS(x->policy_o),
+		LIVE_FLAGS(x->live_o),
+		COMMON_FLAGS(x->common),
+		{ 0 }
+	};
+	int rc;
+
+	rc = flags_parse(&check_conv, flags, argc, argv, NULL, "[flags]",
+	    check_desc, &x->common);
+	if (rc >= 0)
+		return rc;
+	if ((rc = collect_check(&x->collect, &check_conv)) != 0)
+		return rc;
+	if (strcmp(x->format, "text") != 0 && strcmp(x->format, "json") != 0 &&
+	    strcmp(x->format, "jsonl") != 0 && strcmp(x->format, "prom") != 0)
+		return flags_fail(&check_conv, STATUS_UNKNOWN, "--format: '%s' "
+		    "is not one of text, json, jsonl, prom", x->format);
+	if ((rc = netns_opts_check(&x->netns, &check_conv)) != 0 ||
+	    (rc = paths_check(&x->paths, &check_conv)) != 0 ||
+	    (rc = policy_opts_load(&x->policy_o, &x->policy, &check_conv)) != 0)
+		return rc;
+	return -1;
+}
+
+/* Collect (twice with --sample) and judge: 0 or the exit status. */
+static int
+check_run(struct check_ctx *x)
+{
+	struct collect_paths paths = { 0 };
+	double last_ok[SRC_COUNT] = { 0 };
+	char err[512];
+
+	paths.procfs = x->paths.procfs;
+	paths.rootfs = x->paths.rootfs;
+	paths.no_sock_diag = !x->collect.sock_diag;
+	paths.no_tcp_metrics = !x->collect.tcp_metrics;
+	paths.netns = x->netns.spec.n > 0 ? &x->netns.spec : NULL;
+	paths.policy = x->policy;
+	paths.timeout = x->collect.timeout;
+	/* Live mode only with --sample: it needs time to see traffic. */
+	if (x->sample > 0 && live_new(&x->live_o, &x->live, err,
+	    sizeof(err)) < 0)
+		return flags_fail(&check_conv, STATUS_UNKNOWN, "%s", err);
+	x->s = collect_sampled(&paths, x->sample, x->live);
+	if (x->s == NULL)
+		return flags_fail(&check_conv, STATUS_UNKNOWN, "out of memory");
+	snapshot_note_success(x->s, last_ok);
+	snapshot_finish(x->s, NULL);
+	return 0;
+}
+
+/* Render in --format: 0 or the exit status. */
+static int
+check_render(struct check_ctx *x)
+{
+	if (strcmp(x->format, "prom") == 0) {
+		x->out = render_prom(x->s, EXPO_PROM_004, &x->len);
+	} else if (strcmp(x->format, "jsonl") == 0) {
+		x->out = render_jsonl(x->s, &x->len);
+	} else if (strcmp(x->format, "json") == 0) {
+		json_t *j = render_advice(x->s);
+
+		x->out = j ? render_json_text(j, &x->len) : NULL;
+		json_decref(j);
+	} else {
+		x->out = render_text(x->s, &x->len);
+	}
+	if (x->out == NULL)
+		return flags_fail(&check_conv, STATUS_UNKNOWN, "out of memory");
+	return 0;
+}
+
+/* To --output (atomically) or stdout: STATUS, or UNKNOWN if unwritten. */
+static int
+check_write(const struct check_ctx *x, int status)
+{
+	char err[512];
+
+	if (x->output != NULL) {
+		if (write_file_atomic(x->output, x->out, x->len, err,
+		    sizeof(err)) < 0)
+			return flags_fail(&check_conv, STATUS_UNKNOWN, "%s", err);
+	} else if (fwrite(x->out, 1, x->len, stdout) != x->len ||
+	    fflush(stdout) != 0) {
+		return flags_fail(&check_conv, STATUS_UNKNOWN, "cannot write "
+		    "to stdout: %s", strerror(errno));
+	}
+	return status;
+}
+
 int
 cmd_check(int argc, char **argv)
 {
-	const char *format = "text", *output = NULL;
-	const char *procfs = "/proc", *rootfs = "/";
-	const char *policy_file = NULL;
-	struct cli_list netns_flags = { 0 };
-	double sample = 0, timeout = COLLECT_TIMEOUT_DEFAULT;
-	double last_ok[SRC_COUNT] = { 0 };
-	bool sock_diag = true, tcp_metrics = true;
-	struct live_opts live_o = LIVE_OPTS_DEFAULT;
-	struct live *live = NULL;
-	const struct cli_flag flags[] = {
-		{ "format", CLI_STRING, &format, "text|json|jsonl|prom",
-		    "output format", "text" },
-		{ "output", CLI_STRING, &output, "FILE",
-		    "write to FILE atomically instead of stdout", NULL },
-		{ "sample", CLI_DURATION, &sample, "DURATION",
-		    "read counters twice this far apart to evaluate rates", "0" },
-		{ "collect.timeout", CLI_DURATION, &timeout, "DURATION",
-		    "budget of one collection across all sources and "
-		    "namespaces; sources not reached fail with \"deadline "
-		    "exceeded\"", "8s" },
-		{ "path.procfs", CLI_STRING, &procfs, "PATH",
-		    "procfs mount point", "/proc" },
-		{ "path.rootfs", CLI_STRING, &rootfs, "PATH",
-		    "root of the filesystem holding /etc/sysctl.d etc.", "/" },
-		{ "collector.sock_diag", CLI_BOOL, &sock_diag, NULL,
-		    "count sockets per state over netlink (sock_diag)", "true" },
-		{ "collector.tcp_metrics", CLI_BOOL, &tcp_metrics, NULL,
-		    "dump the kernel's tcp_metrics peer table", "true" },
-		{ "netns", CLI_LIST, &netns_flags, "all|NAME|PATH",
-		    "also audit these network namespaces (repeatable; needs "
-		    "CAP_SYS_ADMIN)", NULL },
-		{ "policy", CLI_STRING, &policy_file, "FILE",
-		    "check sysctls against this policy (docs/policy.md)", NULL },
-		LIVE_FLAGS(live_o),
-		{ 0 }
+	struct check_ctx x = {
+		.common = COMMON_OPTS_DEFAULT, .format = "text",
+		.paths = PATHS_OPTS_DEFAULT, .collect = COLLECT_OPTS_DEFAULT,
+		.live_o = LIVE_OPTS_DEFAULT,
 	};
-	struct collect_paths paths = { 0 };
-	struct netns_spec netns = { 0 };
-	struct policy *policy = NULL;
-	struct snapshot *s;
-	struct stat st;
-	char err[512], *out = NULL;
-	size_t len = 0;
-	int rc, status;
+	int rc;
 
-	rc = cli_parse(flags, argc, argv, NULL, err, sizeof(err));
-	if (rc == 1) {
-		cli_usage(stdout, "check", "[flags]", check_desc, flags);
-		return 0;
-	}
-	if (rc < 0) {
-		fprintf(stderr, "twaudit check: %s (see twaudit check --help)\n", err);
-		return STATUS_UNKNOWN;
-	}
-	if (timeout <= 0) {
-		fprintf(stderr, "twaudit check: --collect.timeout must be "
-		    "positive\n");
-		return STATUS_UNKNOWN;
-	}
-	if (strcmp(format, "text") != 0 && strcmp(format, "json") != 0 &&
-	    strcmp(format, "jsonl") != 0 && strcmp(format, "prom") != 0) {
-		fprintf(stderr, "twaudit check: --format: '%s' is not one of "
-		    "text, json, jsonl, prom\n", format);
-		return STATUS_UNKNOWN;
-	}
-	for (size_t i = 0; i < netns_flags.n && i < NETNS_MAX_SPECS; i++) {
-		if (netns_spec_check(netns_flags.v[i], err, sizeof(err)) < 0) {
-			fprintf(stderr, "twaudit check: %s\n", err);
-			return STATUS_UNKNOWN;
-		}
-		netns.v[netns.n++] = netns_flags.v[i];
-	}
-	errno = 0;
-	if (stat(procfs, &st) < 0 || !S_ISDIR(st.st_mode)) {
-		fprintf(stderr, "twaudit check: cannot read --path.procfs %s: %s\n",
-		    procfs, errno ? strerror(errno) : "not a directory");
-		return STATUS_UNKNOWN;
-	}
-	errno = 0;
-	if (stat(rootfs, &st) < 0 || !S_ISDIR(st.st_mode)) {
-		fprintf(stderr, "twaudit check: cannot read --path.rootfs %s: %s\n",
-		    rootfs, errno ? strerror(errno) : "not a directory");
-		return STATUS_UNKNOWN;
-	}
-	if (policy_file != NULL &&
-	    (policy = policy_load(policy_file, err, sizeof(err))) == NULL) {
-		fprintf(stderr, "twaudit check: --policy: %s\n", err);
-		return STATUS_UNKNOWN;
-	}
-	paths.procfs = procfs;
-	paths.rootfs = rootfs;
-	paths.no_sock_diag = !sock_diag;
-	paths.no_tcp_metrics = !tcp_metrics;
-	paths.netns = netns.n > 0 ? &netns : NULL;
-	paths.policy = policy;
-	paths.timeout = timeout;
-	/* Live mode only with --sample: it needs time to see traffic. */
-	if (sample > 0 && live_new(&live_o, &live, err, sizeof(err)) < 0) {
-		fprintf(stderr, "twaudit check: %s\n", err);
-		policy_free(policy);
-		return STATUS_UNKNOWN;
-	}
-	s = collect_sampled(&paths, sample, live);
-	live_free(live);
-	if (s == NULL) {
-		fprintf(stderr, "twaudit check: out of memory\n");
-		policy_free(policy);
-		return STATUS_UNKNOWN;
-	}
-	snapshot_note_success(s, last_ok);
-	snapshot_finish(s, NULL);
-	status = (int)s->status;
-	if (strcmp(format, "prom") == 0) {
-		out = render_prom(s, EXPO_PROM_004, &len);
-	} else if (strcmp(format, "jsonl") == 0) {
-		out = render_jsonl(s, &len);
-	} else if (strcmp(format, "json") == 0) {
-		json_t *j = render_advice(s);
-
-		out = j ? render_json_text(j, &len) : NULL;
-		json_decref(j);
-	} else {
-		out = render_text(s, &len);
-	}
-	snapshot_unref(s);
-	policy_free(policy);
-	if (out == NULL) {
-		fprintf(stderr, "twaudit check: out of memory\n");
-		return STATUS_UNKNOWN;
-	}
-	if (output != NULL) {
-		if (write_file_atomic(output, out, len, err, sizeof(err)) < 0) {
-			fprintf(stderr, "twaudit check: %s\n", err);
-			status = STATUS_UNKNOWN;
-		}
-	} else if (fwrite(out, 1, len, stdout) != len || fflush(stdout) != 0) {
-		fprintf(stderr, "twaudit check: cannot write to stdout: %s\n",
-		    strerror(errno));
-		status = STATUS_UNKNOWN;
-	}
-	free(out);
-	return status;
+	if ((rc = check_parse(&x, argc, argv)) < 0 &&
+	    (rc = check_run(&x)) == 0 &&
+	    (rc = check_render(&x)) == 0)
+		rc = check_write(&x, (int)x.s->status);
+	check_teardown(&x);
+	return rc;
 }

@@ -3,7 +3,7 @@
 #include <string.h>
 
 #include "cmd/commands.h"
-#include "config.h"
+#include "cmd/version.h"
 
 struct command {
 	const char *name;
@@ -53,7 +53,7 @@ main(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "version") == 0) {
-		printf("twaudit %s\n", TWAUDIT_VERSION);
+		version_print(stdout);
 		return 0;
 	}
 	if (strcmp(argv[1], "help") == 0 || strcmp(argv[1], "--help") == 0 ||

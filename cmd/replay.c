@@ -20,6 +20,7 @@
 
 #include "lib/cli.h"
 #include "cmd/commands.h"
+#include "cmd/flags.h"
 #include "model/model.h"
 #include "collectors/pcap_source.h"
 #include "agent/replay_engine.h"
@@ -448,6 +449,7 @@ struct replay_opts {
 	struct cli_list sets, servers, pos;
 	unsigned long max_peers, max_conns, max_sources, top, threads;
 	bool whatif, print_filter, stats;
+	struct common_opts common;
 	char kbuf[256];
 };
 
@@ -455,8 +457,10 @@ struct replay_opts {
 static int
 parse_flags(int argc, char **argv, struct replay_opts *o)
 {
+	static const struct cmd_conv conv = { "replay", EXIT_USAGE,
+	    EXIT_INPUT };
 	char bnames[MODEL_NBEHAVIOURS][64], err[256];
-	struct cli_flag flags[16 + MODEL_NBEHAVIOURS] = {
+	struct cli_flag flags[20 + MODEL_NBEHAVIOURS] = {
 		{ "format", CLI_STRING, &o->format, "text|json",
 		    "output format", "text" },
 		{ "kernel", CLI_STRING, &o->kernel, "VERSION",
@@ -488,6 +492,7 @@ parse_flags(int argc, char **argv, struct replay_opts *o)
 		    "print the BPF filter for FILE's link type and exit", NULL },
 		{ "stats", CLI_BOOL, &o->stats, NULL,
 		    "print time, max RSS and the memory bound on stderr", NULL },
+		COMMON_FLAGS(o->common),
 		{ 0 }
 	};
 	unsigned nf = 0;
@@ -504,13 +509,10 @@ parse_flags(int argc, char **argv, struct replay_opts *o)
 	}
 	flags[nf].name = NULL;
 
-	rc = cli_parse(flags, argc, argv, &o->pos, err, sizeof(err));
-	if (rc == 1) {
-		cli_usage(stdout, "replay", "[flags] FILE", replay_desc, flags);
-		return 0;
-	}
-	if (rc < 0)
-		return usage_error(err);
+	rc = flags_parse(&conv, flags, argc, argv, &o->pos, "[flags] FILE",
+	    replay_desc, &o->common);
+	if (rc >= 0)
+		return rc;
 	if (o->pos.n != 1)
 		return usage_error(o->pos.n == 0 ? "FILE is missing" :
 		    "one FILE only");
@@ -724,7 +726,8 @@ cmd_replay(int argc, char **argv)
 	    .max_peers = MODEL_DEFAULT_MAX_PEERS,
 	    .max_conns = MODEL_DEFAULT_MAX_CONNECTIONS,
 	    .max_sources = MODEL_DEFAULT_MAX_SOURCES,
-	    .top = REPLAY_TOP_DEFAULT, .whatif = true };
+	    .top = REPLAY_TOP_DEFAULT, .whatif = true,
+	    .common = COMMON_OPTS_DEFAULT };
 	struct replay_config rc = { .model = model_config_default() };
 	struct progress_state pg = { .t0 = now_monotonic() };
 	struct replay_engine *e = NULL;

@@ -23,6 +23,7 @@
 #include "agent/advice.h"
 #include "lib/cli.h"
 #include "cmd/commands.h"
+#include "cmd/flags.h"
 #include "lib/util.h"
 
 #define R_HOST_LEN 256
@@ -799,6 +800,9 @@ report_text(FILE *out, const struct fleet *f, struct tally **k,
 int
 cmd_report(int argc, char **argv)
 {
+	static const struct cmd_conv conv = { "report", EXIT_USAGE,
+	    EXIT_INPUT };
+	struct common_opts common = COMMON_OPTS_DEFAULT;
 	const char *format = "text";
 	unsigned long top = 20;
 	const struct cli_flag flags[] = {
@@ -806,13 +810,13 @@ cmd_report(int argc, char **argv)
 		    "output format", "text" },
 		{ "top", CLI_UINT, &top, "N",
 		    "hosts at risk to list (0: all)", "20" },
+		COMMON_FLAGS(common),
 		{ 0 }
 	};
 	static struct fleet f;
 	char **flagv = NULL, **files = NULL;
 	int nflag = 0, nfiles = 0;
 	struct tally **k = NULL, **fd = NULL;
-	char err[512];
 	int rc, status = 0;
 
 	/*
@@ -837,25 +841,20 @@ cmd_report(int argc, char **argv)
 			flagv[nflag++] = argv[i];
 			if (strchr(argv[i], '=') == NULL && i + 1 < argc &&
 			    (strcmp(argv[i], "--format") == 0 ||
-			    strcmp(argv[i], "--top") == 0))
+			    strcmp(argv[i], "--top") == 0 ||
+			    strcmp(argv[i], "--log.level") == 0 ||
+			    strcmp(argv[i], "--log.format") == 0))
 				flagv[nflag++] = argv[++i];
 		} else {
 			files[nfiles++] = argv[i];
 		}
 	}
-	rc = cli_parse(flags, nflag, flagv, NULL, err, sizeof(err));
+	rc = flags_parse(&conv, flags, nflag, flagv, NULL, "[flags] [FILE...|-]",
+	    report_desc, &common);
 	free(flagv);
-	if (rc == 1) {
-		cli_usage(stdout, "report", "[flags] [FILE...|-]", report_desc,
-		    flags);
+	if (rc >= 0) {
 		free(files);
-		return 0;
-	}
-	if (rc < 0) {
-		fprintf(stderr, "twaudit report: %s (see twaudit report --help)\n",
-		    err);
-		free(files);
-		return EXIT_USAGE;
+		return rc;
 	}
 	if (strcmp(format, "text") != 0 && strcmp(format, "json") != 0 &&
 	    strcmp(format, "csv") != 0) {

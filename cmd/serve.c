@@ -3,11 +3,12 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "lib/cli.h"
 #include "agent/collect.h"
 #include "cmd/commands.h"
+#include "cmd/flags.h"
+#include "cmd/version.h"
 #include "web/http.h"
 #include "web/listen.h"
 #include "agent/live.h"
@@ -71,295 +72,281 @@ reload_web_config(struct http_server *h, const char *path)
 	webconfig_unref(wc);
 }
 
-/* --netns and --policy (file scope: the collector keeps pointers to them). */
-static struct netns_spec serve_netns;
-static bool serve_netns_all;
-static struct policy *serve_policy;
+/* Everything serve builds, owned here and freed by serve_teardown(). */
+struct serve_ctx {
+	struct common_opts common;
+	struct web_opts web;
+	struct paths_opts paths;
+	struct collect_opts collect;
+	struct netns_opts netns;
+	struct policy_opts policy_o;
+	struct security_opts sec;
+	struct live_opts live_o;
+	bool user_default;	/* sec.user is privs_default_user()'s */
+	sigset_t signals;
+	/* Built, in this order; the collector keeps pointers to netns and policy. */
+	struct policy *policy;
+	struct webconfig *wc;
+	struct http_server *h;
+	struct live *live;
+	struct collector *c;
+};
+
+static const struct cmd_conv serve_conv = { "serve", EXIT_USAGE, EXIT_INPUT };
+
+/* The one cleanup path: frees whatever was built, in reverse order. */
+static void
+serve_teardown(struct serve_ctx *x)
+{
+	if (x->h != NULL)
+		http_stop(x->h);
+	collector_free(x->c);
+	live_free(x->live);
+	webconfig_unref(x->wc);
+	policy_free(x->policy);
+	log_flush_suppressed();	/* what the rate limit still held back */
+}
+
+/* Flags: -1 to go on, else the exit status. */
+static int
+serve_parse(struct serve_ctx *x, int argc, char **argv)
+{
+	const struct cli_flag flags[] = {
+		WEB_FLAGS(x->web),
+		PATHS_FLAGS(x->paths),
+		COLLECTOR_FLAGS(x->collect),
+		COLLECT_MIN_INTERVAL_FLAG(x->collect),
+		COLLECT_TIMEOUT_FLAG(x->collect, ", and a scrape waits no "
+		    "longer for fresh data"),
+		SECURITY_FLAGS(x->sec),
+		NETNS_FLAGS(x->netns),
+		POLICY_FLAGS(x->policy_o),
+		LIVE_FLAGS(x->live_o),
+		COMMON_FLAGS(x->common),
+		{ 0 }
+	};
+	int rc;
+
+	rc = flags_parse(&serve_conv, flags, argc, argv, NULL, "[flags]",
+	    serve_desc, &x->common);
+	if (rc >= 0)
+		return rc;
+	if ((rc = web_opts_check(&x->web, &serve_conv)) != 0 ||
+	    (rc = collect_check(&x->collect, &serve_conv)) != 0 ||
+	    (rc = paths_check(&x->paths, &serve_conv)) != 0 ||
+	    (rc = netns_opts_check(&x->netns, &serve_conv)) != 0)
+		return rc;
+	return -1;
+}
+
+/* The policy and the web config: 0 or the exit status. */
+static int
+serve_load(struct serve_ctx *x)
+{
+	char err[512];
+	int rc;
+
+	if ((rc = policy_opts_load(&x->policy_o, &x->policy, &serve_conv)) != 0)
+		return rc;
+	if (x->web.config_file[0] != '\0' && (x->wc = webconfig_load(
+	    x->web.config_file, err, sizeof(err))) == NULL)
+		return flags_fail(&serve_conv, EXIT_INPUT,
+		    "--web.config.file: %s", err);
+	return 0;
+}
+
+/*
+ * Listening sockets first, while privileged: a port below 1024 needs
+ * CAP_NET_BIND_SERVICE for bind(2) only, so it is never kept.
+ */
+static int
+serve_bind(struct serve_ctx *x)
+{
+	struct cli_list *l = &x->web.listen;
+	char err[512];
+
+	if (x->web.systemd_socket && l->n > 0)
+		log_warn("--web.systemd-socket: --web.listen-address ignored",
+		    NULL);
+	l->n = listen_dedupe(l->v, l->n);
+	x->h = x->web.systemd_socket ? http_listen_systemd(err, sizeof(err)) :
+	    http_listen(l->v, l->n, err, sizeof(err));
+	if (x->h == NULL)
+		return flags_fail(&serve_conv, EXIT_INPUT, "%s", err);
+	if (x->web.systemd_socket)
+		l->n = http_addresses(x->h, l->v, CLI_MAX_LIST);
+	http_set_idle_timeout(x->h, (unsigned)(x->web.idle_timeout + 0.999));
+	return 0;
+}
 
 /*
  * Keep only the capabilities the enabled features need (docs/security.md),
  * before any thread exists: threads inherit the main thread's set.
  */
 static int
-drop_privileges(bool tcp_metrics, bool sampler, const char *user,
-    bool user_default)
+serve_drop_privileges(struct serve_ctx *x)
 {
-	struct privs_config pc = { .tcp_metrics = tcp_metrics,
-	    .sampler = sampler, .user = user };
+	struct privs_config pc = { .tcp_metrics = x->collect.tcp_metrics,
+	    .sampler = x->live_o.enabled };
 	char err[512], caps[512], q[300];
 	uint64_t kept, nofile;
 
+	if (x->sec.user == NULL) {
+		bool missing;
+
+		x->sec.user = privs_default_user(&missing);
+		x->user_default = x->sec.user != NULL;
+		if (missing)
+			log_warn("no user '" PRIVS_DEFAULT_USER "' to switch to: "
+			    "keeping uid 0 (give --security.user=USER)", NULL);
+		if (x->sec.user == NULL)
+			x->sec.user = "";
+	}
+	pc.user = x->sec.user;
 	/* Hooks: .sampler = live capture on, .netns / .netns_all = --netns. */
-	pc.netns = serve_netns.n > 0;
-	pc.netns_all = serve_netns_all;
+	pc.netns = x->netns.spec.n > 0;
+	pc.netns_all = x->netns.all;
 	/* Before the drop: the HTTP connection limit needs descriptors. */
 	nofile = privs_raise_nofile(HTTP_NOFILE);
 	if (nofile < HTTP_NOFILE)
 		log_warn("descriptor limit below the HTTP connection limit",
 		    "nofile=%llu want=%d", (unsigned long long)nofile,
 		    HTTP_NOFILE);
-	if (privs_drop(&pc, &kept, err, sizeof(err)) < 0) {
-		fprintf(stderr, "twaudit serve: %s%s\n", err, user_default ?
-		    " (the default user for root; --security.user= keeps the "
-		    "uid)" : "");
-		return -1;
-	}
+	if (privs_drop(&pc, &kept, err, sizeof(err)) < 0)
+		return flags_fail(&serve_conv, EXIT_INPUT, "%s%s", err,
+		    x->user_default ? " (the default user for root; "
+		    "--security.user= keeps the uid)" : "");
 	log_info("privileges dropped", "capabilities=%s user=%s",
 	    privs_describe(kept, caps, sizeof(caps)),
-	    log_quote(user[0] == '\0' ? "(unchanged)" : user_default ?
-	    PRIVS_DEFAULT_USER " (default)" : user, q, sizeof(q)));
+	    log_quote(x->sec.user[0] == '\0' ? "(unchanged)" : x->user_default ?
+	    PRIVS_DEFAULT_USER " (default)" : x->sec.user, q, sizeof(q)));
 	return 0;
 }
 
-int
-cmd_serve(int argc, char **argv)
+/* The start-up line: version, revision and every listen address. */
+static void
+log_started(const struct cli_list *l)
 {
-	struct cli_list listen = { 0 };
-	const char *procfs = "/proc", *rootfs = "/", *level = "info";
-	const char *web_config = "";
-	double min_interval = 1.0, collect_timeout = COLLECT_TIMEOUT_DEFAULT;
-	double idle_timeout = HTTP_IDLE_TIMEOUT_SECONDS;
-	bool sock_diag = true, tcp_metrics = true;
-	bool systemd_socket = false;
-	const char *sec_user = NULL;	/* not given: privs_default_user() */
-	const char *policy_file = NULL;
-	struct cli_list netns_flags = { 0 };
-	bool sec_seccomp = true, sec_seccomp_log = false;
-	struct live_opts live_o = LIVE_OPTS_DEFAULT;
-	const struct cli_flag flags[] = {
-		{ "web.listen-address", CLI_LIST, &listen, "ADDR:PORT",
-		    "address to listen on", ":9477" },
-		{ "web.systemd-socket", CLI_BOOL, &systemd_socket, NULL,
-		    "listen on the sockets systemd passes (socket activation: "
-		    "LISTEN_FDS) instead of --web.listen-address", "false" },
-		{ "web.config.file", CLI_STRING, &web_config, "FILE",
-		    "exporter-toolkit web config: TLS and basic auth; reread "
-		    "on SIGHUP", NULL },
-		{ "web.idle-timeout", CLI_DURATION, &idle_timeout, "DURATION",
-		    "keep an idle kept-alive HTTP connection open this long "
-		    "between requests (1s to 1h; a request under way has 10s)",
-		    "2m" },
-		{ "path.procfs", CLI_STRING, &procfs, "PATH",
-		    "procfs mount point", "/proc" },
-		{ "path.rootfs", CLI_STRING, &rootfs, "PATH",
-		    "root of the filesystem holding /etc/sysctl.d etc.", "/" },
-		{ "collector.sock_diag", CLI_BOOL, &sock_diag, NULL,
-		    "count sockets per state over netlink (sock_diag)", "true" },
-		{ "collector.tcp_metrics", CLI_BOOL, &tcp_metrics, NULL,
-		    "dump the kernel's tcp_metrics peer table", "true" },
-		{ "collect.min-interval", CLI_DURATION, &min_interval, "DURATION",
-		    "scrapes within this long of a collection reuse it", "1s" },
-		{ "collect.timeout", CLI_DURATION, &collect_timeout, "DURATION",
-		    "budget of one collection across all sources and "
-		    "namespaces; sources not reached fail with \"deadline "
-		    "exceeded\", and a scrape waits no longer for fresh data",
-		    "8s" },
-		{ "log.level", CLI_STRING, &level, "LEVEL",
-		    "debug, info, warn or error", "info" },
-		{ "user", CLI_STRING, &sec_user, "USER",
-		    "switch to USER after start-up, keeping only the "
-		    "capabilities in use (started as root: nobody by default; "
-		    "empty: keep the uid)", "nobody" },
-		{ "security.user", CLI_STRING, &sec_user, "USER",
-		    "same as --user", NULL },
-		{ "security.seccomp", CLI_BOOL, &sec_seccomp, NULL,
-		    "confine serve to a syscall allow-list after start-up",
-		    "true" },
-		{ "security.seccomp.log", CLI_BOOL, &sec_seccomp_log, NULL,
-		    "log syscalls outside the allow-list instead of killing "
-		    "(to debug the list)", "false" },
-		{ "netns", CLI_LIST, &netns_flags, "all|NAME|PATH",
-		    "also audit these network namespaces (repeatable; needs "
-		    "CAP_SYS_ADMIN)", NULL },
-		{ "policy", CLI_STRING, &policy_file, "FILE",
-		    "check sysctls against this policy (docs/policy.md)", NULL },
-		LIVE_FLAGS(live_o),
-		{ 0 }
-	};
-	struct collect_paths paths = { 0 };
-	struct live *live = NULL;
-	struct collector *c;
-	struct http_server *h;
-	struct webconfig *wc = NULL;
-	struct stat st;
-	sigset_t set;
-	char err[512];
-	bool user_default = false;
-	int rc, sig, lvl;
+	char addrs[1024], q[1100];
+	size_t o = 0;
 
-	rc = cli_parse(flags, argc, argv, NULL, err, sizeof(err));
-	if (rc == 1) {
-		cli_usage(stdout, "serve", "[flags]", serve_desc, flags);
-		return 0;
-	}
-	if (rc < 0) {
-		fprintf(stderr, "twaudit serve: %s (see twaudit serve --help)\n", err);
-		return EXIT_USAGE;
-	}
-	if ((lvl = log_level_parse(level)) < 0) {
-		fprintf(stderr, "twaudit serve: --log.level: unknown level '%s'\n",
-		    level);
-		return EXIT_USAGE;
-	}
-	log_set_level(lvl);
-	if (idle_timeout < 1 || idle_timeout > 3600) {
-		fprintf(stderr, "twaudit serve: --web.idle-timeout: want 1s to "
-		    "1h\n");
-		return EXIT_USAGE;
-	}
-	if (collect_timeout <= 0) {
-		fprintf(stderr, "twaudit serve: --collect.timeout must be "
-		    "positive\n");
-		return EXIT_USAGE;
-	}
-	if (listen.n == 0 && !systemd_socket)
-		listen.v[listen.n++] = ":9477";
-	if (stat(procfs, &st) < 0 || !S_ISDIR(st.st_mode)) {
-		fprintf(stderr, "twaudit serve: --path.procfs %s is not a "
-		    "directory\n", procfs);
-		return EXIT_INPUT;
-	}
-	if (stat(rootfs, &st) < 0 || !S_ISDIR(st.st_mode)) {
-		fprintf(stderr, "twaudit serve: --path.rootfs %s is not a "
-		    "directory\n", rootfs);
-		return EXIT_INPUT;
-	}
-	for (size_t i = 0; i < netns_flags.n && i < NETNS_MAX_SPECS; i++) {
-		if (netns_spec_check(netns_flags.v[i], err, sizeof(err)) < 0) {
-			fprintf(stderr, "twaudit serve: %s\n", err);
-			return EXIT_USAGE;
-		}
-		serve_netns_all |= strcmp(netns_flags.v[i], "all") == 0;
-		serve_netns.v[serve_netns.n++] = netns_flags.v[i];
-	}
-	if (policy_file != NULL && (serve_policy = policy_load(policy_file,
-	    err, sizeof(err))) == NULL) {
-		fprintf(stderr, "twaudit serve: --policy: %s\n", err);
-		return EXIT_INPUT;
-	}
-
-	if (web_config[0] != '\0' &&
-	    (wc = webconfig_load(web_config, err, sizeof(err))) == NULL) {
-		fprintf(stderr, "twaudit serve: --web.config.file: %s\n", err);
-		return EXIT_INPUT;
-	}
-
-	/*
-	 * Listening sockets first, while privileged: a port below 1024 needs
-	 * CAP_NET_BIND_SERVICE for bind(2) only, so it is never kept.
-	 */
-	if (systemd_socket && listen.n > 0)
-		log_warn("--web.systemd-socket: --web.listen-address ignored",
-		    NULL);
-	listen.n = listen_dedupe(listen.v, listen.n);
-	h = systemd_socket ? http_listen_systemd(err, sizeof(err)) :
-	    http_listen(listen.v, listen.n, err, sizeof(err));
-	if (h != NULL && systemd_socket)
-		listen.n = http_addresses(h, listen.v, CLI_MAX_LIST);
-	if (h == NULL) {
-		fprintf(stderr, "twaudit serve: %s\n", err);
-		webconfig_unref(wc);
-		return EXIT_INPUT;
-	}
-	http_set_idle_timeout(h, (unsigned)(idle_timeout + 0.999));
-	if (sec_user == NULL) {
-		bool missing;
-
-		sec_user = privs_default_user(&missing);
-		user_default = sec_user != NULL;
-		if (missing)
-			log_warn("no user '" PRIVS_DEFAULT_USER "' to switch to: "
-			    "keeping uid 0 (give --security.user=USER)", NULL);
-		if (sec_user == NULL)
-			sec_user = "";
-	}
-	if (drop_privileges(tcp_metrics, live_o.enabled, sec_user,
-	    user_default) < 0) {
-		http_stop(h);
-		webconfig_unref(wc);
-		return EXIT_INPUT;
-	}
-
-	/* Signals are taken synchronously by this thread alone. */
-	sigemptyset(&set);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGHUP);
-	pthread_sigmask(SIG_BLOCK, &set, NULL);
-	signal(SIGPIPE, SIG_IGN);
-
-	paths.procfs = procfs;
-	paths.rootfs = rootfs;
-	paths.no_sock_diag = !sock_diag;
-	paths.no_tcp_metrics = !tcp_metrics;
-	paths.netns = serve_netns.n > 0 ? &serve_netns : NULL;
-	paths.policy = serve_policy;
-	paths.timeout = collect_timeout;
-	/* The sampler's threads inherit the blocked signals set above. */
-	if (live_new(&live_o, &live, err, sizeof(err)) < 0) {
-		fprintf(stderr, "twaudit serve: %s\n", err);
-		http_stop(h);
-		webconfig_unref(wc);
-		return EXIT_USAGE;
-	}
-	c = collector_new(&paths, min_interval);
-	if (c != NULL)
-		collector_set_live(c, live);
-	if (c == NULL || collector_start(c, err, sizeof(err)) < 0) {
-		fprintf(stderr, "twaudit serve: %s\n", c ? err : "out of memory");
-		http_stop(h);
-		collector_free(c);
-		live_free(live);
-		webconfig_unref(wc);
-		return EXIT_INPUT;
-	}
-	rc = http_start(h, c, wc, err, sizeof(err));
-	webconfig_unref(wc);
-	if (rc < 0) {
-		fprintf(stderr, "twaudit serve: %s\n", err);
-		http_stop(h);
-		collector_free(c);
-		live_free(live);
-		return EXIT_INPUT;
-	}
-	for (size_t i = 0; i < listen.n; i++) {
-		char q[300];
-
+	addrs[0] = '\0';
+	for (size_t i = 0; i < l->n && o < sizeof(addrs); i++)
+		o += (size_t)snprintf(addrs + o, sizeof(addrs) - o, "%s%s",
+		    i ? "," : "", l->v[i]);
+	log_info("starting twaudit", "version=%s revision=%s addresses=%s",
+	    version_string(), version_revision(), log_quote(addrs, q,
+	    sizeof(q)));
+	for (size_t i = 0; i < l->n; i++)
 		log_info("listening", "address=%s",
-		    log_quote(listen.v[i], q, sizeof(q)));
-	}
-	if (sec_seccomp) {
-		/* Start-up is over: sockets, threads and handles exist. */
-		struct sandbox_config sc = { .log_only = sec_seccomp_log };
+		    log_quote(l->v[i], q, sizeof(q)));
+}
 
-		sc.netns = serve_netns.n > 0;
-		sc.sampler = live_o.enabled;
+/* The live sampler, the collector thread and the HTTP server. */
+static int
+serve_start(struct serve_ctx *x)
+{
+	struct collect_paths paths = { 0 };
+	char err[512];
+	struct webconfig *wc;
+	int rc;
 
-		if (sandbox_apply(&sc, err, sizeof(err)) < 0) {
-			fprintf(stderr, "twaudit serve: %s\n", err);
-			http_stop(h);
-			collector_free(c);
-			live_free(live);
-			return EXIT_INPUT;
-		}
-		log_info("seccomp allow-list on", "syscalls=%zu mode=%s",
-		    sandbox_allowed_count(&sc),
-		    sandbox_enforcing(&sc) ? "kill" : "log");
-	}
+	paths.procfs = x->paths.procfs;
+	paths.rootfs = x->paths.rootfs;
+	paths.no_sock_diag = !x->collect.sock_diag;
+	paths.no_tcp_metrics = !x->collect.tcp_metrics;
+	paths.netns = x->netns.spec.n > 0 ? &x->netns.spec : NULL;
+	paths.policy = x->policy;
+	paths.timeout = x->collect.timeout;
+	/* The sampler's threads inherit the signals blocked in cmd_serve. */
+	if (live_new(&x->live_o, &x->live, err, sizeof(err)) < 0)
+		return flags_fail(&serve_conv, EXIT_USAGE, "%s", err);
+	x->c = collector_new(&paths, x->collect.min_interval);
+	if (x->c == NULL)
+		return flags_fail(&serve_conv, EXIT_INPUT, "out of memory");
+	collector_set_live(x->c, x->live);
+	if (collector_start(x->c, err, sizeof(err)) < 0)
+		return flags_fail(&serve_conv, EXIT_INPUT, "%s", err);
+	/* The server takes its own reference to the web config. */
+	wc = x->wc;
+	x->wc = NULL;
+	rc = http_start(x->h, x->c, wc, err, sizeof(err));
+	webconfig_unref(wc);
+	if (rc < 0)
+		return flags_fail(&serve_conv, EXIT_INPUT, "%s", err);
+	log_started(&x->web.listen);
+	return 0;
+}
+
+/* Start-up is over (sockets, threads and handles exist): the allow-list. */
+static int
+serve_sandbox(struct serve_ctx *x)
+{
+	struct sandbox_config sc = { .log_only = x->sec.seccomp_log };
+	char err[512];
+
+	if (!x->sec.seccomp)
+		return 0;
+	sc.netns = x->netns.spec.n > 0;
+	sc.sampler = x->live_o.enabled;
+	if (sandbox_apply(&sc, err, sizeof(err)) < 0)
+		return flags_fail(&serve_conv, EXIT_INPUT, "%s", err);
+	log_info("seccomp allow-list on", "syscalls=%zu mode=%s",
+	    sandbox_allowed_count(&sc),
+	    sandbox_enforcing(&sc) ? "kill" : "log");
+	return 0;
+}
+
+/* Until SIGINT or SIGTERM; SIGHUP rereads the web config. */
+static void
+serve_wait(struct serve_ctx *x)
+{
+	int sig;
+
 	for (;;) {
-		if (sigwait(&set, &sig) != 0)
+		if (sigwait(&x->signals, &sig) != 0)
 			continue;
 		if (sig == SIGHUP) {
-			reload_web_config(h, web_config);
+			reload_web_config(x->h, x->web.config_file);
 			continue;
 		}
 		break;
 	}
 	log_info("shutting down", "signal=%s", sig == SIGINT ? "SIGINT" : "SIGTERM");
-	http_stop(h);
-	collector_free(c);
-	live_free(live);
-	policy_free(serve_policy);
-	log_flush_suppressed();	/* what the rate limit still held back */
-	return 0;
+}
+
+/* Signals are taken synchronously by the main thread alone. */
+static void
+serve_block_signals(struct serve_ctx *x)
+{
+	sigemptyset(&x->signals);
+	sigaddset(&x->signals, SIGINT);
+	sigaddset(&x->signals, SIGTERM);
+	sigaddset(&x->signals, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &x->signals, NULL);
+	signal(SIGPIPE, SIG_IGN);
+}
+
+int
+cmd_serve(int argc, char **argv)
+{
+	struct serve_ctx x = {
+		.common = COMMON_OPTS_DEFAULT, .web = WEB_OPTS_DEFAULT,
+		.paths = PATHS_OPTS_DEFAULT, .collect = COLLECT_OPTS_DEFAULT,
+		.sec = SECURITY_OPTS_DEFAULT, .live_o = LIVE_OPTS_DEFAULT,
+	};
+	int rc;
+
+	if ((rc = serve_parse(&x, argc, argv)) >= 0)
+		return rc;
+	if ((rc = serve_load(&x)) == 0 &&
+	    (rc = serve_bind(&x)) == 0 &&
+	    (rc = serve_drop_privileges(&x)) == 0) {
+		serve_block_signals(&x);
+		if ((rc = serve_start(&x)) == 0 &&
+		    (rc = serve_sandbox(&x)) == 0)
+			serve_wait(&x);
+	}
+	serve_teardown(&x);
+	return rc;
 }

@@ -1,5 +1,5 @@
 /*
- * logfmt logging to stderr. One write(2) per line so threads do not
+ * logfmt (or JSON) logging to stderr. One write(2) per line so threads do not
  * interleave. Repeated lines are rate-limited per key, so that no client
  * (or flapping source) can make the log grow faster than a fixed budget.
  */
@@ -19,7 +19,24 @@
 #include "lib/util.h"
 
 static enum log_level min_level = LOG_INFO;
+static enum log_format out_format = LOG_FORMAT_LOGFMT;
 static const char *const level_name[] = { "debug", "info", "warn", "error" };
+
+int
+log_format_parse(const char *s)
+{
+	if (strcmp(s, "logfmt") == 0)
+		return LOG_FORMAT_LOGFMT;
+	if (strcmp(s, "json") == 0)
+		return LOG_FORMAT_JSON;
+	return -1;
+}
+
+void
+log_set_format(enum log_format f)
+{
+	out_format = f;
+}
 
 int
 log_level_parse(const char *s)
@@ -106,6 +123,95 @@ key_hash(enum log_level lvl, const char *s)
 	return h == 0 ? 1 : h;
 }
 
+/* Append S[0..N) to OUT at *O as JSON string content; leaves 10 bytes free. */
+static void
+json_put(char *out, size_t outlen, size_t *o, const char *s, size_t n)
+{
+	for (size_t i = 0; i < n && *o + 16 < outlen; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c == '"' || c == '\\') {
+			out[(*o)++] = '\\';
+			out[(*o)++] = (char)c;
+		} else if (c == '\n') {
+			out[(*o)++] = '\\';
+			out[(*o)++] = 'n';
+		} else if (c < 0x20 || c == 0x7f) {
+			*o += (size_t)snprintf(out + *o, outlen - *o, "\\u%04x", c);
+		} else {
+			out[(*o)++] = (char)c;
+		}
+	}
+}
+
+/*
+ * The logfmt pairs IN ("k=v k2=\"quoted \\\" value\"") as JSON members
+ * (",\"k\":\"v\",...") appended to OUT at *O. Every value is a string.
+ * A quoted value's escapes are log_quote()'s: \" \\ \n.
+ */
+void
+log_pairs_json(const char *in, char *out, size_t outlen, size_t *o)
+{
+	char val[1024];
+
+	while (*in != '\0' && *o + 16 < outlen) {
+		const char *k;
+		size_t kn, vn = 0;
+
+		while (*in == ' ')
+			in++;
+		if (*in == '\0')
+			break;
+		for (k = in; *in != '\0' && *in != '=' && *in != ' '; in++)
+			;
+		kn = (size_t)(in - k);
+		if (*in == '=' && *++in == '"') {
+			for (in++; *in != '\0' && *in != '"'; in++) {
+				if (*in == '\\' && in[1] != '\0') {
+					in++;
+					if (vn < sizeof(val))
+						val[vn++] = *in == 'n' ? '\n' : *in;
+				} else if (vn < sizeof(val)) {
+					val[vn++] = *in;
+				}
+			}
+			if (*in == '"')
+				in++;
+		} else {
+			for (; *in != '\0' && *in != ' '; in++)
+				if (vn < sizeof(val))
+					val[vn++] = *in;
+		}
+		out[(*o)++] = ',';
+		out[(*o)++] = '"';
+		json_put(out, outlen, o, k, kn);
+		if (*o + 4 >= outlen)
+			break;
+		out[(*o)++] = '"';
+		out[(*o)++] = ':';
+		out[(*o)++] = '"';
+		json_put(out, outlen, o, val, vn);
+		out[(*o)++] = '"';
+	}
+}
+
+/* LINE[0..N) (logfmt) as one JSON object line in OUT. Returns its length. */
+static size_t
+line_json(enum log_level lvl, const char *ts, const char *msg,
+    const char *pairs, char *out, size_t outlen)
+{
+	size_t o = 0;
+
+	o = (size_t)snprintf(out, outlen, "{\"ts\":\"%s\",\"level\":\"%s\","
+	    "\"msg\":\"", ts, level_name[lvl]);
+	json_put(out, outlen - 4, &o, msg, strlen(msg));
+	out[o++] = '"';
+	log_pairs_json(pairs, out, outlen - 3, &o);
+	out[o++] = '}';
+	out[o++] = '\n';
+	return o;
+}
+
 /* Format and write one line. */
 static void
 write_line(enum log_level lvl, const char *msg, const char *fmt, va_list ap)
@@ -118,6 +224,17 @@ write_line(enum log_level lvl, const char *msg, const char *fmt, va_list ap)
 	int n;
 
 	format_rfc3339(now_wall(), ts, sizeof(ts));
+	if (out_format == LOG_FORMAT_JSON) {
+		char pairs[2048], js[4096];
+		size_t jn;
+
+		pairs[0] = '\0';
+		if (fmt != NULL)
+			vsnprintf(pairs, sizeof(pairs), fmt, ap);
+		jn = line_json(lvl, ts, msg, pairs, js, sizeof(js));
+		(void)!write(STDERR_FILENO, js, jn);
+		return;
+	}
 	n = snprintf(line, sizeof(line), "ts=%s level=%s msg=%s", ts,
 	    level_name[lvl], log_quote(msg, qmsg, sizeof(qmsg)));
 	if (fmt != NULL && n > 0 && (size_t)n < sizeof(line) - 2) {

@@ -1,4 +1,7 @@
-/* logfmt logging to stderr: level=info msg="..." key=value. */
+/*
+ * Logging to stderr, logfmt (ts=... level=info msg="..." key=value) or
+ * JSON ({"ts":"...","level":"info","msg":"...","key":"value"}).
+ */
 #ifndef TWAUDIT_LOG_H
 #define TWAUDIT_LOG_H
 
@@ -9,6 +12,19 @@ enum log_level { LOG_DEBUG, LOG_INFO, LOG_WARN, LOG_ERROR };
 /* "debug", "info", "warn", "error"; -1 if unknown. */
 int log_level_parse(const char *s);
 void log_set_level(enum log_level lvl);
+
+enum log_format { LOG_FORMAT_LOGFMT, LOG_FORMAT_JSON };
+
+/* "logfmt", "json"; -1 if unknown. */
+int log_format_parse(const char *s);
+void log_set_format(enum log_format f);
+
+/*
+ * Append logfmt pairs IN (as log_msg's FMT produces them) to OUT at *O as
+ * JSON object members, ",\"key\":\"value\"", every value a string; stops
+ * before OUTLEN. Exposed for the tests.
+ */
+void log_pairs_json(const char *in, char *out, size_t outlen, size_t *o);
 
 /*
  * MSG is quoted; FMT (may be NULL) appends raw "key=value ..." pairs,

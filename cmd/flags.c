@@ -1,0 +1,125 @@
+/* The shared flag sets' validation (see flags.h). */
+#include "cmd/flags.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "cmd/version.h"
+#include "lib/log.h"
+
+int
+flags_fail(const struct cmd_conv *cv, int status, const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "twaudit %s: %s\n", cv->cmd, msg);
+	return status;
+}
+
+int
+flags_parse(const struct cmd_conv *cv, const struct cli_flag *flags,
+    int argc, char **argv, struct cli_list *pos, const char *synopsis,
+    const char *description, struct common_opts *common)
+{
+	char err[512];
+	int rc, lvl, fmt;
+
+	rc = cli_parse(flags, argc, argv, pos, err, sizeof(err));
+	if (rc == 1) {
+		cli_usage(stdout, cv->cmd, synopsis, description, flags);
+		return 0;
+	}
+	if (rc < 0)
+		return flags_fail(cv, cv->usage, "%s (see twaudit %s --help)",
+		    err, cv->cmd);
+	if (common->version) {
+		version_print(stdout);
+		return 0;
+	}
+	if ((lvl = log_level_parse(common->level)) < 0)
+		return flags_fail(cv, cv->usage, "--log.level: unknown level "
+		    "'%s'", common->level);
+	if ((fmt = log_format_parse(common->format)) < 0)
+		return flags_fail(cv, cv->usage, "--log.format: '%s' is not "
+		    "one of logfmt, json", common->format);
+	log_set_level(lvl);
+	log_set_format(fmt);
+	return -1;
+}
+
+/* PATH, given as --FLAG, must be a directory. */
+static int
+dir_check(const char *flag, const char *path, const struct cmd_conv *cv)
+{
+	struct stat st;
+
+	errno = 0;
+	if (stat(path, &st) < 0 || !S_ISDIR(st.st_mode))
+		return flags_fail(cv, cv->input, "cannot read --%s %s: %s",
+		    flag, path, errno ? strerror(errno) : "not a directory");
+	return 0;
+}
+
+int
+paths_check(const struct paths_opts *o, const struct cmd_conv *cv)
+{
+	int rc;
+
+	if ((rc = dir_check("path.procfs", o->procfs, cv)) != 0)
+		return rc;
+	return dir_check("path.rootfs", o->rootfs, cv);
+}
+
+int
+collect_check(const struct collect_opts *o, const struct cmd_conv *cv)
+{
+	if (o->timeout <= 0)
+		return flags_fail(cv, cv->usage, "--collect.timeout must be "
+		    "positive");
+	return 0;
+}
+
+int
+netns_opts_check(struct netns_opts *o, const struct cmd_conv *cv)
+{
+	char err[512];
+
+	for (size_t i = 0; i < o->given.n && i < NETNS_MAX_SPECS; i++) {
+		if (netns_spec_check(o->given.v[i], err, sizeof(err)) < 0)
+			return flags_fail(cv, cv->usage, "%s", err);
+		o->all |= strcmp(o->given.v[i], "all") == 0;
+		o->spec.v[o->spec.n++] = o->given.v[i];
+	}
+	return 0;
+}
+
+int
+policy_opts_load(const struct policy_opts *o, struct policy **out,
+    const struct cmd_conv *cv)
+{
+	char err[512];
+
+	*out = NULL;
+	if (o->file != NULL &&
+	    (*out = policy_load(o->file, err, sizeof(err))) == NULL)
+		return flags_fail(cv, cv->input, "--policy: %s", err);
+	return 0;
+}
+
+int
+web_opts_check(struct web_opts *o, const struct cmd_conv *cv)
+{
+	if (o->idle_timeout < 1 || o->idle_timeout > 3600)
+		return flags_fail(cv, cv->usage, "--web.idle-timeout: want 1s "
+		    "to 1h");
+	if (o->listen.n == 0 && !o->systemd_socket)
+		o->listen.v[o->listen.n++] = ":9477";
+	return 0;
+}

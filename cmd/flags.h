@@ -1,0 +1,160 @@
+/*
+ * The flag sets the commands share, one per concern: the cli_flag entries
+ * (a macro that expands to them, bound to the concern's options struct)
+ * and the concern's validation. A command composes the sets it takes into
+ * one table and reports every refusal through flags_fail(), so a given
+ * mistake reads the same in every command; only the exit status differs
+ * (struct cmd_conv: check follows the Nagios convention, 3 for all).
+ * The sampler's set is LIVE_FLAGS in agent/live.h.
+ */
+#ifndef TWAUDIT_CMD_FLAGS_H
+#define TWAUDIT_CMD_FLAGS_H
+
+#include <stdbool.h>
+
+#include "agent/netns.h"
+#include "agent/policy.h"
+#include "agent/snapshot.h"
+#include "lib/cli.h"
+#include "web/twlimits.h"
+
+/* A command's name and exit statuses for a usage error and bad input. */
+struct cmd_conv {
+	const char *cmd;
+	int usage;
+	int input;
+};
+
+/* Print "twaudit CMD: MESSAGE" to stderr; returns STATUS. */
+int flags_fail(const struct cmd_conv *cv, int status, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Every command: --log.level, --log.format, --version. */
+struct common_opts {
+	const char *level, *format;
+	bool version;
+};
+#define COMMON_OPTS_DEFAULT { "info", "logfmt", false }
+#define COMMON_FLAGS(o) \
+	{ "log.level", CLI_STRING, &(o).level, "LEVEL", \
+	    "debug, info, warn or error", "info" }, \
+	{ "log.format", CLI_STRING, &(o).format, "FORMAT", \
+	    "logfmt or json (one JSON object a line)", "logfmt" }, \
+	{ "version", CLI_BOOL, &(o).version, NULL, \
+	    "print version and build information, then exit", NULL }
+
+/*
+ * Parse ARGV against FLAGS (which hold COMMON_FLAGS(*COMMON)) and apply
+ * the log settings. Returns -1 to go on, or the status to exit with:
+ * 0 after --help or --version, CV->usage on a usage error.
+ */
+int flags_parse(const struct cmd_conv *cv, const struct cli_flag *flags,
+    int argc, char **argv, struct cli_list *pos, const char *synopsis,
+    const char *description, struct common_opts *common);
+
+/* --path.procfs, --path.rootfs: the audited tree. */
+struct paths_opts {
+	const char *procfs, *rootfs;
+};
+#define PATHS_OPTS_DEFAULT { "/proc", "/" }
+#define PATHS_FLAGS(o) \
+	{ "path.procfs", CLI_STRING, &(o).procfs, "PATH", \
+	    "procfs mount point", "/proc" }, \
+	{ "path.rootfs", CLI_STRING, &(o).rootfs, "PATH", \
+	    "root of the filesystem holding /etc/sysctl.d etc.", "/" }
+/* Both must be directories: -1 (or CV->input, reported) otherwise 0. */
+int paths_check(const struct paths_opts *o, const struct cmd_conv *cv);
+
+/*
+ * --collector.sock_diag, --collector.tcp_metrics, --collect.timeout (whose
+ * help ends with TIMEOUT_MORE, a string literal), and serve's
+ * --collect.min-interval (COLLECT_MIN_INTERVAL_FLAG).
+ */
+struct collect_opts {
+	bool sock_diag, tcp_metrics;
+	double timeout, min_interval;
+};
+#define COLLECT_OPTS_DEFAULT { true, true, COLLECT_TIMEOUT_DEFAULT, 1.0 }
+#define COLLECTOR_FLAGS(o) \
+	{ "collector.sock_diag", CLI_BOOL, &(o).sock_diag, NULL, \
+	    "count sockets per state over netlink (sock_diag)", "true" }, \
+	{ "collector.tcp_metrics", CLI_BOOL, &(o).tcp_metrics, NULL, \
+	    "dump the kernel's tcp_metrics peer table", "true" }
+#define COLLECT_MIN_INTERVAL_FLAG(o) \
+	{ "collect.min-interval", CLI_DURATION, &(o).min_interval, "DURATION", \
+	    "scrapes within this long of a collection reuse it", "1s" }
+#define COLLECT_TIMEOUT_FLAG(o, TIMEOUT_MORE) \
+	{ "collect.timeout", CLI_DURATION, &(o).timeout, "DURATION", \
+	    "budget of one collection across all sources and " \
+	    "namespaces; sources not reached fail with \"deadline " \
+	    "exceeded\"" TIMEOUT_MORE, "8s" }
+int collect_check(const struct collect_opts *o, const struct cmd_conv *cv);
+
+/* --netns: the namespaces to audit besides the current one. */
+struct netns_opts {
+	struct cli_list given;
+	struct netns_spec spec;	/* built by netns_opts_check */
+	bool all;		/* "all" among them */
+};
+#define NETNS_FLAGS(o) \
+	{ "netns", CLI_LIST, &(o).given, "all|NAME|PATH", \
+	    "also audit these network namespaces (repeatable; needs " \
+	    "CAP_SYS_ADMIN)", NULL }
+int netns_opts_check(struct netns_opts *o, const struct cmd_conv *cv);
+
+/* --policy FILE. */
+struct policy_opts {
+	const char *file;
+};
+#define POLICY_FLAGS(o) \
+	{ "policy", CLI_STRING, &(o).file, "FILE", \
+	    "check sysctls against this policy (docs/policy.md)", NULL }
+/* *OUT is the loaded policy (NULL without --policy); the caller frees it. */
+int policy_opts_load(const struct policy_opts *o, struct policy **out,
+    const struct cmd_conv *cv);
+
+/* serve's --web.*: listeners, TLS and auth, idle connections. */
+struct web_opts {
+	struct cli_list listen;
+	bool systemd_socket;
+	const char *config_file;
+	double idle_timeout;
+};
+#define WEB_OPTS_DEFAULT { { 0 }, false, "", HTTP_IDLE_TIMEOUT_SECONDS }
+#define WEB_FLAGS(o) \
+	{ "web.listen-address", CLI_LIST, &(o).listen, "ADDR:PORT", \
+	    "address to listen on", ":9477" }, \
+	{ "web.systemd-socket", CLI_BOOL, &(o).systemd_socket, NULL, \
+	    "listen on the sockets systemd passes (socket activation: " \
+	    "LISTEN_FDS) instead of --web.listen-address", "false" }, \
+	{ "web.config.file", CLI_STRING, &(o).config_file, "FILE", \
+	    "exporter-toolkit web config: TLS and basic auth; reread " \
+	    "on SIGHUP", NULL }, \
+	{ "web.idle-timeout", CLI_DURATION, &(o).idle_timeout, "DURATION", \
+	    "keep an idle kept-alive HTTP connection open this long " \
+	    "between requests (1s to 1h; a request under way has 10s)", \
+	    "2m" }
+/* The idle timeout's range; the default listen address when none given. */
+int web_opts_check(struct web_opts *o, const struct cmd_conv *cv);
+
+/* serve's --user / --security.*: who it runs as, the syscall filter. */
+struct security_opts {
+	const char *user;	/* NULL: not given, privs_default_user() */
+	bool seccomp, seccomp_log;
+};
+#define SECURITY_OPTS_DEFAULT { NULL, true, false }
+#define SECURITY_FLAGS(o) \
+	{ "user", CLI_STRING, &(o).user, "USER", \
+	    "switch to USER after start-up, keeping only the " \
+	    "capabilities in use (started as root: nobody by default; " \
+	    "empty: keep the uid)", "nobody" }, \
+	{ "security.user", CLI_STRING, &(o).user, "USER", \
+	    "same as --user", NULL }, \
+	{ "security.seccomp", CLI_BOOL, &(o).seccomp, NULL, \
+	    "confine serve to a syscall allow-list after start-up", \
+	    "true" }, \
+	{ "security.seccomp.log", CLI_BOOL, &(o).seccomp_log, NULL, \
+	    "log syscalls outside the allow-list instead of killing " \
+	    "(to debug the list)", "false" }
+
+#endif
