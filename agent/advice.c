@@ -417,6 +417,75 @@ rem_add(struct remedy_list *l, const char *fmt, ...)
 	remedy_add(l, p);
 }
 
+/* Who owns a persisted file, hence whether advice may say "edit it". */
+enum file_owner { OWNER_ADMIN, OWNER_PACKAGE, OWNER_BOOT };
+
+static enum file_owner
+file_owner(const char *path)
+{
+	if (strncmp(path, "/usr/lib/sysctl.d/", 18) == 0 ||
+	    strncmp(path, "/lib/sysctl.d/", 14) == 0)
+		return OWNER_PACKAGE;
+	if (strncmp(path, "/run/sysctl.d/", 14) == 0)
+		return OWNER_BOOT;
+	return OWNER_ADMIN;	/* /etc, /usr/local/lib/sysctl.d */
+}
+
+static const char *
+base_name(const char *path)
+{
+	const char *b = strrchr(path, '/');
+
+	return b != NULL ? b + 1 : path;
+}
+
+/*
+ * Add to L how to make line PATH:LINE ('NAME = OLD') set NAME to WANT, or
+ * go away when WANT is NULL (the kernel has no such key). NOTE follows an
+ * edit of the admin's own file. A package's file (/usr/lib, /lib) is never
+ * edited (the next upgrade restores it): a file in /etc/sysctl.d that sorts
+ * later wins, else one of the same name masks it (collectors/persist.c has
+ * the precedence). A file in /run/sysctl.d is written at every boot.
+ */
+static void
+rem_line(struct remedy_list *l, const char *path, unsigned line,
+    const char *name, const char *old, const char *want, const char *note)
+{
+	const char *base = base_name(path);
+	enum file_owner own = file_owner(path);
+	char what[160];
+
+	if (want != NULL)
+		snprintf(what, sizeof(what), "as '%s = %s'", name, want);
+	else
+		snprintf(what, sizeof(what), "removed (this kernel has no "
+		    "such key)");
+	if (own == OWNER_ADMIN && want != NULL)
+		rem_add(l, "change %s:%u to '%s = %s'%s", path, line, name,
+		    want, note);
+	else if (own == OWNER_ADMIN)
+		rem_add(l, "remove %s:%u ('%s = %s'): this kernel has no such "
+		    "key", path, line, name, old);
+	else if (own == OWNER_PACKAGE && want != NULL &&
+	    strcmp(base_name(PERSIST_FILE), base) > 0)
+		rem_add(l, "write '%s = %s' to %s: it sorts after %s, so it "
+		    "overrides %s:%u ('%s = %s'), a package's file (do not edit "
+		    "it: an upgrade puts it back)", name, want, PERSIST_FILE,
+		    base, path, line, name, old);
+	else if (own == OWNER_PACKAGE)
+		rem_add(l, "copy %s to /etc/sysctl.d/%s with line %u %s: the "
+		    "same name masks %s:%u ('%s = %s'), a package's file (do "
+		    "not edit it: an upgrade puts it back)", path, base, line,
+		    what, path, line, name, old);
+	else
+		rem_add(l, "%s:%u ('%s = %s') is generated at boot (/run is "
+		    "not kept), so an edit does not last: change what writes "
+		    "it (find it with `grep -rl %s /etc /usr/lib/systemd "
+		    "/usr/lib/tmpfiles.d`), or mask it with a copy at "
+		    "/etc/sysctl.d/%s with that line %s", path, line, name,
+		    old, base, base, what);
+}
+
 static bool
 persisted_is(const char *text, int64_t want)
 {
@@ -440,14 +509,16 @@ rem_persist_value(struct remediation *rem, const struct snapshot *s, enum sysctl
 	const char *path, *value;
 	unsigned line;
 	bool procps = persist_procps(s, id, &path, &line, &value);
+	char wtext[24];
 
+	snprintf(wtext, sizeof(wtext), "%" PRId64, want);
 	if (eff != NULL && !persisted_is(eff->value, want))
-		rem_add(&rem->persist, "change %s:%u to '%s = %" PRId64 "'",
-		    eff->path, eff->line, name, want);
+		rem_line(&rem->persist, eff->path, eff->line, name, eff->value,
+		    wtext, "");
 	if (procps && procps_differs(eff, path, line) &&
 	    !persisted_is(value, want))
-		rem_add(&rem->persist, "change %s:%u to '%s = %" PRId64 "' (`sysctl --system` "
-		    "applies it last)", path, line, name, want);
+		rem_line(&rem->persist, path, line, name, value, wtext,
+		    " (`sysctl --system` applies it last)");
 	if (eff != NULL || procps)
 		return;
 	if (s->source[SRC_PERSIST].state != SOURCE_OK) {
@@ -753,26 +824,16 @@ rule_tw_recycle_persisted(const struct rule *r, const struct snapshot *s,
 		if (lines != NULL && lines->n < EV_ASSIGNS)
 			ev_assign(&lines->a[lines->n++], a->path, a->line,
 			    a->value);
-		if (removed)
-			rem_add(&rem.persist, "remove %s:%u ('%s = %s'): "
-			    "this kernel has no such key", a->path, a->line,
-			    name, a->value);
-		else
-			rem_add(&rem.persist, "change %s:%u to '%s = 0' "
-			    "(or remove the line: 0 is the default)", a->path,
-			    a->line, name);
+		rem_line(&rem.persist, a->path, a->line, name, a->value,
+		    removed ? NULL : "0",
+		    " (or remove the line: 0 is the default)");
 	}
 	if (pp_on && procps_differs(eff, ppath, pline)) {
 		if (lines != NULL && lines->n < EV_ASSIGNS)
 			ev_assign(&lines->a[lines->n++], ppath, pline, pvalue);
-		if (removed)
-			rem_add(&rem.persist, "remove %s:%u ('%s = %s'): "
-			    "this kernel has no such key", ppath, pline, name,
-			    pvalue);
-		else
-			rem_add(&rem.persist, "change %s:%u to '%s = 0' "
-			    "(`sysctl --system` applies it last)", ppath, pline,
-			    name);
+		rem_line(&rem.persist, ppath, pline, name, pvalue,
+		    removed ? NULL : "0",
+		    " (`sysctl --system` applies it last)");
 	}
 	if (pk->dropped > 0)
 		rem_add(&rem.caveats, "%u more assignments of %s were not "
@@ -922,8 +983,8 @@ rule_sysctl_drift(const struct rule *r, const struct snapshot *s,
 		} else if (discouraged((enum sysctl_id)id, rt)) {
 			rem_sysctl_w(&rem, (enum sysctl_id)id, &pv);
 		} else {
-			rem_add(&rem.persist, "change %s:%u to '%s = %s'",
-			    eff->path, eff->line, sysctl_defs[id].name, rtext);
+			rem_line(&rem.persist, eff->path, eff->line,
+			    sysctl_defs[id].name, eff->value, rtext, "");
 			if (!discouraged((enum sysctl_id)id, &pv))
 				rem_add(&rem.caveats, "If %s:%u holds the "
 				    "intended value of %s instead, apply it "

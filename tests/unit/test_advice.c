@@ -698,6 +698,99 @@ check_persisted_4_11(const struct findings *fs)
 	assert_false(any_contains(rem_list(f, "caveats"), "tw_recycle=1"));
 }
 
+/* A package's file is overridden from /etc/sysctl.d, never edited. */
+static void
+setup_persisted_vendor(struct snapshot *s)
+{
+	old_kernel(s, "4.11.0");
+	persist_add(s, SYSCTL_TCP_TW_RECYCLE, "/usr/lib/sysctl.d/50-a.conf", 1,
+	    "1", true);
+}
+
+static void
+check_persisted_vendor(const struct findings *fs)
+{
+	const struct finding *f = find(fs, "tw_recycle_persisted");
+	static const char *const persist[] = {
+		"write 'net.ipv4.tcp_tw_recycle = 0' to "
+		"/etc/sysctl.d/90-twaudit.conf: it sorts after 50-a.conf, so "
+		"it overrides /usr/lib/sysctl.d/50-a.conf:1 "
+		"('net.ipv4.tcp_tw_recycle = 1'), a package's file (do not "
+		"edit it: an upgrade puts it back)", NULL };
+
+	assert_list_eq(rem_list(f, "persist"), persist);
+	f = find(fs, "sysctl_drift");
+	assert_any_contains(rem_list(f, "persist"),
+	    "to /etc/sysctl.d/90-twaudit.conf: it sorts after 50-a.conf");
+}
+
+/* One that sorts after 90-twaudit.conf is masked by a copy of its name. */
+static void
+setup_persisted_vendor_masked(struct snapshot *s)
+{
+	set_kernel(s, "4.12.0");
+	persist_add(s, SYSCTL_TCP_TW_RECYCLE, "/lib/sysctl.d/99-z.conf", 2,
+	    "1", true);
+}
+
+static void
+check_persisted_vendor_masked(const struct findings *fs)
+{
+	const struct finding *f = find(fs, "tw_recycle_persisted");
+	static const char *const persist[] = {
+		"copy /lib/sysctl.d/99-z.conf to /etc/sysctl.d/99-z.conf with "
+		"line 2 removed (this kernel has no such key): the same name "
+		"masks /lib/sysctl.d/99-z.conf:2 ('net.ipv4.tcp_tw_recycle = "
+		"1'), a package's file (do not edit it: an upgrade puts it "
+		"back)", NULL };
+
+	assert_list_eq(rem_list(f, "persist"), persist);
+}
+
+/* /run/sysctl.d is written at boot: say so, and what to change instead. */
+static void
+setup_persisted_run(struct snapshot *s)
+{
+	old_kernel(s, "4.11.0");
+	persist_add(s, SYSCTL_TCP_TW_RECYCLE, "/run/sysctl.d/30-x.conf", 1,
+	    "1", true);
+}
+
+static void
+check_persisted_run(const struct findings *fs)
+{
+	const struct finding *f = find(fs, "tw_recycle_persisted");
+
+	assert_int_equal(rem_list(f, "persist")->n, 1);
+	assert_any_contains(rem_list(f, "persist"), "/run/sysctl.d/30-x.conf:1 "
+	    "('net.ipv4.tcp_tw_recycle = 1') is generated at boot");
+	assert_any_contains(rem_list(f, "persist"), "grep -rl 30-x.conf ");
+	assert_any_contains(rem_list(f, "persist"), "a copy at "
+	    "/etc/sysctl.d/30-x.conf with that line as "
+	    "'net.ipv4.tcp_tw_recycle = 0'");
+}
+
+/* /usr/local/lib/sysctl.d is the admin's own: edited like /etc. */
+static void
+setup_persisted_usr_local(struct snapshot *s)
+{
+	old_kernel(s, "4.11.0");
+	persist_add(s, SYSCTL_TCP_TW_RECYCLE, "/usr/local/lib/sysctl.d/10-a.conf",
+	    4, "1", true);
+}
+
+static void
+check_persisted_usr_local(const struct findings *fs)
+{
+	const struct finding *f = find(fs, "tw_recycle_persisted");
+	static const char *const persist[] = {
+		"change /usr/local/lib/sysctl.d/10-a.conf:4 to "
+		"'net.ipv4.tcp_tw_recycle = 0' (or remove the line: 0 is the "
+		"default)", NULL };
+
+	assert_list_eq(rem_list(f, "persist"), persist);
+}
+
 static void
 setup_persisted_4_12(struct snapshot *s)
 {
@@ -1451,6 +1544,18 @@ static const struct tcase cases[] = {
 	{ "persisted_4_11_critical", setup_persisted_4_11,
 	  { W("tw_recycle_persisted", CRITICAL), W("sysctl_drift", WARNING) },
 	  STATUS_CRITICAL, check_persisted_4_11 },
+	{ "persisted_vendor_overridden", setup_persisted_vendor,
+	  { W("tw_recycle_persisted", CRITICAL), W("sysctl_drift", WARNING) },
+	  STATUS_CRITICAL, check_persisted_vendor },
+	{ "persisted_vendor_masked", setup_persisted_vendor_masked,
+	  { W("tw_recycle_persisted", WARNING) }, STATUS_WARNING,
+	  check_persisted_vendor_masked },
+	{ "persisted_run_generated", setup_persisted_run,
+	  { W("tw_recycle_persisted", CRITICAL), W("sysctl_drift", WARNING) },
+	  STATUS_CRITICAL, check_persisted_run },
+	{ "persisted_usr_local_admin", setup_persisted_usr_local,
+	  { W("tw_recycle_persisted", CRITICAL), W("sysctl_drift", WARNING) },
+	  STATUS_CRITICAL, check_persisted_usr_local },
 	{ "persisted_4_12_warning", setup_persisted_4_12,
 	  { W("tw_recycle_persisted", WARNING) }, STATUS_WARNING,
 	  check_persisted_4_12 },
@@ -1604,6 +1709,24 @@ assert_exact(const struct findings *fs, const struct want *want)
 	}
 }
 
+/* No advice tells a user to edit a package's file or a generated one. */
+static void
+assert_no_package_edit(const struct finding *f)
+{
+	static const char *const bad[] = { "change /usr/lib/", "change /lib/",
+		"change /run/", "remove /usr/lib/", "remove /lib/",
+		"remove /run/" };
+	const struct remedy_list *l[] = { &f->remediation.runtime,
+		&f->remediation.persist, &f->remediation.caveats };
+
+	for (size_t i = 0; i < 3; i++)
+		for (size_t k = 0; k < l[i]->n; k++)
+			for (size_t b = 0; b < sizeof(bad) / sizeof(bad[0]); b++)
+				if (strstr(l[i]->item[k], bad[b]) != NULL)
+					fail_msg("%s: \"%s\"", f->id,
+					    l[i]->item[k]);
+}
+
 static void
 run_case(void **state)
 {
@@ -1612,8 +1735,10 @@ run_case(void **state)
 
 	c->setup(s);
 	advice_evaluate(s, &s->findings);
-	for (size_t i = 0; i < s->findings.n; i++)
+	for (size_t i = 0; i < s->findings.n; i++) {
 		check_shape(&s->findings.f[i]);
+		assert_no_package_edit(&s->findings.f[i]);
+	}
 	assert_exact(&s->findings, c->want);
 	assert_int_equal(advice_status(&s->findings), c->status);
 	if (c->check != NULL)
