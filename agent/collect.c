@@ -10,6 +10,7 @@
 
 #include "agent/audit.h"
 #include "agent/live.h"
+#include "agent/nscollect.h"
 #include "lib/log.h"
 #include "lib/util.h"
 
@@ -93,7 +94,7 @@ refresh_locked(struct collector *c, bool record)
 	cp.timeout = c->timeout;
 	cp.deadline = c->collect_started + c->timeout;
 	pthread_mutex_unlock(&c->lock);
-	s = snapshot_collect(&cp, reuse);
+	s = nscollect_snapshot(&cp, reuse);
 	if (reuse != NULL)
 		snapshot_unref(reuse);
 	t = now_monotonic();

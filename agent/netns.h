@@ -1,10 +1,8 @@
 /*
  * Network namespaces for `--netns`: which ones to audit (named ones under
  * /run/netns, the ones running processes are in, explicit paths), how each
- * is labelled, and the per-namespace collection: a short-lived thread that
- * setns(CLONE_NEWNET)s and reads /proc/thread-self/net/... (/proc/net is
- * /proc/self/net, the thread group leader's namespace) and /proc/sys/net/...
- * (which follows the namespace of the task that opens it).
+ * is labelled, and how a thread enters one. The per-namespace collection
+ * is agent/nscollect.h.
  */
 #ifndef TWAUDIT_NETNS_H
 #define TWAUDIT_NETNS_H
@@ -67,28 +65,11 @@ void netns_list_free(struct netns_list *l);
  */
 bool netns_cgroup_label(const char *buf, size_t len, char *out, size_t outlen);
 
-struct snapshot;
-struct collect_paths;
-
 /*
- * Collect one snapshot per namespace of P->netns into PARENT->ns[]
- * (each with its label, without persisted settings, with the kernel's
- * scoping applied), reusing slow sources from REUSE's namespace of the
- * same inode. Needs CAP_SYS_ADMIN; without it each namespace's sources
- * are unavailable with the reason.
+ * Join the network namespace at PATH, for the calling thread: opened
+ * without blocking and checked to be an nsfs handle before setns(). 0, or
+ * -1 with ERR (CAP_SYS_ADMIN is needed).
  */
-void netns_collect_all(struct snapshot *parent, const struct collect_paths *p,
-    const struct snapshot *reuse);
-
-/*
- * Mark in S the sysctls that are global on S's kernel (sysctl_defs[]
- * netns_from): unavailable, "reported for the host". Per-namespace
- * snapshots only.
- */
-void netns_apply_scope(struct snapshot *s);
-
-/* Rates of each namespace of B from its twin (same inode) in A. */
-void netns_sample_rates(const struct snapshot *a, double ta,
-    struct snapshot *b, double tb);
+int netns_enter(const char *path, char *err, size_t errlen);
 
 #endif

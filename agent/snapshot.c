@@ -235,7 +235,8 @@ snapshot_collect(const struct collect_paths *paths,
 	struct source_status *st;
 	double t0;
 
-	/* One budget for the whole collection, namespaces included. */
+	/* One budget for the whole collection (nscollect_snapshot() sets it
+	 * first when namespaces follow). */
 	if (p->deadline <= 0 && p->timeout > 0)
 		p->deadline = now_monotonic() + p->timeout;
 	s = calloc(1, sizeof(*s));
@@ -270,10 +271,6 @@ snapshot_collect(const struct collect_paths *paths,
 		}
 		st->duration_s = now_monotonic() - t0;
 		collect_netlink(s, p);
-	}
-	if (p->netns != NULL) {
-		s->netns_mode = true;
-		netns_collect_all(s, p, reuse);
 	}
 	return s;
 }

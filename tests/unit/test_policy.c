@@ -18,6 +18,7 @@
 #include "agent/advice.h"
 #include "agent/audit.h"
 #include "agent/netns.h"
+#include "agent/nscollect.h"
 #include "agent/policy.h"
 #include "agent/snapshot.h"
 #include "lib/util.h"
@@ -420,7 +421,7 @@ test_scope(void **state)
 	(void)state;
 	set_error(s->sysctl.osrelease, sizeof(s->sysctl.osrelease), "4.10.0");
 	kversion_parse("4.10.0", &s->kv);
-	netns_apply_scope(s);
+	nscollect_apply_scope(s);
 	/* 4.10: tw_reuse per netns, timestamps (4.13) and tw_recycle (4.11) global */
 	assert_int_equal(s->sysctl.key[SYSCTL_TCP_TW_REUSE].state, KEY_PRESENT);
 	assert_int_equal(s->sysctl.key[SYSCTL_TCP_TIMESTAMPS].state,
