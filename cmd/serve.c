@@ -84,7 +84,10 @@ struct serve_ctx {
 	struct live_opts live_o;
 	bool user_default;	/* sec.user is privs_default_user()'s */
 	sigset_t signals;
-	/* Built, in this order; the collector keeps pointers to netns and policy. */
+	/* What the collector reads; it keeps a pointer to this (and so to
+	 * netns.spec and policy) for its lifetime. */
+	struct collect_paths cpaths;
+	/* Built, in this order. */
 	struct policy *policy;
 	struct webconfig *wc;
 	struct http_server *h;
@@ -246,22 +249,22 @@ log_started(const struct cli_list *l)
 static int
 serve_start(struct serve_ctx *x)
 {
-	struct collect_paths paths = { 0 };
+	struct collect_paths *paths = &x->cpaths;
 	char err[512];
 	struct webconfig *wc;
 	int rc;
 
-	paths.procfs = x->paths.procfs;
-	paths.rootfs = x->paths.rootfs;
-	paths.no_sock_diag = !x->collect.sock_diag;
-	paths.no_tcp_metrics = !x->collect.tcp_metrics;
-	paths.netns = x->netns.spec.n > 0 ? &x->netns.spec : NULL;
-	paths.policy = x->policy;
-	paths.timeout = x->collect.timeout;
+	paths->procfs = x->paths.procfs;
+	paths->rootfs = x->paths.rootfs;
+	paths->no_sock_diag = !x->collect.sock_diag;
+	paths->no_tcp_metrics = !x->collect.tcp_metrics;
+	paths->netns = x->netns.spec.n > 0 ? &x->netns.spec : NULL;
+	paths->policy = x->policy;
+	paths->timeout = x->collect.timeout;
 	/* The sampler's threads inherit the signals blocked in cmd_serve. */
 	if (live_new(&x->live_o, &x->live, err, sizeof(err)) < 0)
 		return flags_fail(&serve_conv, EXIT_USAGE, "%s", err);
-	x->c = collector_new(&paths, x->collect.min_interval);
+	x->c = collector_new(paths, x->collect.min_interval);
 	if (x->c == NULL)
 		return flags_fail(&serve_conv, EXIT_INPUT, "out of memory");
 	collector_set_live(x->c, x->live);

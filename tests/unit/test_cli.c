@@ -5,7 +5,9 @@
 #include <cmocka.h>
 #include <string.h>
 
+#include "cmd/flags.h"
 #include "lib/cli.h"
+#include "lib/log.h"
 
 struct opts {
 	const char *addr;
@@ -101,6 +103,75 @@ test_duration(void **state)
 	assert_int_equal(cli_parse_duration("100000000h", &d), -1);
 }
 
+static const struct cmd_conv serve_like = { "serve", 1, 2 };
+static const struct cmd_conv check_like = { "check", 3, 3 };
+
+/* A command composed of shared sets, parsed with flags_parse. */
+static int
+run_sets(const struct cmd_conv *cv, struct paths_opts *p,
+    struct collect_opts *c, struct common_opts *co, int argc, char **argv)
+{
+	const struct cli_flag flags[] = {
+		PATHS_FLAGS(*p),
+		COLLECTOR_FLAGS(*c),
+		COLLECT_TIMEOUT_FLAG(*c, ""),
+		COMMON_FLAGS(*co),
+		{ 0 }
+	};
+	int rc;
+
+	rc = flags_parse(cv, flags, argc, argv, NULL, "[flags]", "test", co);
+	if (rc >= 0)
+		return rc;
+	if ((rc = collect_check(c, cv)) != 0 || (rc = paths_check(p, cv)) != 0)
+		return rc;
+	return -1;
+}
+
+/* Each command's exit status for one mistake; the sets bind their values. */
+static void
+test_flag_sets(void **state)
+{
+	struct paths_opts p = PATHS_OPTS_DEFAULT;
+	struct collect_opts c = COLLECT_OPTS_DEFAULT;
+	struct common_opts co = COMMON_OPTS_DEFAULT;
+	char *good[] = { "--path.procfs=/", "--no-collector.sock_diag",
+	    "--collect.timeout=2s", "--log.level=error", "--log.format=json" };
+	char *badlvl[] = { "--log.level=loud" };
+	char *badfmt[] = { "--log.format=xml" };
+	char *badtmo[] = { "--collect.timeout=0" };
+	char *nodir[] = { "--path.rootfs=/nonexistent-twaudit-test" };
+	char *unknown[] = { "--no-such-flag" };
+	char *version[] = { "--version" };
+
+	(void)state;
+	assert_int_equal(run_sets(&serve_like, &p, &c, &co, 5, good), -1);
+	assert_string_equal(p.procfs, "/");
+	assert_false(c.sock_diag);
+	assert_true(c.tcp_metrics);
+	assert_true(c.timeout == 2);
+	assert_string_equal(co.format, "json");
+	log_set_format(LOG_FORMAT_LOGFMT);
+	log_set_level(LOG_INFO);
+	/* Usage errors: serve 1, check 3 (Nagios UNKNOWN). */
+	assert_int_equal(run_sets(&serve_like, &p, &c, &co, 1, badlvl), 1);
+	assert_int_equal(run_sets(&check_like, &p, &c, &co, 1, badlvl), 3);
+	co.level = "info";
+	assert_int_equal(run_sets(&serve_like, &p, &c, &co, 1, badfmt), 1);
+	assert_int_equal(run_sets(&check_like, &p, &c, &co, 1, badfmt), 3);
+	co.format = "logfmt";
+	assert_int_equal(run_sets(&serve_like, &p, &c, &co, 1, badtmo), 1);
+	assert_int_equal(run_sets(&check_like, &p, &c, &co, 1, badtmo), 3);
+	c.timeout = 1;
+	assert_int_equal(run_sets(&serve_like, &p, &c, &co, 1, unknown), 1);
+	assert_int_equal(run_sets(&check_like, &p, &c, &co, 1, unknown), 3);
+	/* Bad input: serve 2, check 3. */
+	assert_int_equal(run_sets(&serve_like, &p, &c, &co, 1, nodir), 2);
+	assert_int_equal(run_sets(&check_like, &p, &c, &co, 1, nodir), 3);
+	/* --version: exit 0 at once. */
+	assert_int_equal(run_sets(&check_like, &p, &c, &co, 1, version), 0);
+}
+
 int
 main(void)
 {
@@ -108,6 +179,7 @@ main(void)
 		cmocka_unit_test(test_forms),
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_duration),
+		cmocka_unit_test(test_flag_sets),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -106,12 +106,90 @@ keyed_by_key_not_msg(void **state)
 	free(out);
 }
 
+static void
+json_lines(void)
+{
+	char q[64];
+
+	log_set_format(LOG_FORMAT_JSON);
+	log_warn("a \"quoted\" message", "file=%s n=%d empty=\"\"",
+	    log_quote("/tmp/a b\\c\nd", q, sizeof(q)), 7);
+	log_info("no pairs", NULL);
+	log_set_format(LOG_FORMAT_LOGFMT);
+}
+
+/* --log.format=json: one object a line, logfmt pairs as string members. */
+static void
+json_format(void **state)
+{
+	char *out;
+
+	(void)state;
+	assert_int_equal(log_format_parse("json"), LOG_FORMAT_JSON);
+	assert_int_equal(log_format_parse("logfmt"), LOG_FORMAT_LOGFMT);
+	assert_int_equal(log_format_parse("JSON"), -1);
+	out = capture(json_lines);
+	assert_non_null(strstr(out, "{\"ts\":\""));
+	assert_non_null(strstr(out, "\"level\":\"warn\",\"msg\":\"a "
+	    "\\\"quoted\\\" message\",\"file\":\"/tmp/a b\\\\c\\nd\","
+	    "\"n\":\"7\",\"empty\":\"\"}\n"));
+	assert_non_null(strstr(out, "\"level\":\"info\",\"msg\":\"no pairs\"}\n"));
+	assert_null(strstr(out, "level=warn"));
+	free(out);
+}
+
+/* The converter stays inside its buffer whatever it is given. */
+static void
+json_pairs_bounded(void **state)
+{
+	char in[3000], out[64];
+	size_t o = 0;
+
+	(void)state;
+	memset(in, 'k', sizeof(in) - 1);
+	in[sizeof(in) - 1] = '\0';
+	in[10] = '=';
+	in[11] = '"';
+	log_pairs_json(in, out, sizeof(out), &o);
+	assert_true(o < sizeof(out));
+	o = 0;
+	log_pairs_json("a=\"unterminated\\", out, sizeof(out), &o);
+	out[o] = '\0';
+	/* The lone backslash is kept, escaped; the string is closed. */
+	assert_string_equal(out, ",\"a\":\"unterminated\\\\\"");
+}
+
+static void
+quiet_lines(void)
+{
+	log_set_level(LOG_ERROR);
+	log_warn("a warning", NULL);
+	log_error("an error", NULL);
+	log_set_level(LOG_DEBUG);
+}
+
+/* --log.level=error: warnings are not written. */
+static void
+level_error_silences_warnings(void **state)
+{
+	char *out;
+
+	(void)state;
+	out = capture(quiet_lines);
+	assert_null(strstr(out, "a warning"));
+	assert_non_null(strstr(out, "msg=\"an error\""));
+	free(out);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(flood_is_bounded),
 		cmocka_unit_test(keyed_by_key_not_msg),
+		cmocka_unit_test(json_format),
+		cmocka_unit_test(json_pairs_bounded),
+		cmocka_unit_test(level_error_silences_warnings),
 	};
 
 	log_set_level(LOG_DEBUG);
