@@ -10,7 +10,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "model/model.h"
+#include "model/model_types.h"
 
 #define USEC			1000000ull
 #define TCP_PAWS_MSL		60u		/* seconds */
