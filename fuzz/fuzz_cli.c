@@ -14,7 +14,7 @@
 #include <string.h>
 
 #include "lib/cli.h"
-#include "web/http.h"
+#include "web/listen.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -72,7 +72,8 @@ struct auth *auth_global(void);
 /*
  * Start A's bcrypt workers now rather than at the first check, so they are
  * made by the thread loading the config, before the seccomp filter, and
- * not by an HTTP thread. webconfig_load() calls it for configs with users.
+ * not by an HTTP thread. http_start() and http_reload() call it for configs
+ * with users.
  */
 void auth_prepare(struct auth *a);
 

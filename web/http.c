@@ -536,44 +536,6 @@ mhd_logger(void *cls, const char *fmt, va_list ap)
 	    log_quote(msg, (char[600]){ 0 }, 600));
 }
 
-int
-http_split_address(const char *addr, char *host, size_t hostlen,
-    unsigned *port, char *err, size_t errlen)
-{
-	const char *colon, *hs = addr;
-	size_t hl;
-	uint64_t p;
-
-	if (addr[0] == '[') {
-		const char *close = strchr(addr, ']');
-
-		if (close == NULL || close[1] != ':')
-			goto bad;
-		hs = addr + 1;
-		hl = (size_t)(close - hs);
-		colon = close + 1;
-	} else {
-		colon = strrchr(addr, ':');
-		if (colon == NULL)
-			goto bad;
-		hl = (size_t)(colon - addr);
-		if (memchr(addr, ':', hl) != NULL)
-			goto bad;	/* bare IPv6 needs brackets */
-	}
-	if (hl >= hostlen)
-		goto bad;
-	memcpy(host, hs, hl);
-	host[hl] = '\0';
-	if (parse_u64(colon + 1, strlen(colon + 1), &p) < 0 || p > 65535)
-		goto bad;
-	*port = (unsigned)p;
-	return 0;
-bad:
-	set_error(err, errlen, "invalid listen address '%s' (want HOST:PORT, "
-	    "[IPV6]:PORT or :PORT)", addr);
-	return -1;
-}
-
 /*
  * Start one daemon with WC's TLS settings on the listening socket FD, which
  * it takes over: MHD closes it when the daemon stops. When the start fails,
@@ -801,6 +763,8 @@ http_start(struct http_server *h, struct collector *c, struct webconfig *wc,
 		set_error(err, errlen, "out of memory");
 		return -1;
 	}
+	if (webconfig_auth_required(h->wc))
+		auth_prepare(auth_global());
 	for (size_t i = 0; i < h->n; i++) {
 		int fd = h->fd[i];
 		struct stat ls;
@@ -875,6 +839,8 @@ http_reload(struct http_server *h, struct webconfig *wc, char *err,
 	struct webconfig *old;
 	int rc = 0;
 
+	if (webconfig_auth_required(wc))
+		auth_prepare(auth_global());
 	pthread_mutex_lock(&h->lock);
 	old = h->wc;
 	h->wc = webconfig_ref(wc);

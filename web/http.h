@@ -57,8 +57,4 @@ struct webconfig *http_config(struct http_server *h);
 /* Stop the daemons, close the sockets, free H (NULL is fine). */
 void http_stop(struct http_server *h);
 
-/* Split "host:port" / "[v6]:port" / ":port". 0, or -1 with ERR. */
-int http_split_address(const char *addr, char *host, size_t hostlen,
-    unsigned *port, char *err, size_t errlen);
-
 #endif

@@ -13,9 +13,46 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 
-#include "web/http.h"
 #include "lib/log.h"
 #include "lib/util.h"
+
+int
+http_split_address(const char *addr, char *host, size_t hostlen,
+    unsigned *port, char *err, size_t errlen)
+{
+	const char *colon, *hs = addr;
+	size_t hl;
+	uint64_t p;
+
+	if (addr[0] == '[') {
+		const char *close = strchr(addr, ']');
+
+		if (close == NULL || close[1] != ':')
+			goto bad;
+		hs = addr + 1;
+		hl = (size_t)(close - hs);
+		colon = close + 1;
+	} else {
+		colon = strrchr(addr, ':');
+		if (colon == NULL)
+			goto bad;
+		hl = (size_t)(colon - addr);
+		if (memchr(addr, ':', hl) != NULL)
+			goto bad;	/* bare IPv6 needs brackets */
+	}
+	if (hl >= hostlen)
+		goto bad;
+	memcpy(host, hs, hl);
+	host[hl] = '\0';
+	if (parse_u64(colon + 1, strlen(colon + 1), &p) < 0 || p > 65535)
+		goto bad;
+	*port = (unsigned)p;
+	return 0;
+bad:
+	set_error(err, errlen, "invalid listen address '%s' (want HOST:PORT, "
+	    "[IPV6]:PORT or :PORT)", addr);
+	return -1;
+}
 
 /* More than the command line can give (CLI_MAX_LIST). */
 #define LISTEN_DEDUPE_MAX 16

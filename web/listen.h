@@ -6,6 +6,10 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+/* Split "host:port" / "[v6]:port" / ":port". 0, or -1 with ERR. */
+int http_split_address(const char *addr, char *host, size_t hostlen,
+    unsigned *port, char *err, size_t errlen);
+
 /*
  * Drop from ADDRS[0..N) ("HOST:PORT", "[V6]:PORT", ":PORT") what another
  * entry already listens on: an address given twice (numeric hosts compared

@@ -18,7 +18,6 @@
 #include <unistd.h>
 #include <yaml.h>
 
-#include "web/auth.h"
 #include "lib/util.h"
 
 struct webconfig {
@@ -683,8 +682,6 @@ webconfig_load(const char *path, char *err, size_t errlen)
 		wc_free(wc);
 		return NULL;
 	}
-	if (wc->nusers > 0)
-		auth_prepare(auth_global());
 	return wc;
 }
 
