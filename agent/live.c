@@ -90,12 +90,34 @@ model_config_live(const struct live_opts *o, struct live_model_config *mc)
 	if (o->max_sources)
 		mc->model.max_sources = (uint32_t)o->max_sources;
 	add_whatifs(mc);
+	/* Debug: `check --sample` from cron says nothing when all is well. */
 	if (o->enabled)
-		log_info("live model", "profile=%s max_peers=%u "
+		log_debug("live model", "profile=%s max_peers=%u "
 		    "max_connections=%u max_sources=%u memory_bound_bytes=%zu",
 		    model_profile_name(mc->model.profile), mc->model.max_peers,
 		    mc->model.max_connections, mc->model.max_sources,
 		    model_memory_bound(&mc->model));
+}
+
+/*
+ * Why the sampler does not run. Without its capability (unavailable) that
+ * is a source state, reported with the source: debug. A failure is a
+ * warning.
+ */
+static void
+log_sampler_down(struct live *l)
+{
+	struct sampler_stats st;
+	char q[300];
+
+	sampler_read(l->sampler, &st);
+	log_quote(l->why, q, sizeof(q));
+	if (st.state == SAMPLER_UNAVAILABLE)
+		log_debug("sampler unavailable; the rest keeps working",
+		    "error=%s", q);
+	else
+		log_warn("sampler not running; the rest keeps working",
+		    "error=%s", q);
 }
 
 int
@@ -132,8 +154,7 @@ live_new(const struct live_opts *o, struct live **out, char *err,
 	    sizeof(l->why)) < 0)
 		sampler_stop(l->sampler);	/* no model: no capture */
 	if (l->why[0] != '\0' && o->enabled)
-		log_warn("sampler not running; the rest keeps working",
-		    "error=%s", log_quote(l->why, (char[300]){ 0 }, 300));
+		log_sampler_down(l);
 	*out = l;
 	return 0;
 }

@@ -260,6 +260,20 @@ check_write(const struct check_ctx *x, int status)
 	return status;
 }
 
+/* "TWAUDIT UNKNOWN - REASON": escaped, no '|' (perfdata would follow). */
+static void
+plugin_unknown(const char *reason)
+{
+	char e[2048];
+
+	text_escape(reason, e, sizeof(e));
+	for (char *p = e; *p != '\0'; p++)
+		if (*p == '|')
+			*p = '/';
+	printf("TWAUDIT UNKNOWN - %s\n", e);
+	fflush(stdout);
+}
+
 int
 cmd_check(int argc, char **argv)
 {
@@ -275,5 +289,11 @@ cmd_check(int argc, char **argv)
 	    (rc = check_render(&x)) == 0)
 		rc = check_write(&x, (int)x.s->status);
 	check_teardown(&x);
+	/* A monitoring plugin's stdout says why it is UNKNOWN, too (not
+	 * where stdout is a document: json, jsonl, prom). */
+	if (rc == STATUS_UNKNOWN && flags_last_failure()[0] != '\0' &&
+	    strcmp(x.format, "json") != 0 && strcmp(x.format, "jsonl") != 0 &&
+	    strcmp(x.format, "prom") != 0)
+		plugin_unknown(flags_last_failure());
 	return rc;
 }

@@ -10,14 +10,22 @@
 #include "cmd/version.h"
 #include "lib/log.h"
 
+static char last_failure[1024];
+
+const char *
+flags_last_failure(void)
+{
+	return last_failure;
+}
+
 int
 flags_fail(const struct cmd_conv *cv, int status, const char *fmt, ...)
 {
-	char msg[1024];
+	char *msg = last_failure;
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	vsnprintf(msg, sizeof(last_failure), fmt, ap);
 	va_end(ap);
 	fprintf(stderr, "twaudit %s: %s\n", cv->cmd, msg);
 	return status;

@@ -29,6 +29,9 @@ struct cmd_conv {
 int flags_fail(const struct cmd_conv *cv, int status, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
+/* The message of the last flags_fail() ("" before any): check's plugin line. */
+const char *flags_last_failure(void);
+
 /* Every command: --log.level, --log.format, --version. */
 struct common_opts {
 	const char *level, *format;

@@ -19,6 +19,10 @@ while read -r fx want finding; do
 		--path.rootfs="$EMPTY_ROOT" >"$TMP/out.txt" 2>/dev/null; rc2=$?
 	check "$fx: text format exits the same" test "$rc2" -eq "$rc"
 	check "$fx: text starts with the status line" grep -qE '^TWAUDIT (OK|WARNING|CRITICAL|UNKNOWN) - ' "$TMP/out.txt"
+	# monitoring-plugins: one '|', then 'label=value[UOM];warn;crit;min'
+	# items; counters end in c, what the kernel lacks is U.
+	check "$fx: the status line ends in perfdata" bash -c "head -1 '$TMP/out.txt' | grep -qE \
+		'^TWAUDIT [A-Z]+ - [^|]* \| critical=[0-9]+ warning=[0-9]+ unknown=[0-9]+ info=[0-9]+ PAWSPassive=([0-9]+c|U) (PAWSTimewait|PAWSEstab)=([0-9]+c|U) timewait_sockets=([0-9]+;;;0|U)\$'"
 done <<'EOT'
 linux-3.10-recycle 2 tw_recycle_nat_drops
 linux-4.10-recycle 2 tw_recycle_nat_drops
@@ -33,6 +37,16 @@ broken-mismatch 3 source_failed
 broken-nonnumeric 3 source_failed
 broken-empty 3 source_failed
 EOT
+
+# The perfdata figures are the tree's: netstat's counters, sockstat's tw.
+"$TWAUDIT" check --path.procfs="$FIXTURES/linux-3.10-recycle" --path.rootfs="$EMPTY_ROOT" \
+	--no-collector.sock_diag --no-collector.tcp_metrics 2>/dev/null | head -1 >"$TMP/line"
+want_pp=$(awk '/^TcpExt:/ { if (!h) { for (i = 2; i <= NF; i++) n[$i] = i; h = 1 } else print $n["PAWSPassive"] "c " $n["PAWSEstab"] "c" }' \
+	"$FIXTURES/linux-3.10-recycle/net/netstat")
+want_tw=$(awk '/^TCP:/ { for (i = 2; i < NF; i++) if ($i == "tw") print $(i + 1) }' \
+	"$FIXTURES/linux-3.10-recycle/net/sockstat")
+check "3.10 recycle: perfdata has the fixture's counters ($want_pp, tw $want_tw)" grep -qF \
+	"| critical=1 warning=0 unknown=0 info=0 PAWSPassive=${want_pp% *} PAWSEstab=${want_pp#* } timewait_sockets=$want_tw;;;0" "$TMP/line"
 
 # The container fixture: tw_recycle is "unavailable" (global on 3.10), never "absent".
 "$TWAUDIT" check --format=json --path.procfs="$FIXTURES/linux-3.10-container" \
@@ -53,6 +67,51 @@ check "check: unknown flag exits 3 (got $rc)" test "$rc" -eq 3
 check "check: unreadable procfs exits 3 (got $rc)" test "$rc" -eq 3
 "$TWAUDIT" check --sample=soon >/dev/null 2>&1; rc=$?
 check "check: bad duration exits 3 (got $rc)" test "$rc" -eq 3
+
+# An UNKNOWN says why on stdout too (the plugin's output), and on stderr;
+# not where stdout is a document (json, jsonl, prom).
+unknown_says() {	# NAME REASON-SUBSTRING ARGS...
+	local name=$1 why=$2; shift 2
+	"$TWAUDIT" check "$@" >"$TMP/u.out" 2>"$TMP/u.err"
+	check "check $name: stdout is 'TWAUDIT UNKNOWN - ...$why...'" bash -c \
+		'[ "$(wc -l <"$1")" -eq 1 ] && grep -q "^TWAUDIT UNKNOWN - " "$1" && grep -qF -- "$2" "$1"' \
+		_ "$TMP/u.out" "$why"
+	check "check $name: stderr says it too" grep -qF -- "$why" "$TMP/u.err"
+}
+unknown_says "unreadable procfs" "cannot read --path.procfs /nonexistent" --path.procfs=/nonexistent
+unknown_says "unreadable rootfs" "cannot read --path.rootfs /nonexistent" --path.rootfs=/nonexistent
+unknown_says "unknown flag" "unknown flag '--bogus'" --bogus
+unknown_says "bad --format" "'xml' is not one of" --format=xml
+unknown_says "unwritable --output" "nonexistent-dir" --output=/nonexistent-dir/x.prom \
+	--path.procfs="$FIXTURES/linux-4.19" --path.rootfs="$EMPTY_ROOT"
+"$TWAUDIT" check --format=json --path.procfs=/nonexistent >"$TMP/u.out" 2>/dev/null
+check "check --format=json: an UNKNOWN leaves stdout empty" test ! -s "$TMP/u.out"
+
+# From cron: nothing on stderr when all is well, as root, as root without
+# capabilities (the sampler is unavailable: a source state, not a warning),
+# and as the shipped check unit runs it. The live model's line is debug.
+"$TWAUDIT" check --sample=1s --format=prom --output="$TMP/cron.prom" 2>"$TMP/cron.err"; rc=$?
+check "cron check --sample: stderr empty (rc $rc): $(head -c 300 "$TMP/cron.err")" test ! -s "$TMP/cron.err"
+"$TWAUDIT" check --sample=1s --format=prom --output="$TMP/cron.prom" --log.level=debug 2>"$TMP/cron.err"
+check "cron check --sample --log.level=debug: the live model line is there" grep -q 'msg="live model"' "$TMP/cron.err"
+if command -v setpriv >/dev/null; then
+	setpriv --inh-caps=-all --bounding-set=-all "$TWAUDIT" check --sample=1s --format=prom \
+		--output="$TMP/cron.prom" 2>"$TMP/cron.err"; rc=$?
+	check "cron check without capabilities: stderr empty (rc $rc): $(head -c 300 "$TMP/cron.err")" test ! -s "$TMP/cron.err"
+	check "  and the sampler is reported unavailable" \
+		grep -q '^twaudit_collector_state{collector="sampler",state="unavailable"} 1' "$TMP/cron.prom"
+	unit="$SRC/deploy/twaudit-check.service.in"
+	exec_start=$(sed -n 's/^ExecStart=@BINDIR@\/twaudit //p' "$unit")
+	exec_start=${exec_start//--sample=30s/--sample=1s}
+	exec_start=${exec_start//\/var\/lib\/prometheus\/node-exporter/$TMP}
+	# shellcheck disable=SC2086
+	setpriv --inh-caps=-all --bounding-set=-all --no-new-privs "$TWAUDIT" $exec_start 2>"$TMP/cron.err"; rc=$?
+	check "check unit's command ($exec_start) without capabilities: stderr empty (rc $rc): $(head -c 300 "$TMP/cron.err")" \
+		test ! -s "$TMP/cron.err"
+	check "  and writes its file" grep -q '^twaudit_audit_status' "$TMP/twaudit.prom"
+else
+	echo "# setpriv not installed (util-linux): the capability-less cron runs are not tried"
+fi
 
 # --output: atomic, and exit 3 when it cannot be written.
 out="$TMP/textfile/twaudit.prom"; mkdir -p "$TMP/textfile"
