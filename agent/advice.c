@@ -13,6 +13,7 @@
 #include "agent/advice.h"
 
 #include <inttypes.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -417,6 +418,36 @@ rem_add(struct remedy_list *l, const char *fmt, ...)
 	remedy_add(l, p);
 }
 
+/*
+ * A rate as the page and the text output show figures: 3 significant
+ * digits, no exponent, no trailing zeros (6.0 -> "6", 1234.5 -> "1230").
+ */
+static const char *
+rate3(double v, char *buf, size_t len)
+{
+	int e, dec;
+	char *dot, *end;
+
+	if (!isfinite(v) || v == 0) {
+		snprintf(buf, len, "%s", isfinite(v) ? "0" : "?");
+		return buf;
+	}
+	e = (int)floor(log10(fabs(v)));
+	dec = 2 - e;
+	if (dec > 0) {
+		snprintf(buf, len, "%.*f", dec > 15 ? 15 : dec, v);
+		if ((dot = strchr(buf, '.')) != NULL) {
+			end = buf + strlen(buf);
+			while (end > dot && (end[-1] == '0' || end[-1] == '.'))
+				*--end = '\0';
+		}
+	} else {
+		snprintf(buf, len, "%.0f", round(v / pow(10, -dec)) *
+		    pow(10, -dec));
+	}
+	return buf;
+}
+
 /* Who owns a persisted file, hence whether advice may say "edit it". */
 enum file_owner { OWNER_ADMIN, OWNER_PACKAGE, OWNER_BOOT };
 
@@ -729,13 +760,13 @@ rule_paws_passive_rising(const struct rule *r, const struct snapshot *s,
 	ev_sysctl(&ev, s, SYSCTL_TCP_TIMESTAMPS);
 	ev_real(&ev, "syns_dropped_per_min", rt->per_min);
 
-	expl = xasprintf("PAWSPassive rose by %" PRIu64 " %s (%.1f SYNs "
+	expl = xasprintf("PAWSPassive rose by %" PRIu64 " %s (%s SYNs "
 	    "dropped per minute): the tcp_tw_recycle check silently dropped "
 	    "SYNs from clients whose timestamp looked older than the last one "
 	    "seen from their address. Each dropped SYN costs the client a "
 	    "retransmission (after 1 s, then 3, 7, 15, 31 s): connects hang "
 	    "for seconds, up to about a minute.", rt->delta, when,
-	    rt->per_min);
+	    rate3(rt->per_min, (char[32]){ 0 }, 32));
 
 	if (key_nonzero(s, SYSCTL_TCP_TW_RECYCLE, &recycle)) {
 		rem_add(&rem.runtime, "sysctl -w %s=0",
@@ -1109,13 +1140,13 @@ rule_timewait_paws_rejects(const struct rule *r, const struct snapshot *s,
 	if (s->sockstat.present[SS_TCP_TW])
 		ev_int(&ev, "timewait_sockets", s->sockstat.v[SS_TCP_TW]);
 
-	expl = xasprintf("PAWSTimewait rose by %" PRIu64 " %s (%.1f per "
+	expl = xasprintf("PAWSTimewait rose by %" PRIu64 " %s (%s per "
 	    "minute): SYNs arrived for a client address and port that still "
 	    "had a TIME-WAIT socket here (this server closed that connection "
 	    "first, less than 60 s before) and carried an older timestamp, so "
 	    "the TIME-WAIT socket refused them. This is what happens when a "
 	    "NAT hands the same public port to another host behind it. %s",
-	    rt->delta, when, rt->per_min, rfc_on ?
+	    rt->delta, when, rate3(rt->per_min, (char[32]){ 0 }, 32), rfc_on ?
 	    "Because tcp_rfc1337 is on, the client's RST cannot clear the "
 	    "TIME-WAIT socket and these connections fail." :
 	    "The client answers with a RST that clears the TIME-WAIT socket "
@@ -1159,9 +1190,10 @@ rule_rfc1337_timewait_nat(const struct rule *r, const struct snapshot *s,
 
 	if (rt != NULL) {
 		window_phrase(s, rt, when, sizeof(when));
-		now = xasprintf(" %s rose by %" PRIu64 " %s (%.1f per minute)"
+		now = xasprintf(" %s rose by %" PRIu64 " %s (%s per minute)"
 		    "%s, so SYNs are being refused now.",
-		    counter_defs[cid].kernel_name, rt->delta, when, rt->per_min,
+		    counter_defs[cid].kernel_name, rt->delta, when,
+		    rate3(rt->per_min, (char[32]){ 0 }, 32),
 		    cid == CTR_PAWS_ESTAB ? " (on this kernel it also counts "
 		    "established connections)" : "");
 	}
@@ -1217,7 +1249,7 @@ rule_tw_buckets_overflow(const struct rule *r, const struct snapshot *s,
 	if (s->sockstat.present[SS_TCP_TW])
 		ev_int(&ev, "timewait_sockets", s->sockstat.v[SS_TCP_TW]);
 
-	expl = xasprintf("TCPTimeWaitOverflow rose by %" PRIu64 " %s (%.1f "
+	expl = xasprintf("TCPTimeWaitOverflow rose by %" PRIu64 " %s (%s "
 	    "per minute): the number of TIME-WAIT sockets reached "
 	    "net.ipv4.tcp_max_tw_buckets (%s), so the kernel closed "
 	    "connections without keeping a TIME-WAIT socket (the kernel log "
@@ -1225,7 +1257,7 @@ rule_tw_buckets_overflow(const struct rule *r, const struct snapshot *s,
 	    "TIME-WAIT's protection: a delayed segment of an old connection "
 	    "can be taken for part of a new one with the same ports, and a "
 	    "lost last ACK leaves the peer's FIN answered by a RST.",
-	    rt->delta, when, rt->per_min, maxtext);
+	    rt->delta, when, rate3(rt->per_min, (char[32]){ 0 }, 32), maxtext);
 
 	if (max_known) {
 		want = max > 0 && max < INT64_MAX / 2 ? max * 2 : 262144;

@@ -65,7 +65,7 @@ render_history(struct collector *c, size_t *len)
 	    "series", series, "gauges", "TimeWaitSockets", w.timewait);
 	if (root == NULL)
 		return NULL;
-	out = render_json_text(root, len);
+	out = render_json_exact(root, len);
 	json_decref(root);
 	return out;
 }

@@ -221,6 +221,13 @@ render_advice(const struct snapshot *s)
 	return doc;
 }
 
+/*
+ * Figures in JSON keep at most 6 significant digits (a rate of
+ * 0.0333333333 is 0.0333333): enough for `report` to sum, and no
+ * float noise. Integers (json_integer) are printed whole.
+ */
+#define JSON_FIGURES (JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(6))
+
 /* JSONL lines of one namespace (NS NULL: the host's own). */
 static int
 jsonl_ns(FILE *f, const struct snapshot *top, const struct snapshot *n,
@@ -249,7 +256,7 @@ jsonl_ns(FILE *f, const struct snapshot *top, const struct snapshot *n,
 		json_object_set_new(o, "status", json_string(
 		    status_name[n == top ? top->host_status : n->status]));
 		json_object_update(o, v);
-		line = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+		line = json_dumps(o, JSON_FIGURES);
 		json_decref(o);
 		if (line == NULL || fprintf(f, "%s\n", line) < 0)
 			rc = -1;
@@ -261,7 +268,7 @@ jsonl_ns(FILE *f, const struct snapshot *top, const struct snapshot *n,
 	    status_name[n == top ? top->host_status : n->status]));
 	json_object_set_new(base, "findings", json_integer(
 	    (json_int_t)json_array_size(fs)));
-	line = json_dumps(base, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	line = json_dumps(base, JSON_FIGURES);
 	if (line == NULL || fprintf(f, "%s\n", line) < 0)
 		rc = -1;
 	free(line);
@@ -290,10 +297,11 @@ render_jsonl(const struct snapshot *s, size_t *len)
 	return buf;
 }
 
-char *
-render_json_text(const json_t *j, size_t *len)
+/* J's text as json_dumps(FLAGS) gives it, plus a newline. */
+static char *
+json_text_nl(const json_t *j, size_t flags, size_t *len)
 {
-	char *text = json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	char *text = json_dumps(j, flags);
 	char *out;
 
 	if (text == NULL)
@@ -307,4 +315,17 @@ render_json_text(const json_t *j, size_t *len)
 	out[(*len)++] = '\n';
 	out[*len] = '\0';
 	return out;
+}
+
+char *
+render_json_text(const json_t *j, size_t *len)
+{
+	return json_text_nl(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER |
+	    JSON_REAL_PRECISION(6), len);
+}
+
+char *
+render_json_exact(const json_t *j, size_t *len)
+{
+	return json_text_nl(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER, len);
 }

@@ -68,13 +68,14 @@ agreement_json(const struct live_stats *sm)
 
 	if (!a->valid)
 		return json_null();
-	return json_pack("{s:f, s:I, s:I, s:I, s:I, s:f}",
+	/* compared_at: whole seconds (a real would keep 6 digits). */
+	return json_pack("{s:f, s:I, s:I, s:I, s:I, s:I}",
 	    "ratio", a->ratio,
 	    "kernel_peers", (json_int_t)a->kernel,
 	    "model_peers", (json_int_t)a->model,
 	    "common_peers", (json_int_t)a->common,
 	    "matched_peers", (json_int_t)a->matched,
-	    "compared_at", a->at);
+	    "compared_at", (json_int_t)a->at);
 }
 
 json_t *

@@ -55,7 +55,10 @@ json_t *render_model_summary(const struct snapshot *s);
 /* /model: the live model's state (bounded), or why it does not run. */
 char *render_model(const struct snapshot *s, size_t *len);
 
-/* Compact JSON text of J plus a newline. */
+/* JSON text of J plus a newline; reals keep at most 6 significant digits. */
 char *render_json_text(const json_t *j, size_t *len);
+
+/* The same with every real exact (/api/history's wall-clock times). */
+char *render_json_exact(const json_t *j, size_t *len);
 
 #endif

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "web/page.h"
 #include "web/render.h"
 #include "agent/snapshot.h"
 #include "lib/util.h"
@@ -62,6 +63,25 @@ wrap(FILE *f, const char *text, int indent)
 		fputc('\n', f);
 }
 
+/*
+ * One evidence value as text: figures rounded to 3 significant digits as
+ * the page shows them (page_format_figure), inside arrays and objects too.
+ */
+static char *
+text_value(const json_t *v)
+{
+	char num[64];
+
+	if (json_is_string(v))
+		return strdup(json_string_value(v));
+	if (json_is_real(v)) {
+		page_format_figure(json_real_value(v), num, sizeof(num));
+		return strdup(num);
+	}
+	return json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY |
+	    JSON_REAL_PRECISION(3));
+}
+
 static void
 print_evidence(FILE *f, const struct finding *fd)
 {
@@ -74,8 +94,7 @@ print_evidence(FILE *f, const struct finding *fd)
 	}
 	fprintf(f, "  evidence:\n");
 	json_object_foreach(ev, key, v) {
-		char *t = json_is_string(v) ? strdup(json_string_value(v)) :
-		    json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+		char *t = text_value(v);
 
 		char e1[ESC_LEN], e2[ESC_LEN];
 

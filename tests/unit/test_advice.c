@@ -603,7 +603,7 @@ check_paws_rising_4_4(const struct findings *fs)
 	assert_true(rate->evaluated);
 	assert_int_equal(rate->delta, 30);
 	assert_true(rate->window_s == 300.0);
-	assert_non_null(strstr(f->explanation, "6.0 SYNs dropped per minute"));
+	assert_non_null(strstr(f->explanation, "(6 SYNs dropped per minute)"));
 	assert_non_null(strstr(f->explanation, "over the last 300 s"));
 	assert_list_eq(rem_list(f, "runtime"), runtime);
 	/* The always-on rule now shows the evaluated rate too. */
@@ -628,7 +628,7 @@ check_paws_rising_sample(const struct findings *fs)
 	const struct finding *f = find(fs, "paws_passive_rising");
 
 	assert_non_null(strstr(f->explanation, "during the 30 s sample"));
-	assert_non_null(strstr(f->explanation, "6.0 SYNs dropped per minute"));
+	assert_non_null(strstr(f->explanation, "(6 SYNs dropped per minute)"));
 	assert_string_equal(ev_counter(f, "PAWSPassive")->rate.window,
 	    "sample");
 }

@@ -895,6 +895,55 @@ test_advice_not_utf8(void **state)
 	snapshot_unref(s);
 }
 
+/*
+ * Figures: the text output rounds them to 3 significant digits; JSON keeps
+ * at most 6, and integers whole.
+ */
+static void
+test_figures(void **state)
+{
+	struct snapshot *s = fixture("linux-4.19");
+	struct finding *fd;
+	struct ev_part *p;
+	json_t *j;
+	size_t len;
+	char *t;
+
+	(void)state;
+	findings_clear(&s->findings);
+	fd = &s->findings.f[s->findings.n++];
+	fd->id = "test_figures";
+	fd->severity = SEV_INFO;
+	fd->title = "figures";
+	p = evidence_add(&fd->evidence, EV_REAL, "per_min");
+	assert_non_null(p);
+	p->u.real = 2.0 / 60;
+	p = evidence_add(&fd->evidence, EV_REAL, "big");
+	p->u.real = 123456.789;
+	p = evidence_add(&fd->evidence, EV_INT, "count");
+	p->u.i = 1234567890123LL;
+	t = render_text(s, &len);
+	assert_non_null(t);
+	assert_non_null(strstr(t, "\n    per_min: 0.0333\n"));
+	assert_non_null(strstr(t, "\n    big: 123000\n"));
+	assert_non_null(strstr(t, "\n    count: 1234567890123\n"));
+	free(t);
+
+	j = render_advice(s);
+	assert_non_null(j);
+	t = render_json_text(j, &len);
+	assert_non_null(t);
+	assert_non_null(strstr(t, "\"per_min\": 0.0333333,"));
+	assert_non_null(strstr(t, "\"big\": 123457.0,"));
+	assert_non_null(strstr(t, "\"count\": 1234567890123"));
+	free(t);
+	json_decref(j);
+	t = render_jsonl(s, &len);
+	assert_non_null(strstr(t, "\"per_min\":0.0333333,"));
+	free(t);
+	snapshot_unref(s);
+}
+
 /* The first line of T is WANT (plus its newline). */
 static void
 assert_first_line(const char *t, const char *want)
@@ -997,6 +1046,7 @@ main(void)
 		cmocka_unit_test(test_advice_netns),
 		cmocka_unit_test(test_advice_not_utf8),
 		cmocka_unit_test(test_text),
+		cmocka_unit_test(test_figures),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
