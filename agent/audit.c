@@ -15,6 +15,7 @@ snapshot_finish(struct snapshot *s, const struct history *h)
 				s->rate[w][c] = history_rate(h, c,
 				    rate_window_seconds[w]);
 	}
+	snapshot_derive(s, h);
 	advice_evaluate(s, &s->findings);
 	if (s->policy != NULL)
 		policy_evaluate(s->policy, s, &s->findings);

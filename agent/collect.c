@@ -213,19 +213,15 @@ collector_start(struct collector *c, char *err, size_t errlen)
 	return 0;
 }
 
-void
-collector_history(struct collector *c,
-    void (*fn)(double t, const struct counter_set *cs, int64_t timewait,
-    void *arg), void *arg)
+struct snapshot *
+collector_current(struct collector *c)
 {
-	double t;
-	const struct counter_set *cs;
-	int64_t tw;
+	struct snapshot *s;
 
 	pthread_mutex_lock(&c->lock);
-	for (size_t i = 0; history_get(c->hist, i, &t, &cs, &tw); i++)
-		fn(t, cs, tw, arg);
+	s = c->current ? snapshot_ref(c->current) : NULL;
 	pthread_mutex_unlock(&c->lock);
+	return s;
 }
 
 void

@@ -40,10 +40,12 @@ int collector_start(struct collector *c, char *err, size_t errlen);
  */
 struct snapshot *collector_get(struct collector *c);
 
-/* Counter history, for charts: call FN for each sample under the lock. */
-void collector_history(struct collector *c,
-    void (*fn)(double t, const struct counter_set *cs, int64_t timewait,
-    void *arg), void *arg);
+/*
+ * A reference to the current snapshot as it is (NULL before the first
+ * one), without asking for a fresh one: for what only changes at the tick,
+ * such as the history's chart points. Release with snapshot_unref.
+ */
+struct snapshot *collector_current(struct collector *c);
 
 /* Stop the tick thread (if started) and free everything. */
 void collector_free(struct collector *c);

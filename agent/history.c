@@ -1,6 +1,7 @@
 /* Fixed ring of counter samples, and rates over it. */
 #include "agent/history.h"
 
+#include <math.h>
 #include <stdlib.h>
 
 const double rate_window_seconds[RATE_NWINDOWS] = { 60, 300, 3600 };
@@ -125,4 +126,32 @@ rate_between(const struct counter_set *a, double ta,
 	r.per_min = (double)r.delta * 60.0 / r.window_s;
 	r.evaluated = true;
 	return r;
+}
+
+const enum counter_id history_charted[HISTORY_NCHARTED] = {
+	CTR_PAWS_PASSIVE, CTR_PAWS_TIMEWAIT, CTR_PAWS_ESTAB, CTR_LISTEN_DROPS,
+};
+
+size_t
+history_chart(const struct history *h, double now_mono, double now_wall,
+    struct history_point *out, size_t max)
+{
+	size_t n = 0;
+
+	for (size_t i = 1; i < h->len && n < max; i++) {
+		const struct sample *a = at(h, i - 1), *b = at(h, i);
+
+		if (!(b->t > a->t))
+			continue;
+		out[n].wall = now_wall - (now_mono - b->t);
+		out[n].timewait = b->timewait;
+		for (int k = 0; k < HISTORY_NCHARTED; k++) {
+			struct rate r = rate_between(&a->c, a->t, &b->c, b->t,
+			    history_charted[k]);
+
+			out[n].per_min[k] = r.evaluated ? r.per_min : NAN;
+		}
+		n++;
+	}
+	return n;
 }

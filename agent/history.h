@@ -52,4 +52,27 @@ size_t history_len(const struct history *h);
 bool history_get(const struct history *h, size_t i, double *t,
     const struct counter_set **c, int64_t *timewait);
 
+/*
+ * Chart points of the history (for /api/history, copied into a snapshot
+ * when the collector finishes it): one per pair of consecutive samples,
+ * the rate per minute between them of each charted counter (per_min NAN
+ * when not evaluated) and the newer sample's TIME-WAIT gauge (-1 unknown).
+ */
+#define HISTORY_NCHARTED 4
+extern const enum counter_id history_charted[HISTORY_NCHARTED];
+
+struct history_point {
+	double wall;			/* epoch seconds of the newer sample */
+	int64_t timewait;
+	double per_min[HISTORY_NCHARTED];
+};
+
+/*
+ * Fill OUT (room for MAX points; history_len(H) is always enough) from H,
+ * mapping monotonic sample times to wall time with the pair (NOW_MONO,
+ * NOW_WALL) read together. Returns the number of points.
+ */
+size_t history_chart(const struct history *h, double now_mono,
+    double now_wall, struct history_point *out, size_t max);
+
 #endif

@@ -302,8 +302,78 @@ snapshot_unref(struct snapshot *s)
 		for (int z = 0; z < 2; z++)
 			free(atomic_load(&s->expo_cache[f][z]));
 	findings_clear(&s->findings);
+	free(s->view.recent_addr);
+	free(s->view.chart);
 	for (size_t i = 0; i < s->nns; i++)
 		snapshot_unref(s->ns[i]);
 	free(s->ns);
 	free(s);
+}
+
+static void
+derive_persisted(struct snapshot *s)
+{
+	struct snapshot_view *v = &s->view;
+
+	for (int i = 0; i < SYSCTL_COUNT; i++) {
+		const struct persist_key *pk = &s->persist.key[i];
+		const struct persist_assign *a = persist_effective(pk);
+
+		v->persisted_set[i] = a != NULL;
+		v->persisted_at[i] = a != NULL ? (int)(a - pk->a) : -1;
+		v->persisted_ok[i] = persist_effective_value(pk,
+		    &v->persisted[i]);
+		v->drift[i] = v->persisted_ok[i] &&
+		    s->sysctl.key[i].state == KEY_PRESENT &&
+		    !sysctl_value_equal(&s->sysctl.key[i], &v->persisted[i]);
+	}
+}
+
+static void
+derive_addresses(struct snapshot *s)
+{
+	struct snapshot_view *v = &s->view;
+	const struct tcp_metrics_stats *t = &s->tcpm;
+
+	v->has_ts_ratio = sock_diag_has_ts_ratio(&s->sockdiag);
+	v->ts_ratio = sock_diag_ts_ratio(&s->sockdiag);
+	for (size_t i = 0; i < s->sockdiag.ntop_remotes &&
+	    i < SOCK_DIAG_TOP_REMOTES; i++)
+		sock_diag_addr_format(&s->sockdiag.top_remotes[i].addr,
+		    v->top_remote[i], sizeof(v->top_remote[i]));
+	free(v->recent_addr);
+	v->recent_addr = NULL;
+	if (t->nrecent == 0 ||
+	    (v->recent_addr = calloc(t->nrecent, sizeof(*v->recent_addr))) ==
+	    NULL)
+		return;
+	for (size_t i = 0; i < t->nrecent; i++) {
+		sock_diag_addr_format(&t->recent[i].addr, v->recent_addr[i][0],
+		    sizeof(v->recent_addr[i][0]));
+		sock_diag_addr_format(&t->recent[i].saddr, v->recent_addr[i][1],
+		    sizeof(v->recent_addr[i][1]));
+	}
+}
+
+/* Bounded by the history's capacity (COLLECT_HISTORY_SAMPLES). */
+static void
+derive_chart(struct snapshot *s, const struct history *h)
+{
+	struct snapshot_view *v = &s->view;
+	size_t n = h != NULL ? history_len(h) : 0;
+
+	free(v->chart);
+	v->chart = NULL;
+	v->nchart = 0;
+	if (n == 0 || (v->chart = calloc(n, sizeof(*v->chart))) == NULL)
+		return;
+	v->nchart = history_chart(h, now_monotonic(), now_wall(), v->chart, n);
+}
+
+void
+snapshot_derive(struct snapshot *s, const struct history *h)
+{
+	derive_persisted(s);
+	derive_addresses(s);
+	derive_chart(s, h);
 }

@@ -29,6 +29,37 @@ struct rendered {
 	char body[];
 };
 
+/* A text address ("192.0.2.1", "2001:db8::1"). */
+#define SNAPSHOT_ADDR_LEN 46
+
+/*
+ * Values renderers need, computed when the snapshot is built so that no
+ * renderer calls a reader function or takes the collector's lock. A
+ * zeroed view (a snapshot never finished) shows nothing persisted, no
+ * ratio, no chart.
+ */
+struct snapshot_view {
+	/* Per watched sysctl: systemd-sysctl's effective assignment
+	 * (persisted_set; persist.key[i].a[persisted_at]), its value parsed as
+	 * the runtime would (persisted_ok), and drift: the runtime value is
+	 * present and differs from the parsed persisted one. */
+	bool persisted_set[SYSCTL_COUNT];
+	int persisted_at[SYSCTL_COUNT];
+	bool persisted_ok[SYSCTL_COUNT];
+	struct sysctl_value persisted[SYSCTL_COUNT];
+	bool drift[SYSCTL_COUNT];
+	/* sock_diag: ESTABLISHED sockets with timestamps / with TCP info. */
+	bool has_ts_ratio;
+	double ts_ratio;
+	char top_remote[SOCK_DIAG_TOP_REMOTES][SNAPSHOT_ADDR_LEN];
+	/* tcp_metrics recent[i]: address and server address (tcpm.nrecent
+	 * entries; NULL when there are none or allocation failed). */
+	char (*recent_addr)[2][SNAPSHOT_ADDR_LEN];
+	/* The collector's history as chart points (NULL, 0: none). */
+	struct history_point *chart;
+	size_t nchart;
+};
+
 struct snapshot {
 	atomic_int refs;
 	double wall;			/* when collected (epoch seconds) */
@@ -83,6 +114,9 @@ struct snapshot {
 	struct snapshot **ns;
 	enum audit_status host_status;
 	const struct policy *policy;
+	/* What the renderers show that a reader would compute: filled by
+	 * snapshot_derive() when the snapshot is finished. */
+	struct snapshot_view view;
 };
 
 struct collect_paths {
@@ -134,6 +168,14 @@ bool collect_out_of_time(const struct collect_paths *p,
 void snapshot_no_sampler(struct snapshot *s);
 
 /* snapshot_finish() (rates, findings, status) is in audit.h. */
+
+/*
+ * Fill S->view from S (and H's chart points when H is not NULL; the
+ * wall times are stated against the clocks read now). Called by
+ * snapshot_finish(); again on the same snapshot it recomputes. Without
+ * memory the addresses of tcp_metrics' list or the chart stay empty.
+ */
+void snapshot_derive(struct snapshot *s, const struct history *h);
 
 /* Worst of critical > warning > unknown > ok (advice_status's order). */
 enum audit_status status_worst(enum audit_status a, enum audit_status b);

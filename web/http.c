@@ -356,8 +356,10 @@ route(struct MHD_Connection *conn, struct http_server *h,
 		return send_text(conn, wc, MHD_HTTP_OK, "ok\n");
 	if (strcmp(url, "/api/history") == 0) {
 		size_t len;
-		char *body = render_history(h->collector, &len);
+		struct snapshot *s = collector_current(h->collector);
+		char *body = render_history(s, &len);
 
+		snapshot_unref(s);
 		if (body == NULL)
 			return send_text(conn, wc, MHD_HTTP_INTERNAL_SERVER_ERROR,
 			    "out of memory\n");

@@ -23,14 +23,17 @@ tree_text(const char *p, size_t max)
 	return j != NULL ? j : json_text(p, max);
 }
 
+/* Key I's persisted value: the effective assignment (snapshot_derive()). */
 static json_t *
-persisted_json(const struct persist_key *pk)
+persisted_json(const struct snapshot *s, int key)
 {
-	const struct persist_assign *a = persist_effective(pk);
+	const struct persist_key *pk = &s->persist.key[key];
+	const struct persist_assign *a;
 	json_t *o, *assigns;
 
-	if (a == NULL)
+	if (!s->view.persisted_set[key])
 		return json_null();
+	a = &pk->a[s->view.persisted_at[key]];
 	o = json_pack("{s:s, s:s, s:i}", "value", a->value, "file", a->path,
 	    "line", (int)a->line);
 	assigns = json_array();
@@ -63,25 +66,17 @@ sysctl_keys_json(const struct snapshot *s)
 		else
 			json_object_set_new(k, "why", json_string(v->why));
 		json_object_set_new(k, "persisted",
-		    persisted_json(&s->persist.key[i]));
+		    persisted_json(s, i));
 		json_object_set_new(keys, sysctl_defs[i].name, k);
 	}
 	return keys;
 }
 
-static json_t *
-addr_json(const struct sock_diag_addr *a)
-{
-	char buf[64];
-
-	sock_diag_addr_format(a, buf, sizeof(buf));
-	return json_string(buf);
-}
-
 /* sources.sock_diag.details: counts, and top lists that never become labels. */
 static json_t *
-sock_diag_json(const struct sock_diag_stats *d)
+sock_diag_json(const struct snapshot *s)
 {
+	const struct sock_diag_stats *d = &s->sockdiag;
 	json_t *states = json_object(), *ports = json_array(),
 	    *remotes = json_array(), *o;
 
@@ -92,16 +87,16 @@ sock_diag_json(const struct sock_diag_stats *d)
 		json_array_append_new(ports, json_pack("{s:i, s:I}", "port",
 		    (int)d->top_ports[i].port,
 		    "timewait", (json_int_t)d->top_ports[i].count));
-	for (size_t i = 0; i < d->ntop_remotes; i++)
-		json_array_append_new(remotes, json_pack("{s:o, s:I}",
-		    "address", addr_json(&d->top_remotes[i].addr),
+	for (size_t i = 0; i < d->ntop_remotes &&
+	    i < SOCK_DIAG_TOP_REMOTES; i++)
+		json_array_append_new(remotes, json_pack("{s:s, s:I}",
+		    "address", s->view.top_remote[i],
 		    "timewait", (json_int_t)d->top_remotes[i].count));
 	o = json_pack("{s:o, s:o, s:o, s:b}", "states", states,
 	    "timewait_top_ports", ports, "timewait_top_remotes", remotes,
 	    "truncated", d->truncated);
 	json_object_set_new(o, "timestamps_negotiated_ratio",
-	    sock_diag_has_ts_ratio(d) ? json_real(sock_diag_ts_ratio(d)) :
-	    json_null());
+	    s->view.has_ts_ratio ? json_real(s->view.ts_ratio) : json_null());
 	return o;
 }
 
@@ -112,10 +107,10 @@ tcp_metrics_json(const struct snapshot *s)
 	const struct tcp_metrics_stats *t = &s->tcpm;
 	json_t *recent = json_array();
 
-	for (size_t i = 0; i < t->nrecent; i++)
-		json_array_append_new(recent, json_pack("{s:o, s:o, s:I, s:i}",
-		    "address", addr_json(&t->recent[i].addr),
-		    "server_address", addr_json(&t->recent[i].saddr),
+	for (size_t i = 0; i < t->nrecent && s->view.recent_addr != NULL; i++)
+		json_array_append_new(recent, json_pack("{s:s, s:s, s:I, s:i}",
+		    "address", s->view.recent_addr[i][0],
+		    "server_address", s->view.recent_addr[i][1],
 		    "tsval", (json_int_t)t->recent[i].tsval,
 		    "stamp_age_seconds", (int)t->recent[i].stamp_age_s));
 	return json_pack("{s:I, s:b, s:I, s:o, s:b}",
@@ -140,7 +135,7 @@ sources_json(const struct snapshot *s)
 			json_object_set_new(src, "keys", sysctl_keys_json(s));
 		if (i == SRC_SOCK_DIAG && st->state == SOURCE_OK)
 			json_object_set_new(src, "details",
-			    sock_diag_json(&s->sockdiag));
+			    sock_diag_json(s));
 		if (i == SRC_TCP_METRICS && st->state == SOURCE_OK)
 			json_object_set_new(src, "details", tcp_metrics_json(s));
 		json_object_set_new(o, source_name[i], src);

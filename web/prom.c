@@ -163,17 +163,10 @@ sysctl_sample(FILE *f, const char *metric, const char *lab, const char *name,
 	}
 }
 
-static bool
-persisted_value(const struct snapshot *s, int i, struct sysctl_value *out)
-{
-	return persist_effective_value(&s->persist.key[i], out);
-}
-
 static void
 render_sysctls(const struct expo *e, const struct snapshot *s)
 {
 	FILE *f = e->f;
-	struct sysctl_value pv;
 	const struct snapshot *ns;
 
 	family(e, "twaudit_sysctl", "gauge",
@@ -197,17 +190,17 @@ render_sysctls(const struct expo *e, const struct snapshot *s)
 	family(e, "twaudit_sysctl_persisted", "gauge",
 	    "Value the sysctl.d files will apply at next boot.");
 	for (int i = 0; i < SYSCTL_COUNT; i++)
-		if (persisted_value(s, i, &pv))
+		if (s->view.persisted_ok[i])
 			sysctl_sample(f, "twaudit_sysctl_persisted", "",
-			    sysctl_defs[i].name, pv.nvalues, pv.v);
+			    sysctl_defs[i].name, s->view.persisted[i].nvalues,
+			    s->view.persisted[i].v);
 	family(e, "twaudit_sysctl_drift", "gauge",
 	    "1 when the runtime value differs from the persisted one.");
 	for (int i = 0; i < SYSCTL_COUNT; i++)
 		if (s->sysctl.key[i].state == KEY_PRESENT &&
-		    persisted_value(s, i, &pv))
+		    s->view.persisted_ok[i])
 			fprintf(f, "twaudit_sysctl_drift{name=\"%s\"} %d\n",
-			    sysctl_defs[i].name,
-			    !sysctl_value_equal(&s->sysctl.key[i], &pv));
+			    sysctl_defs[i].name, s->view.drift[i]);
 }
 
 static void
@@ -277,7 +270,7 @@ any_ok(const struct expo *e, enum source_id src,
 static bool
 has_ts_ratio(const struct snapshot *s)
 {
-	return sock_diag_has_ts_ratio(&s->sockdiag);
+	return s->view.has_ts_ratio;
 }
 
 static void
@@ -315,7 +308,7 @@ render_netlink(const struct expo *e)
 					fprintf(f, "twaudit_tcp_timestamps_"
 					    "negotiated_ratio%s %.6f\n",
 					    e->bare[k],
-					    sock_diag_ts_ratio(&s->sockdiag));
+					    s->view.ts_ratio);
 		}
 		family(e, "twaudit_sock_diag_truncated", "gauge",
 		    "1 when the socket dump stopped at its entry limit.");

@@ -38,9 +38,9 @@ char *render_jsonl(const struct snapshot *s, size_t *len);
 /* `check --format=text`: status line, then one block per finding. */
 char *render_text(const struct snapshot *s, size_t *len);
 
-/* /api/history: per-minute rates of the charted counters over the history. */
-struct collector;
-char *render_history(struct collector *c, size_t *len);
+/* /api/history: per-minute rates of the charted counters over the history
+ * S carries (NULL: none yet). */
+char *render_history(const struct snapshot *s, size_t *len);
 
 /*
  * render_prom(), gzipped when GZIP, memoized in S (see snapshot.h): the

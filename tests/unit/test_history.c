@@ -3,6 +3,7 @@
 #include <stddef.h>
 #include <setjmp.h>
 #include <cmocka.h>
+#include <math.h>
 
 #include "agent/history.h"
 
@@ -94,6 +95,41 @@ test_reset(void **state)
 	history_free(h);
 }
 
+/* Chart points: one per pair of consecutive samples, a repeated time
+ * skipped, NAN for a counter not evaluated, the newer sample's gauge. */
+static void
+test_chart(void **state)
+{
+	struct history *h = history_new(8);
+	struct history_point pt[8];
+	struct counter_set c;
+	size_t n;
+
+	(void)state;
+	assert_int_equal(history_chart(h, 0, 0, pt, 8), 0);
+	c = cs(0);
+	history_add(h, 100, &c, 7);
+	assert_int_equal(history_chart(h, 0, 0, pt, 8), 0);
+	c = cs(10);
+	history_add(h, 105, &c, -1);
+	history_add(h, 105, &c, 9);	/* same time: no point */
+	c = cs(40);
+	history_add(h, 115, &c, 12);
+	n = history_chart(h, 120, 5000, pt, 8);
+	assert_int_equal(n, 2);
+	assert_true(pt[0].wall == 4985 && pt[1].wall == 4995);
+	assert_int_equal(pt[0].timewait, -1);
+	assert_int_equal(pt[1].timewait, 12);
+	assert_int_equal(history_charted[0], CTR_PAWS_PASSIVE);
+	assert_true(pt[0].per_min[0] > 119.9 && pt[0].per_min[0] < 120.1);
+	assert_true(pt[1].per_min[0] > 179.9 && pt[1].per_min[0] < 180.1);
+	for (int k = 1; k < HISTORY_NCHARTED; k++)
+		assert_true(isnan(pt[0].per_min[k]));
+	/* MAX bounds the output. */
+	assert_int_equal(history_chart(h, 120, 5000, pt, 1), 1);
+	history_free(h);
+}
+
 int
 main(void)
 {
@@ -101,6 +137,7 @@ main(void)
 		cmocka_unit_test(test_rate_window),
 		cmocka_unit_test(test_ring_wraps),
 		cmocka_unit_test(test_reset),
+		cmocka_unit_test(test_chart),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

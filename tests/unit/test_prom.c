@@ -19,6 +19,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <zlib.h>
+#include <sys/socket.h>
 
 #include "agent/audit.h"
 #include "config.h"
@@ -1030,6 +1031,91 @@ teardown(void **state)
 	return 0;
 }
 
+/* Addresses, the timestamp ratio and /api/history's points come from the
+ * snapshot's view (snapshot_derive()), formatted when it is built. */
+static void
+test_view_rendered(void **state)
+{
+	struct snapshot *s = fixture("linux-6.18");
+	struct sock_diag_addr v4 = { .family = AF_INET, .addr = { 192, 0, 2, 7 } };
+	struct sock_diag_addr v6 = { .family = AF_INET6,
+	    .addr = { 0x20, 0x01, 0x0d, 0xb8, [15] = 1 } };
+	json_t *j, *d;
+	char *b;
+	size_t len;
+
+	(void)state;
+	s->source[SRC_SOCK_DIAG].state = SOURCE_OK;
+	s->sockdiag.ntop_remotes = 1;
+	s->sockdiag.top_remotes[0].addr = v4;
+	s->sockdiag.top_remotes[0].count = 3;
+	s->sockdiag.est_info = 4;
+	s->sockdiag.est_ts = 1;
+	s->source[SRC_TCP_METRICS].state = SOURCE_OK;
+	s->tcpm.nrecent = 1;
+	s->tcpm.recent[0].addr = v6;
+	s->tcpm.recent[0].saddr = v4;
+	snapshot_derive(s, NULL);
+	j = render_advice(s);
+	assert_non_null(j);
+	d = json_object_get(json_object_get(json_object_get(j, "sources"),
+	    "sock_diag"), "details");
+	assert_string_equal(json_string_value(json_object_get(json_array_get(
+	    json_object_get(d, "timewait_top_remotes"), 0), "address")),
+	    "192.0.2.7");
+	assert_true(json_real_value(json_object_get(d,
+	    "timestamps_negotiated_ratio")) == 0.25);
+	d = json_array_get(json_object_get(json_object_get(json_object_get(
+	    json_object_get(j, "sources"), "tcp_metrics"), "details"),
+	    "recent"), 0);
+	assert_string_equal(json_string_value(json_object_get(d, "address")),
+	    "2001:db8::1");
+	assert_string_equal(json_string_value(json_object_get(d,
+	    "server_address")), "192.0.2.7");
+	json_decref(j);
+	b = prom(s, EXPO_PROM_004);
+	assert_line(b, "twaudit_tcp_timestamps_negotiated_ratio 0.250000");
+	free(b);
+	/* No history in the snapshot: empty series, null snapshot alike. */
+	for (int k = 0; k < 2; k++) {
+		b = render_history(k ? NULL : s, &len);
+		assert_non_null(b);
+		j = json_loadb(b, len, 0, NULL);
+		assert_non_null(j);
+		assert_int_equal(json_array_size(json_object_get(j, "time")), 0);
+		d = json_object_get(json_object_get(j, "series"), "PAWSPassive");
+		assert_true(json_is_array(d) && json_array_size(d) == 0);
+		json_decref(j);
+		free(b);
+	}
+	/* Two samples 5 s apart: one point, PAWSPassive +10 = 120/min. */
+	{
+		struct history *h = history_new(4);
+		struct counter_set c = { 0 };
+
+		c.present[CTR_PAWS_PASSIVE] = true;
+		history_add(h, 10, &c, 5);
+		c.value[CTR_PAWS_PASSIVE] = 10;
+		history_add(h, 15, &c, 6);
+		snapshot_derive(s, h);
+		history_free(h);
+	}
+	b = render_history(s, &len);
+	j = json_loadb(b, len, 0, NULL);
+	assert_non_null(j);
+	assert_int_equal(json_array_size(json_object_get(j, "time")), 1);
+	d = json_object_get(j, "series");
+	assert_true(json_real_value(json_array_get(json_object_get(d,
+	    "PAWSPassive"), 0)) == 120);
+	assert_true(json_is_null(json_array_get(json_object_get(d,
+	    "ListenDrops"), 0)));
+	assert_int_equal(json_integer_value(json_array_get(json_object_get(
+	    json_object_get(j, "gauges"), "TimeWaitSockets"), 0)), 6);
+	json_decref(j);
+	free(b);
+	snapshot_unref(s);
+}
+
 int
 main(void)
 {
@@ -1047,6 +1133,7 @@ main(void)
 		cmocka_unit_test(test_advice_not_utf8),
 		cmocka_unit_test(test_text),
 		cmocka_unit_test(test_figures),
+		cmocka_unit_test(test_view_rendered),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
