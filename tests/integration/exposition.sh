@@ -5,7 +5,10 @@
 
 EMPTY_ROOT="$TMP/emptyroot"; mkdir -p "$EMPTY_ROOT"
 port=$(free_port)
-start_serve "$port" --path.procfs="$FIXTURES/linux-3.10-recycle" --path.rootfs="$EMPTY_ROOT"
+# A scrape never collects (min-interval of an hour): snapshots change only
+# at the 5 s tick, so bodies fetched close together can be compared.
+start_serve "$port" --path.procfs="$FIXTURES/linux-3.10-recycle" --path.rootfs="$EMPTY_ROOT" \
+	--collect.min-interval=3600s
 base="http://127.0.0.1:$port"
 OM='application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1'
 
@@ -27,9 +30,19 @@ PYEOF
 curl -fsS -D "$TMP/h" -H 'Accept: text/plain' -o "$TMP/plain" "$base/metrics"
 check "text/plain gets 0.0.4" grep -qi '^content-type: text/plain; version=0.0.4' "$TMP/h"
 check "0.0.4 has no # EOF" bash -c "! grep -q '^# EOF' '$TMP/plain'"
-curl -fsS -D "$TMP/h" -H 'Accept-Encoding: gzip' -o "$TMP/gz" "$base/metrics"
+# gzip and plain bodies of one snapshot: a plain body fetched right before
+# and right after the gzipped one, equal, so no tick came in between (at
+# most 5 tries; a tick lands in a try's few milliseconds rarely).
+same_snapshot=false
+for _ in 1 2 3 4 5; do
+	curl -fsS -H 'Accept: text/plain' -o "$TMP/plain1" "$base/metrics"
+	curl -fsS -D "$TMP/h" -H 'Accept-Encoding: gzip' -o "$TMP/gz" "$base/metrics"
+	curl -fsS -H 'Accept: text/plain' -o "$TMP/plain2" "$base/metrics"
+	if cmp -s "$TMP/plain1" "$TMP/plain2"; then same_snapshot=true; break; fi
+done
 check "gzip when accepted" grep -qi '^content-encoding: gzip' "$TMP/h"
-check "gzip body decodes to the same text" bash -c "gzip -dc '$TMP/gz' | diff -q - '$TMP/plain' >/dev/null"
+check "plain bodies around the gzip one come from one snapshot" $same_snapshot
+check "gzip body decodes to the same text" bash -c "gzip -dc '$TMP/gz' | diff -q - '$TMP/plain1' >/dev/null"
 curl -fsS -D "$TMP/h" -H 'Accept-Encoding: gzip;q=0, identity' -o /dev/null "$base/metrics"
 check "gzip;q=0 is not gzipped" bash -c "! grep -qi '^content-encoding' '$TMP/h'"
 
