@@ -131,6 +131,7 @@ set +e
 # --- serve ------------------------------------------------------------------
 ip netns exec "$NSV" "$TWAUDIT" serve --web.listen-address="$WEB" \
 	--sampler.enabled --sampler.server=10.0.0.1 --sampler.interface=s0 \
+	--log.level=debug \
 	--sampler.ratio=1 $CAPS --collect.min-interval=0s \
 	>"$TMP/serve.log" 2>&1 </dev/null &
 SERVE=$!
