@@ -2,6 +2,7 @@
 #include "agent/collect.h"
 
 #include <errno.h>
+#include <malloc.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <stdint.h>
@@ -178,6 +179,12 @@ tick_main(void *arg)
 		now = now_monotonic();
 		if (now >= next) {
 			refresh_locked(c, true);
+			/*
+			 * Give back what bursts of clients left in glibc's
+			 * arenas (HTTP and bcrypt threads each get one):
+			 * without it RSS follows the largest burst so far.
+			 */
+			malloc_trim(0);
 			next += COLLECT_TICK_SECONDS;
 			/* After a slow collection: no burst of catch-up ticks. */
 			if (next < now_monotonic())
