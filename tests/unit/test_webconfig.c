@@ -154,13 +154,13 @@ test_bcrypt_cost(void **state)
 
 	(void)state;
 	for (size_t i = 0; i < 4; i++) {
-		snprintf(hash, sizeof(hash), "$2b$%s%s", bad_costs[i], H04 + 6);
+		snprintf(hash, sizeof(hash), "$2b$%s%s", bad_costs[i], &H04[6]);
 		snprintf(text, sizeof(text), "basic_auth_users:\n  alice: '%s'\n",
 		    hash);
 		refused(text, "outside 4..31");
 	}
 	snprintf(text, sizeof(text), "basic_auth_users:\n  alice: '$2y$31%s'\n",
-	    H04 + 6);
+	    &H04[6]);
 	wc = parse(text);
 	assert_non_null(wc);
 	assert_non_null(webconfig_user_hash(wc, "alice"));
