@@ -13,6 +13,7 @@
 # check_exit.sh, serve_fixtures.sh and the unit tests.
 sanitized && skip "sanitizer pass: output digests are compared in the plain pass"
 
+SRC=${SRC:-$(cd "$(dirname "$0")/../.." && pwd)}
 EXP="$FIXTURES/expected"
 DIGESTS="$EXP/advice.sha256"
 OFF="--collector.sock_diag=false --collector.tcp_metrics=false --sampler.enabled=false"
@@ -30,8 +31,10 @@ norm() {
 run() {	# BIN PROCFS ROOTFS POLICY FORMAT
 	local pol=()
 	[ "$4" != none ] && pol=(--policy="$4")
-	"$1" check $OFF --format="$5" --path.procfs="$2" --path.rootfs="$3" \
-		"${pol[@]}" 2>/dev/null | norm
+	# From the checkout, with the policy named relative to it: its name
+	# is evidence, and the digests must hold wherever the tree is cloned.
+	(cd "$SRC" && "$1" check $OFF --format="$5" --path.procfs="$2" \
+		--path.rootfs="$3" "${pol[@]}" 2>/dev/null) | norm
 	echo "rc=${PIPESTATUS[0]}"
 }
 
@@ -40,7 +43,7 @@ for fx in "$FIXTURES"/linux-* "$FIXTURES"/broken-*; do
 	[ -d "$fx/net" ] || [ -d "$fx/sys" ] || continue
 	for root in "$FIXTURES/rootfs-empty" "$FIXTURES/rootfs-debian" \
 		"$FIXTURES/rootfs-precedence" "$EXP/rootfs-recycle"; do
-		for pol in none "$SRC/deploy/policy.json" "$EXP/policy-strict.json"; do
+		for pol in none deploy/policy.json tests/fixtures/expected/policy-strict.json; do
 			for fmt in json jsonl text prom; do
 				name="$(basename "$fx")/$(basename "$root")/$(basename "$pol")/$fmt"
 				n=$((n + 1))
