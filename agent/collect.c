@@ -183,8 +183,11 @@ tick_main(void *arg)
 			 * Give back what bursts of clients left in glibc's
 			 * arenas (HTTP and bcrypt threads each get one):
 			 * without it RSS follows the largest burst so far.
+			 * Outside the lock: scrapes never wait for it.
 			 */
+			pthread_mutex_unlock(&c->lock);
 			malloc_trim(0);
+			pthread_mutex_lock(&c->lock);
 			next += COLLECT_TICK_SECONDS;
 			/* After a slow collection: no burst of catch-up ticks. */
 			if (next < now_monotonic())

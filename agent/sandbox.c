@@ -119,12 +119,14 @@ static const int allow_netns[] = {
  * top of this file). Every call here is also in the base.
  */
 
-/* Any thread of ours: memory (malloc arenas), locks, its own exit
- * (pthread_exit blocks signals, frees its stack), the clocks (vDSO
- * fallbacks) and timed waits. */
+/* Any thread of ours: memory (malloc arenas: glibc asks
+ * sched_getaffinity for the CPU count when a thread needs a new arena
+ * past the first eight), locks, its own exit (pthread_exit blocks
+ * signals, frees its stack), the clocks (vDSO fallbacks) and timed
+ * waits. */
 static const int role_common[] = {
 	SCMP_SYS(brk), SCMP_SYS(mmap), SCMP_SYS(munmap), SCMP_SYS(mremap),
-	SCMP_SYS(mprotect), SCMP_SYS(madvise),
+	SCMP_SYS(mprotect), SCMP_SYS(madvise), SCMP_SYS(sched_getaffinity),
 	SCMP_SYS(futex), SCMP_SYS(set_robust_list), SCMP_SYS(get_robust_list),
 	SCMP_SYS(rseq), SCMP_SYS(exit), SCMP_SYS(exit_group),
 	SCMP_SYS(sched_yield), SCMP_SYS(gettid), SCMP_SYS(getpid),
