@@ -135,7 +135,7 @@ if start_serve "$port" --path.procfs="$P" --path.rootfs="$R" --netns=all \
 	check "/advice with source_stale validates" validate_json "$SCHEMAS/advice.schema.json" "$TMP/st.json"
 	curl -s -m 10 "$base/metrics" >"$TMP/s2.prom"
 	last2=$(sed -n 's/^twaudit_collector_last_success_timestamp_seconds{collector="netstat"} //p' "$TMP/s2.prom")
-	now=$(date +%s)
+	now=$(date +%s.%N)	# not truncated: source_stale fires just past 15 s
 	# A tick may have read the file once more before it became a FIFO.
 	check "netstat last success stays put while failing ($last2: over 15 s ago, not before $last)" \
 		$PY -c "import sys; sys.exit(0 if $last <= float('${last2:-0}') < $now - 15 else 1)"
