@@ -13,7 +13,7 @@ TEST_PKGS   = prometheus python3-jsonschema python3-prometheus-client curl \
               tcpreplay nftables \
               podman mmdebstrap runc python3-kubernetes
 
-.PHONY: all deps test-deps build install run test test-unit test-asan bench fuzz clean \
+.PHONY: all deps test-deps build install run test test-unit test-plain test-asan bench fuzz clean \
         test-fuzz
 
 all: build
@@ -39,10 +39,17 @@ install: build
 run: build
 	./$(BUILD)/twaudit serve --web.listen-address=$(LISTEN)
 
+# Every test: the normal suite then the fuzz regression, beside the
+# ASan+UBSan build and its suite (tools/run-tests.sh).
 test: test-deps build
+	bash tools/run-tests.sh $(BUILD) $(ASAN_BUILD)
+
+# Parts alone: the unit tests; the normal build's whole suite.
+test-unit: test-deps build
+	meson test -C $(BUILD) --print-errorlogs --suite unit
+
+test-plain: test-deps build
 	meson test -C $(BUILD) --print-errorlogs
-	$(MAKE) test-asan
-	$(MAKE) test-fuzz
 
 test-asan: $(ASAN_BUILD)/build.ninja
 	meson setup --reconfigure $(ASAN_BUILD) >/dev/null
