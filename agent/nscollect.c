@@ -32,7 +32,71 @@ struct ns_job {
 	struct snapshot *reuse;		/* a reference, or NULL */
 	struct snapshot *out;
 	char error[NETNS_ERR_LEN];
+	bool ended, left_behind;	/* under straggler_lock */
+	double started;			/* monotonic */
 };
+
+/*
+ * Audits left behind at their deadline and still running. Whatever held
+ * one up (a namespace whose netlink never answers, say) would hold up the
+ * next thread the same way, so a namespace with an audit out is not
+ * entered again until it ends, and no thread starts at all while
+ * NSCOLLECT_MAX_STRAGGLERS are out: each namespace is then reported
+ * unavailable with the reason. Threads do not pile up.
+ */
+#define NSCOLLECT_MAX_STRAGGLERS 8
+static pthread_mutex_t straggler_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct ns_job *stragglers[NSCOLLECT_MAX_STRAGGLERS];
+static size_t nstragglers;
+
+/* Why T must not get a thread now ("" when it may). */
+static void
+straggler_check(const struct netns_target *t, char *why, size_t whylen)
+{
+	why[0] = '\0';
+	pthread_mutex_lock(&straggler_lock);
+	for (size_t i = 0; i < nstragglers; i++)
+		if (t->ino != 0 && stragglers[i]->t.ino == t->ino &&
+		    stragglers[i]->t.dev == t->dev) {
+			set_error(why, whylen, "the previous audit of %s is "
+			    "still running, %.0f s after it started, past its "
+			    "deadline", t->path,
+			    now_monotonic() - stragglers[i]->started);
+			break;
+		}
+	if (why[0] == '\0' && nstragglers >= NSCOLLECT_MAX_STRAGGLERS)
+		set_error(why, whylen, "%zu audits of namespaces are still "
+		    "running past their deadline: no new one starts until "
+		    "they end", nstragglers);
+	pthread_mutex_unlock(&straggler_lock);
+}
+
+/* J ran past its deadline: keep it on the list unless it just ended. */
+static void
+straggler_add(struct ns_job *j)
+{
+	pthread_mutex_lock(&straggler_lock);
+	if (!j->ended && nstragglers < NSCOLLECT_MAX_STRAGGLERS) {
+		j->left_behind = true;
+		stragglers[nstragglers++] = j;
+	}
+	pthread_mutex_unlock(&straggler_lock);
+}
+
+/* J's thread ends: off the list. */
+static void
+straggler_end(struct ns_job *j)
+{
+	pthread_mutex_lock(&straggler_lock);
+	j->ended = true;
+	if (j->left_behind)
+		for (size_t i = 0; i < nstragglers; i++)
+			if (stragglers[i] == j) {
+				stragglers[i] = stragglers[--nstragglers];
+				break;
+			}
+	pthread_mutex_unlock(&straggler_lock);
+}
 
 static void
 job_release(struct ns_job *j)
@@ -59,6 +123,7 @@ ns_thread(void *arg)
 	j->out = snapshot_collect(&j->p, j->reuse);
 	j->p.procfs_net = NULL;
 out:
+	straggler_end(j);
 	job_release(j);
 	return NULL;
 }
@@ -91,16 +156,21 @@ static struct snapshot *
 collect_one(const struct netns_target *t, const struct collect_paths *p,
     const struct snapshot *reuse, char *why, size_t whylen)
 {
-	struct ns_job *j = calloc(1, sizeof(*j));
+	struct ns_job *j;
 	struct snapshot *s = NULL;
 	pthread_t th;
 	int rc;
 
+	straggler_check(t, why, whylen);
+	if (why[0] != '\0')
+		return NULL;
+	j = calloc(1, sizeof(*j));
 	if (j == NULL) {
 		set_error(why, whylen, "out of memory");
 		return NULL;
 	}
 	atomic_init(&j->refs, 2);
+	j->started = now_monotonic();
 	j->t = *t;
 	j->p = *p;
 	j->reuse = reuse != NULL ? snapshot_ref((struct snapshot *)reuse) : NULL;
@@ -114,6 +184,7 @@ collect_one(const struct netns_target *t, const struct collect_paths *p,
 		set_error(why, whylen, "deadline exceeded: auditing %s took "
 		    "longer than the collection's budget (--collect.timeout=%gs)",
 		    t->path, p->timeout);
+		straggler_add(j);
 		job_release(j);
 		return NULL;
 	}
