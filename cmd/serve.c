@@ -13,6 +13,7 @@
 #include "web/listen.h"
 #include "agent/live.h"
 #include "lib/log.h"
+#include "lib/util.h"
 #include "agent/netns.h"
 #include "agent/policy.h"
 #include "agent/privs.h"
@@ -342,6 +343,7 @@ cmd_serve(int argc, char **argv)
 
 	if ((rc = serve_parse(&x, argc, argv)) >= 0)
 		return rc;
+	malloc_tune_daemon();
 	if ((rc = serve_load(&x)) == 0 &&
 	    (rc = serve_bind(&x)) == 0 &&
 	    (rc = serve_drop_privileges(&x)) == 0) {

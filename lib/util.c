@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -378,4 +379,13 @@ text_escape(const char *in, char *out, size_t outlen)
 	}
 	out[o] = '\0';
 	return o;
+}
+
+void
+malloc_tune_daemon(void)
+{
+#ifdef __GLIBC__
+	mallopt(M_ARENA_MAX, 2);
+	mallopt(M_MMAP_THRESHOLD, 128 * 1024);
+#endif
 }

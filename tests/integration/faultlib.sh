@@ -3,10 +3,31 @@
 
 HOSTILE="$(dirname "${BASH_SOURCE[0]}")/hostile.py"
 
-# proc_count PID fd|task: open descriptors or threads of PID.
-proc_count() { ls "/proc/$1/$2" 2>/dev/null | wc -l; }
-# proc_rss_kib PID
-proc_rss_kib() { sed -n 's/^VmRSS:[[:space:]]*\([0-9]*\).*/\1/p' "/proc/$1/status"; }
+# tree_pids PID: PID and its descendants (serve runs as two processes).
+tree_pids() {
+	local c
+	echo "$1"
+	for c in $(cat "/proc/$1"/task/*/children 2>/dev/null); do tree_pids "$c"; done
+}
+# proc_count PID fd|task: open descriptors or threads of PID's tree.
+proc_count() {
+	local p n=0
+	for p in $(tree_pids "$1"); do n=$((n + $(ls "/proc/$p/$2" 2>/dev/null | wc -l))); done
+	echo "$n"
+}
+# proc_rss_kib PID: resident KiB of PID's tree, the capture ring left out:
+# a packet socket's ring is a kernel buffer of fixed size whose pages count
+# as resident as the kernel first fills them, so that part grows until the
+# ring wraps and starts again at every reopen (proc_ring_kib reports it).
+proc_rss_kib() { _rss_split "$1" | cut -d' ' -f1; }
+proc_ring_kib() { _rss_split "$1" | cut -d' ' -f2; }
+_rss_split() {
+	local p
+	for p in $(tree_pids "$1"); do cat "/proc/$p/smaps" 2>/dev/null; done |
+	awk '/^[0-9a-f]+-[0-9a-f]+ / { ring = ($6 ~ /^socket:/) }
+	     /^Rss:/ { if (ring) r += $2; else o += $2 }
+	     END { printf "%d %d\n", o, r }'
+}
 
 # metric URL NAME_WITH_LABELS [CURL_OPTS...]: the value of one series, or
 # empty when absent.
