@@ -55,7 +55,7 @@
 #include "lib/log.h"
 #include "lib/util.h"
 
-/* Allowed whatever the arguments. */
+/* Allowed whatever the arguments, in both processes. */
 static const int allow_always[] = {
 	/* Memory: malloc arenas, thread stacks, gnutls and zlib buffers. */
 	SCMP_SYS(brk), SCMP_SYS(mmap), SCMP_SYS(munmap), SCMP_SYS(mremap),
@@ -80,18 +80,14 @@ static const int allow_always[] = {
 	SCMP_SYS(readlink), SCMP_SYS(readlinkat), SCMP_SYS(fcntl),
 	SCMP_SYS(dup), SCMP_SYS(faccessat), SCMP_SYS(faccessat2),
 	SCMP_SYS(access),
-	/* HTTP: accepting and serving; MHD may use sendfile for large
-	   bodies, shutdown on close; the reload passes a dup'd listener. */
-	SCMP_SYS(accept4), SCMP_SYS(accept), SCMP_SYS(listen),
+	/* Sockets already open: the IPC channels (both sides), netlink
+	   (collector), HTTP connections (web); shutdown ends a channel or
+	   a connection. */
 	SCMP_SYS(recvfrom), SCMP_SYS(recvmsg), SCMP_SYS(sendto),
-	SCMP_SYS(sendmsg), SCMP_SYS(sendfile), SCMP_SYS(shutdown),
-	SCMP_SYS(setsockopt), SCMP_SYS(getsockopt), SCMP_SYS(getsockname),
-	SCMP_SYS(getpeername),
-	/* Netlink (libnl): bind of the new netlink socket. socket() itself
-	   is restricted below. */
-	SCMP_SYS(bind),
+	SCMP_SYS(sendmsg), SCMP_SYS(shutdown), SCMP_SYS(setsockopt),
+	SCMP_SYS(getsockopt), SCMP_SYS(getsockname),
 	/* Event loops: MHD's epoll and its inter-thread eventfd (a pipe when
-	   eventfd is missing), poll for libnl timeouts. */
+	   eventfd is missing), poll for libnl timeouts and IPC replies. */
 	SCMP_SYS(epoll_create1), SCMP_SYS(epoll_ctl), SCMP_SYS(epoll_wait),
 	SCMP_SYS(epoll_pwait), SCMP_SYS(eventfd2), SCMP_SYS(pipe2),
 	SCMP_SYS(poll), SCMP_SYS(ppoll), SCMP_SYS(select), SCMP_SYS(pselect6),
@@ -99,6 +95,19 @@ static const int allow_always[] = {
 	SCMP_SYS(getrandom), SCMP_SYS(uname), SCMP_SYS(getuid),
 	SCMP_SYS(geteuid), SCMP_SYS(getgid), SCMP_SYS(getegid),
 	SCMP_SYS(sysinfo), SCMP_SYS(getrusage), SCMP_SYS(prlimit64),
+};
+
+/* The web process only: accepting and serving HTTP; MHD may use
+   sendfile for large bodies; the reload passes a dup'd listener. */
+static const int allow_web[] = {
+	SCMP_SYS(accept4), SCMP_SYS(accept), SCMP_SYS(listen),
+	SCMP_SYS(sendfile), SCMP_SYS(getpeername),
+};
+
+/* The collector only: bind of a new netlink socket (libnl; socket()
+   itself is restricted below), and reaping the web process. */
+static const int allow_collector[] = {
+	SCMP_SYS(bind), SCMP_SYS(wait4),
 };
 
 /* The live sampler: interface ioctls when reopening (libpcap's
@@ -169,19 +178,30 @@ static atomic_bool roles_ready;
 /* Per thread: 0 not yet, 1 role filter on, -1 it failed (base only). */
 static _Thread_local int role_state;
 
-/* Rules added with argument checks in add_conditional(). */
-#define CONDITIONAL_RULES 7
-/* ... with the sampler: AF_PACKET sockets, seccomp() for the roles. */
+/* Rules added with argument checks in add_conditional(): in both
+ * processes (read-only opens, threads, clone3, thread names)... */
+#define CONDITIONAL_RULES 6
+/* ... in the collector: netlink sockets, and kill() of the web process
+ * for SIGHUP, SIGTERM and SIGKILL when it has one. */
+#define COLLECTOR_CONDITIONAL_RULES 1
+#define KILL_RULES 3
+/* ... with the sampler: AF_PACKET sockets, seccomp() for the roles;
+ * without it (and in the web process) the TCGETS ioctl. */
 #define SAMPLER_CONDITIONAL_RULES 2
+#define TCGETS_RULES 1
 /* ... in a capture role: openat, two socket families. */
 #define CAPTURE_CONDITIONAL_RULES 3
 
 size_t
 sandbox_allowed_count(const struct sandbox_config *c)
 {
-	return N(allow_always) + CONDITIONAL_RULES +
-	    (c->sampler ? N(allow_sampler) + SAMPLER_CONDITIONAL_RULES : 0) +
-	    (c->netns ? N(allow_netns) : 0);
+	if (c->proc == SANDBOX_PROC_WEB)
+		return N(allow_always) + N(allow_web) + CONDITIONAL_RULES +
+		    TCGETS_RULES;
+	return N(allow_always) + N(allow_collector) + CONDITIONAL_RULES +
+	    COLLECTOR_CONDITIONAL_RULES + (c->peer > 0 ? KILL_RULES : 0) +
+	    (c->sampler ? N(allow_sampler) + SAMPLER_CONDITIONAL_RULES :
+	    TCGETS_RULES) + (c->netns ? N(allow_netns) : 0);
 }
 
 size_t
@@ -219,35 +239,44 @@ static int
 add_conditional(scmp_filter_ctx ctx, const struct sandbox_config *c)
 {
 	const scmp_datum_t wr = OPEN_WRITE_FLAGS;
+	bool collector = c->proc == SANDBOX_PROC_COLLECTOR;
 	int rc = 0;
 
-	/* Read-only opens only (count: 2). */
+	/* Read-only opens only. */
 	rc |= seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(openat), 1,
 	    SCMP_A2(SCMP_CMP_MASKED_EQ, wr, 0));
 	rc |= seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(open), 1,
 	    SCMP_A1(SCMP_CMP_MASKED_EQ, wr, 0));
-	/* Netlink sockets for sock_diag and tcp_metrics (1). */
-	rc |= seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 1,
-	    SCMP_A0(SCMP_CMP_EQ, AF_NETLINK, 0));
-	/* Threads only: a clone without CLONE_THREAD would be a fork (1). */
+	/* Threads only: a clone without CLONE_THREAD would be a fork. */
 	rc |= seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(clone), 1,
 	    SCMP_A0(SCMP_CMP_MASKED_EQ, CLONE_THREAD, CLONE_THREAD));
-	/* glibc >= 2.34 tries clone3 first and falls back on ENOSYS (1). */
+	/* glibc >= 2.34 tries clone3 first and falls back on ENOSYS. */
 	rc |= seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(clone3), 0);
-	/* Thread names (MHD names its threads) (2). */
+	/* Thread names (MHD names its threads). */
 	rc |= seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(prctl), 1,
 	    SCMP_A0(SCMP_CMP_EQ, PR_SET_NAME, 0));
 	rc |= seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(prctl), 1,
 	    SCMP_A0(SCMP_CMP_EQ, PR_GET_NAME, 0));
-	if (c->sampler) {
-		/* libpcap: the packet socket (1). Its interface ioctls go
+	/* The web process makes no socket at all. */
+	if (collector)	/* sock_diag and tcp_metrics */
+		rc |= seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 1,
+		    SCMP_A0(SCMP_CMP_EQ, AF_NETLINK, 0));
+	/* The collector signals the web process and nothing else: SIGHUP
+	   forwarded, SIGTERM at shutdown, SIGKILL when it will not stop. */
+	for (int i = 0, sig[] = { SIGHUP, SIGTERM, SIGKILL };
+	    collector && c->peer > 0 && i < KILL_RULES; i++)
+		rc |= seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(kill), 2,
+		    SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)c->peer, 0),
+		    SCMP_A1(SCMP_CMP_EQ, (scmp_datum_t)sig[i], 0));
+	if (collector && c->sampler) {
+		/* libpcap: the packet socket. Its interface ioctls go
 		   through that socket and a generic netlink one (SIOCETHTOOL,
 		   measured with libpcap 1.10): no AF_INET socket, no connect. */
 		rc |= seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 1,
 		    SCMP_A0(SCMP_CMP_EQ, AF_PACKET, 0));
 		/* The sampler's threads add their role filter on themselves:
 		   a filter for the caller only (no flags: no TSYNC), which
-		   can only take rights away (1). */
+		   can only take rights away. */
 		rc |= seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(seccomp), 2,
 		    SCMP_A0(SCMP_CMP_EQ, SECCOMP_SET_MODE_FILTER, 0),
 		    SCMP_A1(SCMP_CMP_EQ, 0, 0));
@@ -369,6 +398,8 @@ print_names(FILE *f, const int *sys, size_t n)
 void
 sandbox_print_list(FILE *f, const struct sandbox_config *c, int role)
 {
+	bool collector = c->proc == SANDBOX_PROC_COLLECTOR;
+
 	if (role == SANDBOX_ROLE_CAPTURE || role == SANDBOX_ROLE_MODEL) {
 		print_names(f, role_common, N(role_common));
 		if (role == SANDBOX_ROLE_CAPTURE) {
@@ -378,12 +409,20 @@ sandbox_print_list(FILE *f, const struct sandbox_config *c, int role)
 		return;
 	}
 	print_names(f, allow_always, N(allow_always));
+	if (!collector) {
+		print_names(f, allow_web, N(allow_web));
+		fputs("openat\nopen\nclone\nclone3\nprctl\nioctl\n", f);
+		return;
+	}
+	print_names(f, allow_collector, N(allow_collector));
 	if (c->sampler)
 		print_names(f, allow_sampler, N(allow_sampler));
 	if (c->netns)
 		print_names(f, allow_netns, N(allow_netns));
 	/* add_conditional(); clone3 answers ENOSYS, it never runs. */
 	fputs("openat\nopen\nsocket\nclone\nclone3\nprctl\n", f);
+	if (c->peer > 0)
+		fputs("kill\n", f);
 	fputs(c->sampler ? "seccomp\n" : "ioctl\n", f);
 }
 
@@ -417,6 +456,8 @@ sandbox_enforcing(const struct sandbox_config *c)
 int
 sandbox_apply(const struct sandbox_config *c, char *err, size_t errlen)
 {
+	bool collector = c->proc == SANDBOX_PROC_COLLECTOR;
+	bool sampler = collector && c->sampler;
 	scmp_filter_ctx ctx;
 	int rc;
 
@@ -424,7 +465,7 @@ sandbox_apply(const struct sandbox_config *c, char *err, size_t errlen)
 	    SCMP_ACT_LOG;
 
 	/* The roles first, while libseccomp may still probe the kernel. */
-	for (int r = 0; c->sampler && r < SANDBOX_NROLES; r++) {
+	for (int r = 0; sampler && r < SANDBOX_NROLES; r++) {
 		if ((rc = build_role((enum sandbox_role)r, def)) < 0) {
 			set_error(err, errlen, "seccomp: cannot build the %s "
 			    "role filter: %s", role_names[r], strerror(-rc));
@@ -440,9 +481,13 @@ sandbox_apply(const struct sandbox_config *c, char *err, size_t errlen)
 	rc = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_TSYNC, 1);
 	if (rc == 0)
 		rc = add_list(ctx, allow_always, N(allow_always));
-	if (rc == 0 && c->sampler)
+	if (rc == 0 && !collector)
+		rc = add_list(ctx, allow_web, N(allow_web));
+	if (rc == 0 && collector)
+		rc = add_list(ctx, allow_collector, N(allow_collector));
+	if (rc == 0 && collector && c->sampler)
 		rc = add_list(ctx, allow_sampler, N(allow_sampler));
-	if (rc == 0 && c->netns)
+	if (rc == 0 && collector && c->netns)
 		rc = add_list(ctx, allow_netns, N(allow_netns));
 	if (rc == 0)
 		rc = add_conditional(ctx, c);
@@ -455,6 +500,6 @@ sandbox_apply(const struct sandbox_config *c, char *err, size_t errlen)
 		return -1;
 	}
 	/* From now on the sampler's threads narrow themselves. */
-	atomic_store(&roles_ready, c->sampler);
+	atomic_store(&roles_ready, sampler);
 	return 0;
 }

@@ -14,8 +14,24 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <sys/types.h>
+
+/*
+ * serve's two processes (docs/security.md) get different lists: the
+ * collector makes netlink and packet sockets, enters namespaces and
+ * signals the web process, never accepts a connection; the web process
+ * accepts and serves HTTP on sockets it was given, makes no socket, and
+ * signals nobody.
+ */
+enum sandbox_proc {
+	SANDBOX_PROC_COLLECTOR,
+	SANDBOX_PROC_WEB,
+};
 
 struct sandbox_config {
+	enum sandbox_proc proc;
+	pid_t peer;		/* collector: the web process (kill allowed) */
+	/* Collector only: */
 	bool sampler;		/* live capture: AF_PACKET sockets, ring mmap,
 				   interface ioctls to reopen after a flap */
 	bool netns;		/* --netns: setns(2), /proc/PID/ns/net */
@@ -58,7 +74,7 @@ const char *sandbox_role_name(enum sandbox_role r);
 
 /*
  * The syscall names list ROLE allows, one a line, argument checks left
- * out (ROLE -1: the base list for C). For seccomp_profile.sh.
+ * out (ROLE -1: the base list for C, C->proc's). For seccomp_profile.sh.
  */
 void sandbox_print_list(FILE *f, const struct sandbox_config *c, int role);
 

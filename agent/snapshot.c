@@ -301,6 +301,8 @@ snapshot_unref(struct snapshot *s)
 	for (int f = 0; f < 2; f++)
 		for (int z = 0; z < 2; z++)
 			free(atomic_load(&s->expo_cache[f][z]));
+	for (int i = 0; i < SNAPSHOT_BODY_SLOTS; i++)
+		free(atomic_load(&s->body_cache[i]));
 	findings_clear(&s->findings);
 	free(s->view.recent_addr);
 	free(s->view.chart);

@@ -26,8 +26,12 @@ struct policy;
 
 struct rendered {
 	size_t len;
+	bool gzip;		/* BODY is gzip-encoded */
 	char body[];
 };
+
+/* Opaque rendered bodies a snapshot keeps for its renderers' caller. */
+#define SNAPSHOT_BODY_SLOTS 8
 
 /* A text address ("192.0.2.1", "2001:db8::1"). */
 #define SNAPSHOT_ADDR_LEN 46
@@ -96,6 +100,9 @@ struct snapshot {
 	 * once (compare-and-swap) and freed with the snapshot.
 	 */
 	_Atomic(struct rendered *) expo_cache[2][2];
+	/* The other endpoints' bodies, the same way; what each slot holds is
+	 * up to the caller of the renderers (web/bodies.c). */
+	_Atomic(struct rendered *) body_cache[SNAPSHOT_BODY_SLOTS];
 	/* When the first of them was rendered (epoch µs, 0: not yet): the
 	 * time twaudit_snapshot_age_seconds is stated at, in each of them. */
 	_Atomic int64_t first_render_us;

@@ -1,15 +1,36 @@
-/* `twaudit serve`: the exporter daemon. */
+/*
+ * `twaudit serve`: the exporter daemon, as two processes
+ * (docs/security.md). Start-up loads the policy and the web config and
+ * binds the listening sockets, then forks before any thread exists. The
+ * web process keeps the sockets and the TLS material, drops to the
+ * service user without capabilities and serves HTTP, asking the
+ * collector process for every body over a socketpair (web/ipc_client.h).
+ * The collector closes the sockets, keeps the capabilities its features
+ * need, collects, models and renders (web/ipc_server.h, web/bodies.h).
+ * Either one ending ends the other.
+ */
+#include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "lib/cli.h"
 #include "agent/collect.h"
 #include "cmd/commands.h"
 #include "cmd/flags.h"
 #include "cmd/version.h"
+#include "lib/selfstat.h"
+#include "web/bodies.h"
 #include "web/http.h"
+#include "web/ipc_client.h"
+#include "web/ipc_server.h"
 #include "web/listen.h"
 #include "agent/live.h"
 #include "lib/log.h"
@@ -73,6 +94,12 @@ reload_web_config(struct http_server *h, const char *path)
 	webconfig_unref(wc);
 }
 
+/* IPC channels: one request at a time on each (HTTP_THREADS polling
+ * threads per listener ask at once; more wait for a free one). */
+#define SERVE_CHANNELS 4
+/* How long the collector waits for the web process to stop. */
+#define SERVE_WEB_STOP_SECONDS 5.0
+
 /* Everything serve builds, owned here and freed by serve_teardown(). */
 struct serve_ctx {
 	struct common_opts common;
@@ -88,15 +115,32 @@ struct serve_ctx {
 	/* What the collector reads; it keeps a pointer to this (and so to
 	 * netns.spec and policy) for its lifetime. */
 	struct collect_paths cpaths;
+	/* The socketpairs ([0] the collector's end, [1] the web's) and the
+	 * pipe the collector says "ready" on; -1 once closed. */
+	int chan[SERVE_CHANNELS][2];
+	int ready[2];
+	pid_t parent;		/* the collector's pid */
+	pid_t web_pid;		/* in the collector: the web process */
+	bool is_web;
 	/* Built, in this order. */
 	struct policy *policy;
 	struct webconfig *wc;
-	struct http_server *h;
+	struct http_server *h;	/* the web process's, once forked */
 	struct live *live;
 	struct collector *c;
+	struct ipc_server *ipc;
+	struct ipc_client *client;
 };
 
 static const struct cmd_conv serve_conv = { "serve", EXIT_USAGE, EXIT_INPUT };
+
+static void
+close_fd(int *fd)
+{
+	if (*fd >= 0)
+		close(*fd);
+	*fd = -1;
+}
 
 /* The one cleanup path: frees whatever was built, in reverse order. */
 static void
@@ -104,10 +148,19 @@ serve_teardown(struct serve_ctx *x)
 {
 	if (x->h != NULL)
 		http_stop(x->h);
+	ipc_client_free(x->client);
+	/* Before the collector: a channel thread may be in collector_get. */
+	ipc_server_stop(x->ipc);
 	collector_free(x->c);
 	live_free(x->live);
 	webconfig_unref(x->wc);
 	policy_free(x->policy);
+	for (int i = 0; i < SERVE_CHANNELS; i++) {
+		close_fd(&x->chan[i][0]);
+		close_fd(&x->chan[i][1]);
+	}
+	close_fd(&x->ready[0]);
+	close_fd(&x->ready[1]);
 	log_flush_suppressed();	/* what the rate limit still held back */
 }
 
@@ -184,16 +237,13 @@ serve_bind(struct serve_ctx *x)
 }
 
 /*
- * Keep only the capabilities the enabled features need (docs/security.md),
- * before any thread exists: threads inherit the main thread's set.
+ * The user both processes switch to (docs/security.md), and descriptors
+ * for the HTTP connection limit, while still privileged.
  */
-static int
-serve_drop_privileges(struct serve_ctx *x)
+static void
+serve_user(struct serve_ctx *x)
 {
-	struct privs_config pc = { .tcp_metrics = x->collect.tcp_metrics,
-	    .sampler = x->live_o.enabled };
-	char err[512], caps[512], q[300];
-	uint64_t kept, nofile;
+	uint64_t nofile;
 
 	if (x->sec.user == NULL) {
 		bool missing;
@@ -206,16 +256,33 @@ serve_drop_privileges(struct serve_ctx *x)
 		if (x->sec.user == NULL)
 			x->sec.user = "";
 	}
-	pc.user = x->sec.user;
-	/* Hooks: .sampler = live capture on, .netns / .netns_all = --netns. */
-	pc.netns = x->netns.spec.n > 0;
-	pc.netns_all = x->netns.all;
-	/* Before the drop: the HTTP connection limit needs descriptors. */
 	nofile = privs_raise_nofile(HTTP_NOFILE);
 	if (nofile < HTTP_NOFILE)
 		log_warn("descriptor limit below the HTTP connection limit",
 		    "nofile=%llu want=%d", (unsigned long long)nofile,
 		    HTTP_NOFILE);
+}
+
+/*
+ * Keep only the capabilities the enabled features need (docs/security.md),
+ * before any thread exists: threads inherit the main thread's set. The
+ * web process needs none.
+ */
+static int
+serve_drop_privileges(struct serve_ctx *x)
+{
+	struct privs_config pc = { .user = x->sec.user };
+	char err[512], caps[512], q[300];
+	uint64_t kept;
+
+	if (!x->is_web) {
+		/* Hooks: .sampler = live capture on, .netns / .netns_all =
+		 * --netns. */
+		pc.tcp_metrics = x->collect.tcp_metrics;
+		pc.sampler = x->live_o.enabled;
+		pc.netns = x->netns.spec.n > 0;
+		pc.netns_all = x->netns.all;
+	}
 	if (privs_drop(&pc, &kept, err, sizeof(err)) < 0)
 		return flags_fail(&serve_conv, EXIT_INPUT, "%s%s", err,
 		    x->user_default ? " (the default user for root; "
@@ -246,14 +313,15 @@ log_started(const struct cli_list *l)
 		    log_quote(l->v[i], q, sizeof(q)));
 }
 
-/* The live sampler, the collector thread and the HTTP server. */
+/* The collector side: the live sampler, the collector thread, the IPC
+ * threads answering the web process with rendered bodies. */
 static int
-serve_start(struct serve_ctx *x)
+collector_start_all(struct serve_ctx *x)
 {
 	struct collect_paths *paths = &x->cpaths;
+	struct body_source src;
+	int fds[SERVE_CHANNELS];
 	char err[512];
-	struct webconfig *wc;
-	int rc;
 
 	paths->procfs = x->paths.procfs;
 	paths->rootfs = x->paths.rootfs;
@@ -271,10 +339,44 @@ serve_start(struct serve_ctx *x)
 	collector_set_live(x->c, x->live);
 	if (collector_start(x->c, err, sizeof(err)) < 0)
 		return flags_fail(&serve_conv, EXIT_INPUT, "%s", err);
+	/* cmd/ wires the renderers: agent/ knows no output format. */
+	src = bodies_source(x->c);
+	for (int i = 0; i < SERVE_CHANNELS; i++) {
+		fds[i] = x->chan[i][0];
+		x->chan[i][0] = -1;
+	}
+	if ((x->ipc = ipc_server_start(fds, SERVE_CHANNELS, &src, err,
+	    sizeof(err))) == NULL)
+		return flags_fail(&serve_conv, EXIT_INPUT, "%s", err);
+	return 0;
+}
+
+/* The web side: the IPC client and the HTTP server on the sockets. */
+static int
+web_start_all(struct serve_ctx *x)
+{
+	struct body_source src;
+	int fds[SERVE_CHANNELS];
+	char err[512];
+	struct webconfig *wc;
+	double wait;
+	int rc;
+
+	for (int i = 0; i < SERVE_CHANNELS; i++) {
+		fds[i] = x->chan[i][1];
+		x->chan[i][1] = -1;
+	}
+	/* The collector waits at most its budget for a fresh snapshot, then
+	 * renders: a reply later than this means it is stuck. */
+	wait = (x->collect.timeout > 0 ? x->collect.timeout :
+	    COLLECT_TIMEOUT_DEFAULT) + 2.0;
+	if ((x->client = ipc_client_new(fds, SERVE_CHANNELS, wait)) == NULL)
+		return flags_fail(&serve_conv, EXIT_INPUT, "out of memory");
+	src = ipc_client_source(x->client);
 	/* The server takes its own reference to the web config. */
 	wc = x->wc;
 	x->wc = NULL;
-	rc = http_start(x->h, x->c, wc, err, sizeof(err));
+	rc = http_start(x->h, &src, wc, err, sizeof(err));
 	webconfig_unref(wc);
 	if (rc < 0)
 		return flags_fail(&serve_conv, EXIT_INPUT, "%s", err);
@@ -291,6 +393,8 @@ serve_sandbox(struct serve_ctx *x)
 
 	if (!x->sec.seccomp)
 		return 0;
+	sc.proc = x->is_web ? SANDBOX_PROC_WEB : SANDBOX_PROC_COLLECTOR;
+	sc.peer = x->is_web ? 0 : x->web_pid;
 	sc.netns = x->netns.spec.n > 0;
 	sc.sampler = x->live_o.enabled;
 	if (sandbox_apply(&sc, err, sizeof(err)) < 0)
@@ -301,9 +405,10 @@ serve_sandbox(struct serve_ctx *x)
 	return 0;
 }
 
-/* Until SIGINT or SIGTERM; SIGHUP rereads the web config. */
+/* The web process: until SIGINT or SIGTERM; SIGHUP rereads the web config
+ * (the collector forwards its own). */
 static void
-serve_wait(struct serve_ctx *x)
+web_wait(struct serve_ctx *x)
 {
 	int sig;
 
@@ -314,12 +419,84 @@ serve_wait(struct serve_ctx *x)
 			reload_web_config(x->h, x->web.config_file);
 			continue;
 		}
-		break;
+		if (sig == SIGINT || sig == SIGTERM)
+			break;
 	}
 	log_info("shutting down", "signal=%s", sig == SIGINT ? "SIGINT" : "SIGTERM");
 }
 
-/* Signals are taken synchronously by the main thread alone. */
+/* How the web process ended, for the log; its exit status for ours. */
+static int
+web_ended(int st)
+{
+	if (WIFEXITED(st) && WEXITSTATUS(st) == 0) {
+		log_info("web process exited", NULL);
+		return 0;
+	}
+	if (WIFSIGNALED(st))
+		log_error("web process ended", "signal=%d", WTERMSIG(st));
+	else
+		log_error("web process ended", "status=%d", WEXITSTATUS(st));
+	return WIFEXITED(st) && WEXITSTATUS(st) != 0 ? WEXITSTATUS(st) :
+	    EXIT_USAGE;
+}
+
+/* SIGTERM to the web process; SIGKILL when it has not stopped in time. */
+static int
+stop_web(struct serve_ctx *x)
+{
+	struct timespec tick = { 0, 20 * 1000 * 1000 };
+	int st = 0;
+
+	if (x->web_pid <= 0)
+		return 0;
+	kill(x->web_pid, SIGTERM);
+	for (int i = 0; i < (int)(SERVE_WEB_STOP_SECONDS * 50); i++) {
+		if (waitpid(x->web_pid, &st, WNOHANG) == x->web_pid) {
+			x->web_pid = 0;
+			return web_ended(st);
+		}
+		nanosleep(&tick, NULL);
+	}
+	kill(x->web_pid, SIGKILL);
+	while (waitpid(x->web_pid, &st, 0) < 0 && errno == EINTR)
+		;
+	x->web_pid = 0;
+	log_error("web process did not stop: killed", NULL);
+	return EXIT_USAGE;
+}
+
+/*
+ * The collector: until SIGINT or SIGTERM (passed on to the web process),
+ * or until the web process ends (its status becomes ours: killed or
+ * failed is an error). SIGHUP goes to the web process, which owns the
+ * web config.
+ */
+static int
+collector_wait(struct serve_ctx *x)
+{
+	int sig, st;
+
+	for (;;) {
+		if (sigwait(&x->signals, &sig) != 0)
+			continue;
+		if (sig == SIGHUP) {
+			kill(x->web_pid, SIGHUP);
+			continue;
+		}
+		if (sig == SIGCHLD) {
+			if (waitpid(x->web_pid, &st, WNOHANG) != x->web_pid)
+				continue;
+			x->web_pid = 0;
+			return web_ended(st);
+		}
+		break;
+	}
+	log_info("shutting down", "signal=%s", sig == SIGINT ? "SIGINT" : "SIGTERM");
+	return stop_web(x);
+}
+
+/* Signals are taken synchronously by each main thread alone. */
 static void
 serve_block_signals(struct serve_ctx *x)
 {
@@ -327,8 +504,90 @@ serve_block_signals(struct serve_ctx *x)
 	sigaddset(&x->signals, SIGINT);
 	sigaddset(&x->signals, SIGTERM);
 	sigaddset(&x->signals, SIGHUP);
+	sigaddset(&x->signals, SIGCHLD);
 	pthread_sigmask(SIG_BLOCK, &x->signals, NULL);
 	signal(SIGPIPE, SIG_IGN);
+}
+
+/* The channels and the ready pipe, before the fork. */
+static int
+serve_channels(struct serve_ctx *x)
+{
+	for (int i = 0; i < SERVE_CHANNELS; i++)
+		if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0,
+		    x->chan[i]) < 0)
+			return flags_fail(&serve_conv, EXIT_INPUT,
+			    "socketpair: %s", strerror(errno));
+	if (pipe2(x->ready, O_CLOEXEC) < 0)
+		return flags_fail(&serve_conv, EXIT_INPUT, "pipe: %s",
+		    strerror(errno));
+	return 0;
+}
+
+/*
+ * The web process, forked with the sockets bound and the web config
+ * loaded: it ends with the collector (PR_SET_PDEATHSIG), closes the
+ * collector's ends, drops everything, waits until the collector is ready
+ * and serves.
+ */
+static int
+web_main(struct serve_ctx *x)
+{
+	char b;
+	int rc;
+
+	log_set_process("web");
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0 ||
+	    getppid() != x->parent)
+		return EXIT_USAGE;	/* the collector is gone already */
+	selfstat_reset_local();	/* the collector's counts are its own */
+	for (int i = 0; i < SERVE_CHANNELS; i++)
+		close_fd(&x->chan[i][0]);
+	close_fd(&x->ready[1]);
+	policy_free(x->policy);
+	x->policy = NULL;
+	if ((rc = serve_drop_privileges(x)) != 0)
+		return rc;
+	/* EOF: the collector failed to start (it said why). */
+	while ((rc = (int)read(x->ready[0], &b, 1)) < 0 && errno == EINTR)
+		;
+	close_fd(&x->ready[0]);
+	if (rc != 1)
+		return EXIT_INPUT;
+	sigdelset(&x->signals, SIGCHLD);
+	if ((rc = web_start_all(x)) == 0 && (rc = serve_sandbox(x)) == 0)
+		web_wait(x);
+	return rc;
+}
+
+/*
+ * The collector (the process serve started as): holds no TCP socket and
+ * no TLS key from here on.
+ */
+static int
+collector_main(struct serve_ctx *x)
+{
+	int rc;
+
+	log_set_process("collector");
+	for (int i = 0; i < SERVE_CHANNELS; i++)
+		close_fd(&x->chan[i][1]);
+	close_fd(&x->ready[0]);
+	http_stop(x->h);
+	x->h = NULL;
+	webconfig_unref(x->wc);
+	x->wc = NULL;
+	if ((rc = serve_drop_privileges(x)) == 0 &&
+	    (rc = collector_start_all(x)) == 0 &&
+	    (rc = serve_sandbox(x)) == 0) {
+		(void)!write(x->ready[1], "r", 1);
+		close_fd(&x->ready[1]);
+		return collector_wait(x);
+	}
+	/* The web process sees the ready pipe close and exits. */
+	close_fd(&x->ready[1]);
+	stop_web(x);
+	return rc;
 }
 
 int
@@ -338,19 +597,32 @@ cmd_serve(int argc, char **argv)
 		.common = COMMON_OPTS_DEFAULT, .web = WEB_OPTS_DEFAULT,
 		.paths = PATHS_OPTS_DEFAULT, .collect = COLLECT_OPTS_DEFAULT,
 		.sec = SECURITY_OPTS_DEFAULT, .live_o = LIVE_OPTS_DEFAULT,
+		.ready = { -1, -1 },
 	};
 	int rc;
 
+	for (int i = 0; i < SERVE_CHANNELS; i++)
+		x.chan[i][0] = x.chan[i][1] = -1;
 	if ((rc = serve_parse(&x, argc, argv)) >= 0)
 		return rc;
 	malloc_tune_daemon();
 	if ((rc = serve_load(&x)) == 0 &&
 	    (rc = serve_bind(&x)) == 0 &&
-	    (rc = serve_drop_privileges(&x)) == 0) {
+	    (rc = serve_channels(&x)) == 0) {
+		serve_user(&x);
+		/* Blocked before the fork: neither side can miss one. */
 		serve_block_signals(&x);
-		if ((rc = serve_start(&x)) == 0 &&
-		    (rc = serve_sandbox(&x)) == 0)
-			serve_wait(&x);
+		x.parent = getpid();
+		/* No thread exists yet: the child is a clean copy. */
+		if ((x.web_pid = fork()) < 0) {
+			rc = flags_fail(&serve_conv, EXIT_INPUT, "fork: %s",
+			    strerror(errno));
+		} else if (x.web_pid == 0) {
+			x.is_web = true;
+			rc = web_main(&x);
+		} else {
+			rc = collector_main(&x);
+		}
 	}
 	serve_teardown(&x);
 	return rc;

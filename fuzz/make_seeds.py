@@ -292,3 +292,48 @@ put("netlink", "metrics-v6", metrics(0x1d, A6, v6=True, saddr=A6) + metrics(0x1d
 put("netlink", "metrics-4.12", metrics(0x1d, A4, tw=False, vals=False))
 put("netlink", "metrics-other-family", metrics(0x22, A4))
 put("netlink", "metrics-error", nlmsg(0x1d, b"") + nlmsg(2, struct.pack("=i", -95)))
+
+
+# --- ipc (web/ipc_proto.h) ---------------------------------------------------
+# IPC_NCOUNTERS is SELF_COUNT (lib/selfstat.h): keep in step with it.
+IPC_NCOUNTERS = int(os.environ.get("IPC_NCOUNTERS", "6"))
+
+
+def ipc_req(rid=1, endpoint=0, flags=0, counters=None, magic=0x51525754,
+            version=1, length=None, ncounters=None):
+    counters = counters if counters is not None else [0] * IPC_NCOUNTERS
+    ln = 16 + 8 * len(counters) if length is None else length
+    nc = IPC_NCOUNTERS if ncounters is None else ncounters
+    return (struct.pack("<IHHIBBH", magic, version, ln, rid, endpoint, flags,
+                        nc) + b"".join(struct.pack("<Q", c) for c in counters))
+
+
+def ipc_rep(rid=1, status=200, ctype=3, flags=0, blen=100, magic=0x50525754,
+            version=1, length=20):
+    return struct.pack("<IHHIHBBI", magic, version, length, rid, status, ctype,
+                       flags, blen)
+
+
+for e in range(5):
+    put("ipc", "req-endpoint-%d" % e, ipc_req(endpoint=e))
+put("ipc", "req-metrics-om-gzip", ipc_req(endpoint=0, flags=3, rid=7,
+                                          counters=list(range(1, IPC_NCOUNTERS + 1))))
+put("ipc", "req-counters-max", ipc_req(counters=[2**64 - 1] * IPC_NCOUNTERS))
+put("ipc", "req-om-not-metrics", ipc_req(endpoint=1, flags=1))
+put("ipc", "req-reserved-bit", ipc_req(flags=4))
+put("ipc", "req-endpoint-out", ipc_req(endpoint=5))
+put("ipc", "req-id-zero", ipc_req(rid=0))
+put("ipc", "req-version-2", ipc_req(version=2))
+put("ipc", "req-bad-magic", ipc_req(magic=0x50525754))
+put("ipc", "req-length-lies", ipc_req(length=16))
+put("ipc", "req-ncounters", ipc_req(ncounters=IPC_NCOUNTERS + 1))
+put("ipc", "req-truncated", ipc_req()[:-1])
+put("ipc", "req-trailing", ipc_req() + b"\0")
+put("ipc", "rep-ok", ipc_rep())
+put("ipc", "rep-gzip-json", ipc_rep(ctype=1, flags=1))
+put("ipc", "rep-503", ipc_rep(status=503, ctype=0, blen=22))
+put("ipc", "rep-status-404", ipc_rep(status=404))
+put("ipc", "rep-type-out", ipc_rep(ctype=5))
+put("ipc", "rep-body-max", ipc_rep(blen=32 * 1024 * 1024))
+put("ipc", "rep-body-over", ipc_rep(blen=32 * 1024 * 1024 + 1))
+put("ipc", "rep-empty", b"")

@@ -28,7 +28,7 @@ cd "$(dirname "$0")/.." || exit 2
 BUILD=${FUZZ_BUILD:-build-fuzz}
 JOBS=${FUZZ_JOBS:-2}
 # Preferred order; any other fuzz_* program built is appended.
-ALL_TARGETS="netstat sockstat sysctl persist cli packet netlink pcap policy negotiate"
+ALL_TARGETS="netstat sockstat sysctl persist cli packet netlink pcap policy negotiate ipc"
 
 # Longest input libFuzzer generates per target (real inputs are smaller:
 # /proc/net/netstat is ~4 KiB, a sysctl value a few bytes).
@@ -43,6 +43,7 @@ max_len() {
 	netlink) echo 8192 ;;
 	pcap) echo 16384 ;;
 	policy) echo 8192 ;;
+	ipc) echo 256 ;;
 	*) echo 4096 ;;
 	esac
 }

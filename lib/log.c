@@ -212,6 +212,29 @@ line_json(enum log_level lvl, const char *ts, const char *msg,
 	return o;
 }
 
+/* serve's process name, appended to every line as proc=NAME ("": none). */
+static char proc_name[16];
+
+void
+log_set_process(const char *name)
+{
+	snprintf(proc_name, sizeof(proc_name), "%s", name != NULL ? name : "");
+}
+
+/* " proc=NAME" at BUF[*N] (within LEN), when a name is set. */
+static void
+append_proc(char *buf, size_t len, size_t *n)
+{
+	int m;
+
+	if (proc_name[0] == '\0' || *n >= len)
+		return;
+	m = snprintf(buf + *n, len - *n, "%sproc=%s", *n > 0 ? " " : "",
+	    proc_name);
+	if (m > 0)
+		*n = *n + (size_t)m < len ? *n + (size_t)m : len - 1;
+}
+
 /* Format and write one line. */
 static void
 write_line(enum log_level lvl, const char *msg, const char *fmt, va_list ap)
@@ -228,9 +251,13 @@ write_line(enum log_level lvl, const char *msg, const char *fmt, va_list ap)
 		char pairs[2048], js[4096];
 		size_t jn;
 
+		size_t pn;
+
 		pairs[0] = '\0';
 		if (fmt != NULL)
 			vsnprintf(pairs, sizeof(pairs), fmt, ap);
+		pn = strlen(pairs);
+		append_proc(pairs, sizeof(pairs), &pn);
 		jn = line_json(lvl, ts, msg, pairs, js, sizeof(js));
 		(void)!write(STDERR_FILENO, js, jn);
 		return;
@@ -249,6 +276,12 @@ write_line(enum log_level lvl, const char *msg, const char *fmt, va_list ap)
 		return;
 	if ((size_t)n > sizeof(line) - 2)
 		n = (int)sizeof(line) - 2;
+	{
+		size_t o = (size_t)n;
+
+		append_proc(line, sizeof(line) - 1, &o);
+		n = (int)o;
+	}
 	line[n++] = '\n';
 	(void)!write(STDERR_FILENO, line, (size_t)n);
 }

@@ -46,6 +46,12 @@ void log_flush_suppressed(void);
 #define log_warn(m, ...) log_msg(LOG_WARN, m, __VA_ARGS__)
 #define log_error(m, ...) log_msg(LOG_ERROR, m, __VA_ARGS__)
 
+/*
+ * Name the process in every line from now on (proc=NAME, last): serve's
+ * "collector" and "web". NULL or "" stops it.
+ */
+void log_set_process(const char *name);
+
 /* Quote S for logfmt into OUT (always terminated). Returns OUT. */
 const char *log_quote(const char *s, char *out, size_t outlen);
 

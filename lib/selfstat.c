@@ -17,9 +17,13 @@ const struct selfstat_def selfstat_defs[SELF_COUNT] = {
 	    "HTTP connections refused at accept, by reason." },
 	[SELF_LOG_SUPPRESSED] = { "twaudit_log_lines_suppressed_total", "",
 	    "Repeated log lines not written by the rate limit." },
+	[SELF_IPC_REFUSED] = { "twaudit_ipc_messages_refused_total", "",
+	    "Malformed or oversized messages from the web process, refused "
+	    "unread." },
 };
 
 static _Atomic uint64_t counters[SELF_COUNT];
+static _Atomic uint64_t peer[SELF_COUNT];
 
 void
 selfstat_add(enum selfstat_id id, uint64_t n)
@@ -30,9 +34,38 @@ selfstat_add(enum selfstat_id id, uint64_t n)
 }
 
 void
-selfstat_read(struct selfstat_values *out)
+selfstat_read_local(struct selfstat_values *out)
 {
 	for (int i = 0; i < SELF_COUNT; i++)
 		out->v[i] = atomic_load_explicit(&counters[i],
 		    memory_order_relaxed);
+}
+
+void
+selfstat_read(struct selfstat_values *out)
+{
+	selfstat_read_local(out);
+	for (int i = 0; i < SELF_COUNT; i++)
+		out->v[i] += atomic_load_explicit(&peer[i],
+		    memory_order_relaxed);
+}
+
+void
+selfstat_peer_update(const uint64_t v[SELF_COUNT])
+{
+	for (int i = 0; i < SELF_COUNT; i++) {
+		uint64_t cur = atomic_load_explicit(&peer[i],
+		    memory_order_relaxed);
+
+		while (v[i] > cur && !atomic_compare_exchange_weak(&peer[i],
+		    &cur, v[i]))
+			;
+	}
+}
+
+void
+selfstat_reset_local(void)
+{
+	for (int i = 0; i < SELF_COUNT; i++)
+		atomic_store(&counters[i], 0);
 }

@@ -3,6 +3,11 @@
  * process-wide atomic counters that any thread bumps without a lock. A
  * snapshot copies them when it is built (selfstat_read), so renderers see
  * them like every other figure, as old as the snapshot.
+ *
+ * serve's web process counts in its own copy and sends it with every
+ * request (web/ipc_proto.h); the collector keeps the highest value seen
+ * per counter as the peer's (selfstat_peer_update), and selfstat_read()
+ * is then its own plus the peer's.
  */
 #ifndef TWAUDIT_SELFSTAT_H
 #define TWAUDIT_SELFSTAT_H
@@ -15,6 +20,7 @@ enum selfstat_id {
 	SELF_HTTP_REFUSED_LIMIT,	/* connection over the global limit */
 	SELF_HTTP_REFUSED_PER_ADDRESS,	/* over the per-address limit */
 	SELF_LOG_SUPPRESSED,		/* repeated log lines not written */
+	SELF_IPC_REFUSED,		/* malformed messages from the web side */
 	SELF_COUNT
 };
 
@@ -32,6 +38,14 @@ struct selfstat_values {
 };
 
 void selfstat_add(enum selfstat_id id, uint64_t n);
+/* This process's counters plus the peer's. */
 void selfstat_read(struct selfstat_values *out);
+/* This process's own counters only (what the web process sends). */
+void selfstat_read_local(struct selfstat_values *out);
+/* Raise the peer's counters to V where V is higher (requests may arrive
+ * out of order, and a counter never goes back). */
+void selfstat_peer_update(const uint64_t v[SELF_COUNT]);
+/* Zero this process's counters (a forked child starts its own count). */
+void selfstat_reset_local(void);
 
 #endif

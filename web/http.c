@@ -17,14 +17,13 @@
 #include <unistd.h>
 
 #include "web/auth.h"
-#include "agent/collect.h"
+#include "web/body.h"
 #include "web/connlimit.h"
 #include "web/listen.h"
 #include "web/twlimits.h"
 #include "lib/log.h"
 #include "web/negotiate.h"
 #include "web/page.h"
-#include "web/render.h"
 #include "lib/selfstat.h"
 #include "lib/util.h"
 #include "web/webconfig.h"
@@ -42,7 +41,7 @@ struct http_server {
 	const char *addr[HTTP_MAX_LISTEN];	/* the caller's, for messages */
 	char sd_name[HTTP_MAX_LISTEN][64];	/* addr of a systemd socket */
 	unsigned family_flags[HTTP_MAX_LISTEN];	/* MHD_USE_IPv6 / DUAL_STACK */
-	struct collector *collector;
+	struct body_source source;	/* where bodies come from */
 	pthread_mutex_t lock;		/* guards wc */
 	struct webconfig *wc;		/* TLS, basic auth, extra headers */
 	struct connlimit *conns;	/* open connections, all daemons */
@@ -170,53 +169,37 @@ send_text(struct MHD_Connection *conn, const struct webconfig *wc,
 	return send_buffer(conn, wc, status, CT_TEXT, body, strlen(body));
 }
 
+/*
+ * An endpoint's body from the body source (the collector process in
+ * serve). MHD copies the body unless it can take the buffer over.
+ */
 static enum MHD_Result
-serve_snapshot(struct MHD_Connection *conn, const struct webconfig *wc,
-    struct collector *c, const char *url)
+serve_body(struct MHD_Connection *conn, const struct webconfig *wc,
+    const struct http_server *h, enum body_endpoint e)
 {
-	struct snapshot *s = collector_get(c);
-	char *body = NULL;
-	const char *type;
-	size_t len = 0;
+	struct body_request req = { .endpoint = e,
+	    .gzip = client_accepts_gzip(conn) };
+	enum MHD_ResponseMemoryMode mode = MHD_RESPMEM_MUST_COPY;
+	struct body b = { 0 };
+	enum MHD_Result ret;
+	char *data;
 
-	if (s == NULL)
+	if (e == BODY_METRICS)
+		req.openmetrics = negotiate_format(MHD_lookup_connection_value(
+		    conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT)) ==
+		    EXPO_OPENMETRICS;
+	if (h->source.get(h->source.ctx, &req, &b) < 0)
 		return send_text(conn, wc, MHD_HTTP_SERVICE_UNAVAILABLE,
-		    "no data collected yet\n");
-	if (strcmp(url, "/metrics") == 0) {
-		enum expo_format fmt = negotiate_format(
-		    MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
-		    MHD_HTTP_HEADER_ACCEPT));
-		bool gz = client_accepts_gzip(conn);
-		const struct rendered *r = render_prom_cached(s, fmt, gz);
-		enum MHD_Result ret;
-
-		/* MHD copies the body: the snapshot may go before the send. */
-		ret = r == NULL ? send_text(conn, wc,
-		    MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory\n") :
-		    send_response(conn, wc, MHD_HTTP_OK, fmt == EXPO_OPENMETRICS ?
-		    CT_OPENMETRICS : CT_PROM, r->body, r->len,
-		    MHD_RESPMEM_MUST_COPY, gz);
-		snapshot_unref(s);
-		return ret;
-	} else if (strcmp(url, "/advice") == 0) {
-		json_t *j = render_advice(s);
-
-		if (j != NULL)
-			body = render_json_text(j, &len);
-		json_decref(j);
-		type = CT_JSON;
-	} else if (strcmp(url, "/model") == 0) {
-		body = render_model(s, &len);
-		type = CT_JSON;
-	} else {
-		body = page_render(s, &len);
-		type = CT_HTML;
+		    "collector not available\n");
+	data = (char *)(uintptr_t)b.data;
+	if (b.owned != NULL && b.data == b.owned && b.release == NULL) {
+		mode = MHD_RESPMEM_MUST_FREE;	/* MHD takes the buffer */
+		b.owned = NULL;
 	}
-	snapshot_unref(s);
-	if (body == NULL)
-		return send_text(conn, wc, MHD_HTTP_INTERNAL_SERVER_ERROR,
-		    "out of memory\n");
-	return send_buffer(conn, wc, MHD_HTTP_OK, type, body, len);
+	ret = send_response(conn, wc, b.status, body_type_name(b.type), data,
+	    b.len, mode, b.gzip);
+	body_release(&b);
+	return ret;
 }
 
 /*
@@ -354,20 +337,16 @@ route(struct MHD_Connection *conn, struct http_server *h,
 		    "method not allowed\n");
 	if (strcmp(url, "/healthz") == 0)
 		return send_text(conn, wc, MHD_HTTP_OK, "ok\n");
-	if (strcmp(url, "/api/history") == 0) {
-		size_t len;
-		struct snapshot *s = collector_current(h->collector);
-		char *body = render_history(s, &len);
-
-		snapshot_unref(s);
-		if (body == NULL)
-			return send_text(conn, wc, MHD_HTTP_INTERNAL_SERVER_ERROR,
-			    "out of memory\n");
-		return send_buffer(conn, wc, MHD_HTTP_OK, CT_JSON, body, len);
-	}
-	if (strcmp(url, "/metrics") == 0 || strcmp(url, "/advice") == 0 ||
-	    strcmp(url, "/model") == 0 || strcmp(url, "/") == 0)
-		return serve_snapshot(conn, wc, h->collector, url);
+	if (strcmp(url, "/api/history") == 0)
+		return serve_body(conn, wc, h, BODY_HISTORY);
+	if (strcmp(url, "/metrics") == 0)
+		return serve_body(conn, wc, h, BODY_METRICS);
+	if (strcmp(url, "/advice") == 0)
+		return serve_body(conn, wc, h, BODY_ADVICE);
+	if (strcmp(url, "/model") == 0)
+		return serve_body(conn, wc, h, BODY_MODEL);
+	if (strcmp(url, "/") == 0)
+		return serve_body(conn, wc, h, BODY_PAGE);
 	return send_text(conn, wc, MHD_HTTP_NOT_FOUND, "not found\n");
 }
 
@@ -756,10 +735,10 @@ http_addresses(const struct http_server *h, const char **out, size_t max)
 }
 
 int
-http_start(struct http_server *h, struct collector *c, struct webconfig *wc,
-    char *err, size_t errlen)
+http_start(struct http_server *h, const struct body_source *src,
+    struct webconfig *wc, char *err, size_t errlen)
 {
-	h->collector = c;
+	h->source = *src;
 	h->wc = wc != NULL ? webconfig_ref(wc) : webconfig_none();
 	if (h->wc == NULL) {
 		set_error(err, errlen, "out of memory");

@@ -4,7 +4,8 @@
 
 #include <stddef.h>
 
-struct collector;
+#include "web/body.h"
+
 struct http_server;
 struct webconfig;
 
@@ -31,12 +32,12 @@ size_t http_addresses(const struct http_server *h, const char **out,
     size_t max);
 
 /*
- * Serve snapshots from C on H's sockets, with the TLS and basic auth of WC
+ * Serve bodies from SRC (copied) on H's sockets, with the TLS and basic auth of WC
  * (NULL: plain HTTP, no auth; the server takes its own reference): starts
  * the libmicrohttpd daemons and their threads. -1 with ERR on failure
  * (http_stop() still frees H).
  */
-int http_start(struct http_server *h, struct collector *c,
+int http_start(struct http_server *h, const struct body_source *src,
     struct webconfig *wc, char *err, size_t errlen);
 
 /*

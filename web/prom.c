@@ -636,6 +636,7 @@ render_prom_cached(struct snapshot *s, enum expo_format fmt, bool gzip)
 		return NULL;
 	}
 	r->len = len;
+	r->gzip = gzip;
 	memcpy(r->body, text, len);
 	free(text);
 	/* Two scrapes may render at once: the first one stored wins. */

@@ -131,7 +131,8 @@ start_serve() {
 # PID (with ARGS) answers HTTP on 127.0.0.1:PORT (any status: the page may
 # need a password; a URL, e.g. https://..., with curl options in
 # WAIT_CURL_OPTS) and has finished its start-up: its last start-up line is
-# in LOG ("seccomp allow-list on", or "listening" with the filter off).
+# in LOG ("seccomp allow-list on", or "listening" with the filter off, of
+# the web process, which starts after the collector).
 # serve answers before that line (the HTTP threads start first), so checks
 # of the whole process (seccomp mode, the log) can follow at once. 1, with
 # the log, when PID exited or did not get there within WAIT_SERVE_SECONDS
@@ -145,7 +146,9 @@ wait_serve() {
 	end=$(( $(now_us) + ${WAIT_SERVE_SECONDS:-20} * SLOW * 1000000 ))
 	while kill -0 "$pid" 2>/dev/null; do
 		code=$(curl -s -m 5 -o /dev/null -w '%{http_code}' ${WAIT_CURL_OPTS:-} "$url" 2>/dev/null)
-		[ "${code:-000}" != 000 ] && grep -qF "$last" "$log" 2>/dev/null && return 0
+		# serve's web process logs its start-up last (proc=web).
+		[ "${code:-000}" != 000 ] && grep -F "$last" "$log" 2>/dev/null |
+			grep -qF 'proc=web' && return 0
 		[ "$(now_us)" -lt "$end" ] || break
 		sleep 0.05
 	done

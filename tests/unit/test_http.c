@@ -27,7 +27,10 @@
 #include <zlib.h>
 
 #include "agent/collect.h"
+#include "web/bodies.h"
 #include "web/http.h"
+#include "web/ipc_client.h"
+#include "web/ipc_server.h"
 #include "web/negotiate.h"
 
 #define FIXTURE "linux-3.10-recycle"
@@ -36,6 +39,8 @@ static char empty_root[] = "/tmp/test_http.XXXXXX";
 static char procfs[512];
 static struct collect_paths paths;
 static struct collector *coll;
+static struct ipc_server *ipcs;
+static struct ipc_client *ipcc;
 static struct http_server *srv;
 static unsigned port;
 
@@ -551,7 +556,9 @@ static int
 setup(void **state)
 {
 	static const char *const addrs[] = { "127.0.0.1:0" };
-	char err[256];
+	struct body_source src;
+	char err[256] = "";
+	int sp[2][2];
 
 	(void)state;
 	signal(SIGPIPE, SIG_IGN);
@@ -579,7 +586,21 @@ setup(void **state)
 		fprintf(stderr, "collector: %s\n", err);
 		return -1;
 	}
-	if (http_start(srv, coll, NULL, err, sizeof(err)) < 0) {
+	/* Bodies through the IPC serve uses, both ends in this process. */
+	for (int i = 0; i < 2; i++)
+		if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0,
+		    sp[i]) < 0)
+			return -1;
+	src = bodies_source(coll);
+	if ((ipcs = ipc_server_start((int[]){ sp[0][0], sp[1][0] }, 2, &src,
+	    err, sizeof(err))) == NULL ||
+	    (ipcc = ipc_client_new((int[]){ sp[0][1], sp[1][1] }, 2,
+	    10.0)) == NULL) {
+		fprintf(stderr, "ipc: %s\n", err);
+		return -1;
+	}
+	src = ipc_client_source(ipcc);
+	if (http_start(srv, &src, NULL, err, sizeof(err)) < 0) {
 		fprintf(stderr, "http_start: %s\n", err);
 		return -1;
 	}
@@ -591,6 +612,8 @@ teardown(void **state)
 {
 	(void)state;
 	http_stop(srv);
+	ipc_client_free(ipcc);
+	ipc_server_stop(ipcs);
 	collector_free(coll);
 	rmdir(empty_root);
 	return 0;
