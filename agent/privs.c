@@ -106,6 +106,28 @@ permitted_mask(void)
 }
 
 int
+privs_user_check(const char *user, char *err, size_t errlen)
+{
+	struct passwd pw, *pwp = NULL;
+	char pwbuf[4096];
+	int rc;
+
+	if (user == NULL || user[0] == '\0')
+		return 0;
+	rc = getpwnam_r(user, &pw, pwbuf, sizeof(pwbuf), &pwp);
+	if (pwp == NULL) {
+		set_error(err, errlen, "--security.user: no user '%s'%s%s",
+		    user, rc ? ": " : "", rc ? strerror(rc) : "");
+		return -1;
+	}
+	if (pw.pw_uid == 0) {
+		set_error(err, errlen, "--security.user: '%s' is root", user);
+		return -1;
+	}
+	return 0;
+}
+
+int
 privs_drop(const struct privs_config *c, uint64_t *kept, char *err,
     size_t errlen)
 {

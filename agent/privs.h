@@ -48,6 +48,13 @@ const char *privs_describe(uint64_t caps, char *out, size_t outlen);
 int privs_drop(const struct privs_config *c, uint64_t *kept, char *err,
     size_t errlen);
 
+/*
+ * Whether privs_drop() could switch to USER (NULL or "": nothing to
+ * switch): it exists and is not root. 0, or -1 with ERR as privs_drop()
+ * would say it. serve checks once before it forks.
+ */
+int privs_user_check(const char *user, char *err, size_t errlen);
+
 /* The user serve switches to when --security.user is not given. */
 #define PRIVS_DEFAULT_USER "nobody"
 

@@ -240,9 +240,10 @@ serve_bind(struct serve_ctx *x)
  * The user both processes switch to (docs/security.md), and descriptors
  * for the HTTP connection limit, while still privileged.
  */
-static void
+static int
 serve_user(struct serve_ctx *x)
 {
+	char err[512];
 	uint64_t nofile;
 
 	if (x->sec.user == NULL) {
@@ -256,11 +257,15 @@ serve_user(struct serve_ctx *x)
 		if (x->sec.user == NULL)
 			x->sec.user = "";
 	}
+	/* Once, here: not once from each process. */
+	if (privs_user_check(x->sec.user, err, sizeof(err)) < 0)
+		return flags_fail(&serve_conv, EXIT_INPUT, "%s", err);
 	nofile = privs_raise_nofile(HTTP_NOFILE);
 	if (nofile < HTTP_NOFILE)
 		log_warn("descriptor limit below the HTTP connection limit",
 		    "nofile=%llu want=%d", (unsigned long long)nofile,
 		    HTTP_NOFILE);
+	return 0;
 }
 
 /*
@@ -548,6 +553,10 @@ web_main(struct serve_ctx *x)
 	x->policy = NULL;
 	if ((rc = serve_drop_privileges(x)) != 0)
 		return rc;
+	/* A uid switch clears the parent-death signal: set it again. */
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0 ||
+	    getppid() != x->parent)
+		return EXIT_USAGE;
 	/* EOF: the collector failed to start (it said why). */
 	while ((rc = (int)read(x->ready[0], &b, 1)) < 0 && errno == EINTR)
 		;
@@ -608,8 +617,8 @@ cmd_serve(int argc, char **argv)
 	malloc_tune_daemon();
 	if ((rc = serve_load(&x)) == 0 &&
 	    (rc = serve_bind(&x)) == 0 &&
+	    (rc = serve_user(&x)) == 0 &&
 	    (rc = serve_channels(&x)) == 0) {
-		serve_user(&x);
 		/* Blocked before the fork: neither side can miss one. */
 		serve_block_signals(&x);
 		x.parent = getpid();

@@ -2,13 +2,14 @@
  * Applies serve's seccomp filter (agent/sandbox.c) to itself, then makes
  * the call named by argv[1]; security.sh asserts the process dies of
  * SIGSYS for every forbidden call and exits 0 for the allowed ones.
- *   sandbox_probe [--sampler] CALL
+ *   sandbox_probe [--sampler] CALL           (the collector's list)
+ *   sandbox_probe --web CALL                  (the web process's list)
  *   sandbox_probe --role capture|model CALL   (base with the sampler, then
  *                                              the role's filter on top)
- *   sandbox_probe --list base|capture|model   (names the list allows, for
+ *   sandbox_probe --list base|capture|model|web (names the list allows, for
  *                                              seccomp_profile.sh; the base
  *                                              with the sampler and --netns)
- * CALL: allowed: getpid, read-proc, netlink, thread, packet
+ * CALL: allowed: getpid, read-proc, netlink, thread, packet, accept
  *       forbidden: execve, ptrace, mount, fork, socket-inet, open-write,
  *                  connect, kill, setuid, unshare (with --sampler too)
  */
@@ -44,6 +45,9 @@ main(int argc, char **argv)
 
 	if (argc == 3 && strcmp(argv[1], "--list") == 0) {
 		c.sampler = c.netns = true;
+		c.peer = 1;	/* the collector's kill() of the web process */
+		if (strcmp(argv[2], "web") == 0)
+			c.proc = SANDBOX_PROC_WEB;
 		role = strcmp(argv[2], "capture") == 0 ? SANDBOX_ROLE_CAPTURE :
 		    strcmp(argv[2], "model") == 0 ? SANDBOX_ROLE_MODEL : -1;
 		sandbox_print_list(stdout, &c, role);
@@ -55,6 +59,11 @@ main(int argc, char **argv)
 		    SANDBOX_ROLE_MODEL;
 		argv += 2;
 		argc -= 2;
+	}
+	if (argc > 2 && strcmp(argv[1], "--web") == 0) {
+		c.proc = SANDBOX_PROC_WEB;
+		argv++;
+		argc--;
 	}
 	if (argc > 2 && strcmp(argv[1], "--sampler") == 0) {
 		c.sampler = true;
@@ -89,6 +98,9 @@ main(int argc, char **argv)
 	} else if (strcmp(call, "thread") == 0) {
 		return pthread_create(&t, NULL, thread_main, NULL) == 0 &&
 		    pthread_join(t, NULL) == 0 ? 0 : 1;
+	} else if (strcmp(call, "accept") == 0) {
+		/* EBADF is fine: the filter let it through. */
+		return accept4(-1, NULL, NULL, 0) < 0 && errno == EBADF ? 0 : 1;
 	} else if (strcmp(call, "execve") == 0) {
 		char *args[] = { "/bin/true", NULL };
 

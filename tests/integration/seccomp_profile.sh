@@ -10,13 +10,16 @@
 #     recreated (the capture's reopen), each until the handle is open again;
 #   - --netns=NAME (a namespace switch on every collection), two 5 s ticks;
 #   - SIGTERM.
-# The threads are told apart by name: tw-capture and tw-model (the sampler,
-# which add their role filter on themselves) and every other thread (HTTP,
-# tick, main, namespace helpers), which run under the base list. Asserts,
+# The processes are told apart by the fork (a clone without CLONE_THREAD):
+# every thread of the web process (HTTP, bcrypt, its main thread) runs
+# under the web list. In the collector, threads are told apart by name:
+# tw-capture and tw-model (the sampler, which add their role filter on
+# themselves) and every other thread (IPC, tick, main, namespace helpers),
+# which run under the collector's base list. Asserts,
 # for the calls each makes after the "listening" line: every syscall name
 # is on its role's list (sandbox_probe --list), socket() families and
 # openat() flags stay within the argument checks, clone() makes threads
-# only; and that each path really ran (a reopen's AF_PACKET socket on the
+# only, kill() signals only the web process; and that each path really ran (a reopen's AF_PACKET socket on the
 # capture thread, setns, the TLS key read after start-up). Prints the calls
 # per role ("count syscall"), to review the lists (KEEP=DIR keeps traces).
 #
@@ -123,7 +126,7 @@ sleep 11   # two more 5 s ticks, each entering $NX
 kill -TERM "$spid"; wait "$tpid"; rc=$?
 check "serve under strace exits 0 on SIGTERM (rc=$rc)" [ "$rc" -eq 0 ]
 
-for r in base capture model; do "$PROBE" --list $r | sort -u > "$TMP/list-$r"; done
+for r in base capture model web; do "$PROBE" --list $r | sort -u > "$TMP/list-$r"; done
 [ -n "${KEEP:-}" ] && cp "$TMP"/trace "$TMP"/list-* "$KEEP"/
 
 # Per role: the calls after the "listening" line, and the argument checks.
@@ -131,14 +134,37 @@ $PY - "$TMP/trace" "$TMP" <<'PYEOF' > "$TMP/report"
 import re, sys
 trace, out = sys.argv[1], sys.argv[2]
 line_re = re.compile(r'^(\d+) +([a-z_0-9]+)\((.*)$')
-role, calls, bad = {}, {"base": {}, "capture": {}, "model": {}}, []
-seen = {"packet_after": False, "setns_after": False, "key_after": False}
+resumed_re = re.compile(r'^(\d+) +<\.\.\. (clone3?) resumed>.*= (\d+)')
+role, calls, bad = {}, {"base": {}, "capture": {}, "model": {}, "web": {}}, []
+seen = {"packet_after": False, "setns_after": False, "key_after": False,
+        "web_process": False, "kill_after": False}
+# Which process each thread is in: the first one is the collector; a clone
+# without CLONE_THREAD is the fork of the web process.
+proc, pending, first = {}, {}, None
 on = False
+def child(tid, flags_thread, res):
+    proc[res] = proc.get(tid, "collector") if flags_thread else "web"
 for line in open(trace, errors="replace"):
+    r = resumed_re.match(line)
+    if r:
+        tid, _, res = r.groups()
+        child(tid, pending.pop(tid, True), res)
+        continue
     m = line_re.match(line)
     if not m:
         continue
     tid, name, args = m.groups()
+    if first is None:
+        first = tid
+        proc[tid] = "collector"
+    if name in ("clone", "clone3"):
+        th = "CLONE_THREAD" in args
+        if "<unfinished" in args:
+            pending[tid] = th
+        else:
+            res = re.search(r'= (\d+)$', args.strip())
+            if res:
+                child(tid, th, res.group(1))
     if name == "prctl" and "PR_SET_NAME" in args:
         n = re.search(r'"([^"]*)"', args)
         if n and n.group(1) in ("tw-capture", "tw-model"):
@@ -146,12 +172,15 @@ for line in open(trace, errors="replace"):
     if not on:
         on = name == "write" and args.startswith("2,") and 'listening' in args
         continue
-    r = role.get(tid, "base")
+    p = proc.get(tid, "collector")
+    r = "web" if p == "web" else role.get(tid, "base")
+    if r == "web":
+        seen["web_process"] = True
     calls[r][name] = calls[r].get(name, 0) + 1
     if name == "socket":
         fam = args.split(",")[0]
-        ok = {"capture": ("AF_PACKET", "AF_NETLINK"), "model": ()}.get(
-            r, ("AF_NETLINK", "AF_PACKET", "AF_INET"))
+        ok = {"capture": ("AF_PACKET", "AF_NETLINK"), "model": (),
+              "web": ()}.get(r, ("AF_NETLINK", "AF_PACKET"))
         if fam not in ok:
             bad.append("%s: socket(%s" % (r, fam))
         if r == "capture" and fam == "AF_PACKET":
@@ -161,10 +190,16 @@ for line in open(trace, errors="replace"):
             bad.append("%s: %s(%s" % (r, name, args[:80]))
         if "key.pem" in args:
             seen["key_after"] = True
-    if name == "clone" and "CLONE_THREAD" not in args:
-        bad.append("%s: clone without CLONE_THREAD" % r)
+    if name in ("clone", "clone3") and "CLONE_THREAD" not in args:
+        bad.append("%s: %s without CLONE_THREAD" % (r, name))
     if name == "prctl" and not re.match(r'PR_(SET|GET)_NAME', args):
         bad.append("%s: prctl(%s" % (r, args[:40]))
+    if name == "kill":
+        k = re.match(r'(\d+), (SIG[A-Z]+)', args)
+        if not k or proc.get(k.group(1)) != "web" or \
+                k.group(2) not in ("SIGHUP", "SIGTERM", "SIGKILL"):
+            bad.append("%s: kill(%s" % (r, args[:40]))
+        seen["kill_after"] = True
     if name == "setns":
         seen["setns_after"] = True
 for r, c in calls.items():
@@ -182,9 +217,11 @@ check "the trace names both sampler threads" grep -qx 'roles capture model' "$TM
 check "the capture thread reopened (AF_PACKET socket after start-up)" grep -qx 'packet_after yes' "$TMP/report"
 check "the namespace switch ran (setns after start-up)" grep -qx 'setns_after yes' "$TMP/report"
 check "the TLS material was loaded after start-up (SIGHUP)" grep -qx 'key_after yes' "$TMP/report"
+check "the web process served (its own list)" grep -qx 'web_process yes' "$TMP/report"
+check "the collector passed SIGHUP on to the web process (kill)" grep -qx 'kill_after yes' "$TMP/report"
 check "argument checks hold (socket families, read-only opens, threads, prctl)" \
 	eval '! grep -q "^bad" "$TMP/report"'
-for r in base capture model; do
+for r in base capture model web; do
 	awk '{ print $2 }' "$TMP/calls-$r" | sort -u > "$TMP/names-$r"
 	extra=$(comm -23 "$TMP/names-$r" "$TMP/list-$r" | tr '\n' ' ')
 	check "role $r: every call on its list${extra:+ (outside: $extra)}" [ -z "$extra" ]
