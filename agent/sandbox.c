@@ -76,8 +76,7 @@ static const int allow_always[] = {
 	   the web config and its certificates on SIGHUP. */
 	SCMP_SYS(read), SCMP_SYS(pread64), SCMP_SYS(readv), SCMP_SYS(write),
 	SCMP_SYS(writev), SCMP_SYS(close), SCMP_SYS(fstat), SCMP_SYS(newfstatat),
-	SCMP_SYS(statx), SCMP_SYS(lseek), SCMP_SYS(getdents64),
-	SCMP_SYS(readlink), SCMP_SYS(readlinkat), SCMP_SYS(fcntl),
+	SCMP_SYS(statx), SCMP_SYS(lseek), SCMP_SYS(fcntl),
 	SCMP_SYS(dup), SCMP_SYS(faccessat), SCMP_SYS(faccessat2),
 	SCMP_SYS(access),
 	/* Sockets already open: the IPC channels (both sides), netlink
@@ -105,9 +104,11 @@ static const int allow_web[] = {
 };
 
 /* The collector only: bind of a new netlink socket (libnl; socket()
-   itself is restricted below), and reaping the web process. */
+   itself is restricted below), reaping the web process, and walking
+   directories and links (/proc/PID/ns/net, sysctl.d). */
 static const int allow_collector[] = {
-	SCMP_SYS(bind), SCMP_SYS(wait4),
+	SCMP_SYS(bind), SCMP_SYS(wait4), SCMP_SYS(getdents64),
+	SCMP_SYS(readlink), SCMP_SYS(readlinkat),
 };
 
 /* The live sampler: interface ioctls when reopening (libpcap's

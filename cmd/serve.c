@@ -292,6 +292,9 @@ serve_drop_privileges(struct serve_ctx *x)
 		return flags_fail(&serve_conv, EXIT_INPUT, "%s%s", err,
 		    x->user_default ? " (the default user for root; "
 		    "--security.user= keeps the uid)" : "");
+	/* Not dumpable: another process of the same uid (DynamicUser gives
+	 * both processes one) may not read our memory or ptrace us. */
+	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 	log_info("privileges dropped", "capabilities=%s user=%s",
 	    privs_describe(kept, caps, sizeof(caps)),
 	    log_quote(x->sec.user[0] == '\0' ? "(unchanged)" : x->user_default ?

@@ -5,7 +5,8 @@
 # a seccomp filter; the process with CAP_NET_RAW holds no TCP socket (its
 # socket inodes against /proc/net/tcp and tcp6). A malformed message on a
 # web-side channel (taken from the web process with pidfd_getfd) is refused
-# and counted in twaudit_ipc_messages_refused_total, and serve goes on.
+# and counted in twaudit_ipc_messages_refused_total, and serve goes on. The
+# web list kills sockets, kill, exec, fork and ptrace (tests/sandbox_probe).
 # SIGHUP to the main PID reaches the web process; log lines name their
 # process. Killing either process (SIGKILL, two runs) ends the service with
 # a non-zero status within 2 s and leaves no process behind.
@@ -115,6 +116,20 @@ check "serve still answers every endpoint" eval 'for p in /metrics /advice /mode
 # SIGHUP to the main PID: the web process reloads (here: nothing to reload).
 check "SIGHUP to the main PID reaches the web process" hup_serve "$log"
 check "  and the web process answers it" grep -q 'msg="SIGHUP: no --web.config.file to reload" proc=web' "$log"
+
+# The web list (sandbox_probe --web): what the web process may not do.
+PROBE="$BUILD/tests/sandbox_probe"
+if [ -x "$PROBE" ] && ! sanitized; then
+	for c in netlink packet socket-inet connect kill execve fork ptrace setuid open-write; do
+		"$PROBE" --web "$c" 2>/dev/null; rc=$?
+		check "web list: $c is killed (SIGSYS, rc=$rc)" test "$rc" -eq 159
+	done
+	for c in getpid read-proc thread accept; do
+		check "web list: $c is allowed" "$PROBE" --web "$c"
+	done
+else
+	echo "ok - # SKIP sandbox_probe checks: sanitizer build (the filter only logs) or no probe"
+fi
 
 # kill_one WHICH: SIGKILL that process; the service must end non-zero
 # within 2 s, with no process left.
