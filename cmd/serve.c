@@ -596,9 +596,14 @@ collector_main(struct serve_ctx *x)
 		close_fd(&x->ready[1]);
 		return collector_wait(x);
 	}
-	/* The web process sees the ready pipe close and exits. */
+	/* The web process sees the ready pipe close and exits; the error
+	 * is ours, said already. */
 	close_fd(&x->ready[1]);
-	stop_web(x);
+	if (x->web_pid > 0) {
+		while (waitpid(x->web_pid, NULL, 0) < 0 && errno == EINTR)
+			;
+		x->web_pid = 0;
+	}
 	return rc;
 }
 

@@ -28,7 +28,6 @@
 #include "lib/util.h"
 #include "web/webconfig.h"
 
-#define CT_JSON "application/json"
 #define CT_TEXT "text/plain; charset=utf-8"
 #define CT_HTML "text/html; charset=utf-8"
 

@@ -32,9 +32,10 @@ size_t http_addresses(const struct http_server *h, const char **out,
     size_t max);
 
 /*
- * Serve bodies from SRC (copied) on H's sockets, with the TLS and basic auth of WC
- * (NULL: plain HTTP, no auth; the server takes its own reference): starts
- * the libmicrohttpd daemons and their threads. -1 with ERR on failure
+ * Serve bodies from SRC (copied; serve's is the IPC client) on H's
+ * sockets, with the TLS and basic auth of WC (NULL: plain HTTP, no auth;
+ * the server takes its own reference): starts the libmicrohttpd daemons
+ * and their threads. -1 with ERR on failure
  * (http_stop() still frees H).
  */
 int http_start(struct http_server *h, const struct body_source *src,

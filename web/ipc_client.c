@@ -153,9 +153,15 @@ exchange(struct ipc_client *c, int fd, const struct body_request *req,
 		;
 	selfstat_read_local(&v);
 	memcpy(rq.counters, v.v, sizeof(rq.counters));
-	if (ipc_request_encode(&rq, msg, sizeof(msg)) != sizeof(msg) ||
-	    send(fd, msg, sizeof(msg), MSG_NOSIGNAL) != (ssize_t)sizeof(msg))
+	if (ipc_request_encode(&rq, msg, sizeof(msg)) != sizeof(msg))
 		return -1;
+	/* A full queue: the collector is behind on this channel. Nothing
+	 * was sent, so the channel stays usable. */
+	if (send(fd, msg, sizeof(msg), MSG_NOSIGNAL | MSG_DONTWAIT) !=
+	    (ssize_t)sizeof(msg)) {
+		*timed_out = errno == EAGAIN;
+		return -1;
+	}
 	for (int stale_left = 64; stale_left > 0; stale_left--) {
 		ssize_t n = recv_packet(fd, hdr, sizeof(hdr), deadline);
 

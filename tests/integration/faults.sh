@@ -64,10 +64,12 @@ check "SIGHUP: logged" hup_serve "$TMP/serve-$port.log"
 check "SIGHUP: serve alive" kill -0 "$SERVE_PID"
 check "SIGHUP: still serving" curl -fsS -o /dev/null "$base/healthz"
 
-# Threads: count stays stable across scrapes (no thread per request leak).
-n1=$(ls /proc/"$SERVE_PID"/task | wc -l)
+# Threads of both processes: count stays stable across scrapes (no thread
+# per request leak).
+tasks() { ls /proc/"$SERVE_PID"/task /proc/"$(web_pid)"/task | grep -c '^[0-9]'; }
+n1=$(tasks)
 for _ in $(seq 50); do curl -fsS -o /dev/null "$base/metrics"; done
-n2=$(ls /proc/"$SERVE_PID"/task | wc -l)
+n2=$(tasks)
 echo "# threads: $n1 before, $n2 after 50 scrapes"
 check "thread count stable ($n1 -> $n2)" test "$n1" -eq "$n2"
 

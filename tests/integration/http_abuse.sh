@@ -13,7 +13,9 @@ MAXC=$(limit HTTP_MAX_CONNECTIONS) PERIP=$(limit HTTP_MAX_PER_CLIENT) TMO=$(limi
 ulimit -n 20000 2>/dev/null || ulimit -n "$(ulimit -Hn)"
 port=$(free_port)
 start_serve "$port" --path.procfs="$FIXTURES/linux-6.18" --path.rootfs="$TMP"
-fds() { ls /proc/"$SERVE_PID"/fd | wc -l; }
+# The web process holds the connections (lib.sh web_pid).
+WEB=$(web_pid)
+fds() { ls /proc/"$WEB"/fd | wc -l; }
 # scrape_during N: N scrapes 0.2 s apart; every one 200 and under 100 ms.
 scrape_ok() { # scrape_ok NAME RESULT
 	echo "# $1: scrapes: $2"
@@ -98,14 +100,14 @@ echo "# garbage attacker: $(cat "$TMP/hold")"
 # rest wait for their line until the timeout like any slow client.
 
 # --- 10 000 concurrent idle connections from 320 addresses -------------
-rss0=$(sed -n 's/VmRSS:[[:space:]]*\([0-9]*\).*/\1/p' /proc/"$SERVE_PID"/status)
+rss0=$(sed -n 's/VmRSS:[[:space:]]*\([0-9]*\).*/\1/p' /proc/"$WEB"/status)
 $PY "$ATK" hold "$port" 10000 320 100 idle $((TMO + 4)) >"$TMP/hold" 2>"$TMP/hold.err" &
 atk=$!
 wait_until 30 grep -q 'connecting done' "$TMP/hold.err"
 sleep 1
 n=$(fds)
 res=$($PY "$ATK" scrape "$port" 30 0.2)
-rss=$(sed -n 's/VmRSS:[[:space:]]*\([0-9]*\).*/\1/p' /proc/"$SERVE_PID"/status)
+rss=$(sed -n 's/VmRSS:[[:space:]]*\([0-9]*\).*/\1/p' /proc/"$WEB"/status)
 wait $atk
 echo "# 10k: serve held $n descriptors, RSS ${rss0} -> ${rss} KiB"
 scrape_ok "10 000 concurrent connections" "$res"

@@ -166,6 +166,10 @@ hup_serve() {
 	wait_until 20 eval '[ "$(grep -c SIGHUP "$log" 2>/dev/null)" -gt "${n:-0}" ]'
 }
 
+# web_pid [PID]: serve's web process, the child of PID (default
+# $SERVE_PID), which holds the listening sockets and the HTTP connections.
+web_pid() { pgrep -P "${1:-$SERVE_PID}" | head -1; }
+
 stop_serve() {
 	kill "$SERVE_PID" 2>/dev/null || true
 	wait "$SERVE_PID" 2>/dev/null || true
