@@ -31,6 +31,9 @@ struct collector {
 	double last_ok[SRC_COUNT];	/* wall time of each source's last success */
 	struct history *hist;
 	struct live *live;		/* may be NULL */
+	uint64_t published;		/* snapshots published */
+	void (*on_publish)(void *, const struct snapshot *, double);
+	void *on_publish_ctx;
 
 	pthread_t ticker;
 	bool ticker_started;
@@ -113,9 +116,12 @@ refresh_locked(struct collector *c, bool record)
 			    s->sockstat.v[SS_TCP_TW] : -1);
 		snapshot_note_success(s, c->last_ok);
 		snapshot_finish(s, c->hist);
+		s->generation = ++c->published;
 		old = c->current;
 		c->current = s;
 		c->current_at = t;
+		if (c->on_publish != NULL)
+			c->on_publish(c->on_publish_ctx, s, t);
 		if (old != NULL)
 			snapshot_unref(old);
 	}
@@ -221,6 +227,14 @@ collector_start(struct collector *c, char *err, size_t errlen)
 	}
 	c->ticker_started = true;
 	return 0;
+}
+
+void
+collector_on_publish(struct collector *c,
+    void (*fn)(void *ctx, const struct snapshot *s, double at), void *ctx)
+{
+	c->on_publish = fn;
+	c->on_publish_ctx = ctx;
 }
 
 struct snapshot *

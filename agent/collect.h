@@ -30,6 +30,14 @@ struct live;
  * the live sysctls (call before collector_start; LIVE stays the caller's). */
 void collector_set_live(struct collector *c, struct live *l);
 
+/*
+ * Call FN(CTX, S, AT) with the lock held each time a snapshot S is
+ * published (AT: its monotonic collection time): FN must be quick and must
+ * not call the collector. Before collector_start.
+ */
+void collector_on_publish(struct collector *c,
+    void (*fn)(void *ctx, const struct snapshot *s, double at), void *ctx);
+
 /* Start the collector thread. 0, or -1 with ERR. */
 int collector_start(struct collector *c, char *err, size_t errlen);
 

@@ -89,6 +89,8 @@ struct snapshot {
 	double source_at[SRC_COUNT];
 	double last_success[SRC_COUNT];
 	struct selfstat_values self;	/* twaudit's own counters when built */
+	uint64_t generation;		/* the collector's publish count (1, 2...;
+					   0: never published) */
 	/* Rates per window; in `check --sample` every window holds the sample. */
 	struct rate rate[RATE_NWINDOWS][CTR_COUNT];
 	double sample_s;		/* check --sample duration, 0 otherwise */

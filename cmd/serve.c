@@ -15,6 +15,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -30,6 +31,7 @@
 #include "web/bodies.h"
 #include "web/http.h"
 #include "web/ipc_client.h"
+#include "web/ipc_proto.h"
 #include "web/ipc_server.h"
 #include "web/listen.h"
 #include "agent/live.h"
@@ -119,6 +121,7 @@ struct serve_ctx {
 	 * pipe the collector says "ready" on; -1 once closed. */
 	int chan[SERVE_CHANNELS][2];
 	int ready[2];
+	struct ipc_shared *shared;	/* MAP_SHARED: the published generation */
 	pid_t parent;		/* the collector's pid */
 	pid_t web_pid;		/* in the collector: the web process */
 	bool is_web;
@@ -161,6 +164,8 @@ serve_teardown(struct serve_ctx *x)
 	}
 	close_fd(&x->ready[0]);
 	close_fd(&x->ready[1]);
+	if (x->shared != NULL)
+		munmap(x->shared, sizeof(*x->shared));
 	log_flush_suppressed();	/* what the rate limit still held back */
 }
 
@@ -321,6 +326,13 @@ log_started(const struct cli_list *l)
 		    log_quote(l->v[i], q, sizeof(q)));
 }
 
+/* Each new snapshot's generation, for the web process's cache. */
+static void
+publish_generation(void *ctx, const struct snapshot *s, double at)
+{
+	ipc_shared_publish(ctx, s->generation, at);
+}
+
 /* The collector side: the live sampler, the collector thread, the IPC
  * threads answering the web process with rendered bodies. */
 static int
@@ -345,6 +357,7 @@ collector_start_all(struct serve_ctx *x)
 	if (x->c == NULL)
 		return flags_fail(&serve_conv, EXIT_INPUT, "out of memory");
 	collector_set_live(x->c, x->live);
+	collector_on_publish(x->c, publish_generation, x->shared);
 	if (collector_start(x->c, err, sizeof(err)) < 0)
 		return flags_fail(&serve_conv, EXIT_INPUT, "%s", err);
 	/* cmd/ wires the renderers: agent/ knows no output format. */
@@ -378,7 +391,9 @@ web_start_all(struct serve_ctx *x)
 	 * renders: a reply later than this means it is stuck. */
 	wait = (x->collect.timeout > 0 ? x->collect.timeout :
 	    COLLECT_TIMEOUT_DEFAULT) + 2.0;
-	if ((x->client = ipc_client_new(fds, SERVE_CHANNELS, wait)) == NULL)
+	x->client = ipc_client_new(fds, SERVE_CHANNELS, wait, x->shared,
+	    x->collect.min_interval);
+	if (x->client == NULL)
 		return flags_fail(&serve_conv, EXIT_INPUT, "out of memory");
 	src = ipc_client_source(x->client);
 	/* The server takes its own reference to the web config. */
@@ -517,7 +532,7 @@ serve_block_signals(struct serve_ctx *x)
 	signal(SIGPIPE, SIG_IGN);
 }
 
-/* The channels and the ready pipe, before the fork. */
+/* The channels, the ready pipe and the shared page, before the fork. */
 static int
 serve_channels(struct serve_ctx *x)
 {
@@ -529,6 +544,13 @@ serve_channels(struct serve_ctx *x)
 	if (pipe2(x->ready, O_CLOEXEC) < 0)
 		return flags_fail(&serve_conv, EXIT_INPUT, "pipe: %s",
 		    strerror(errno));
+	x->shared = mmap(NULL, sizeof(*x->shared), PROT_READ | PROT_WRITE,
+	    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (x->shared == MAP_FAILED) {
+		x->shared = NULL;
+		return flags_fail(&serve_conv, EXIT_INPUT, "mmap: %s",
+		    strerror(errno));
+	}
 	return 0;
 }
 

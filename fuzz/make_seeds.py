@@ -309,9 +309,9 @@ def ipc_req(rid=1, endpoint=0, flags=0, counters=None, magic=0x51525754,
 
 
 def ipc_rep(rid=1, status=200, ctype=3, flags=0, blen=100, magic=0x50525754,
-            version=1, length=20):
-    return struct.pack("<IHHIHBBI", magic, version, length, rid, status, ctype,
-                       flags, blen)
+            version=1, length=28, gen=1):
+    return struct.pack("<IHHIHBBIQ", magic, version, length, rid, status,
+                       ctype, flags, blen, gen)
 
 
 for e in range(5):
@@ -337,3 +337,5 @@ put("ipc", "rep-type-out", ipc_rep(ctype=5))
 put("ipc", "rep-body-max", ipc_rep(blen=32 * 1024 * 1024))
 put("ipc", "rep-body-over", ipc_rep(blen=32 * 1024 * 1024 + 1))
 put("ipc", "rep-empty", b"")
+put("ipc", "rep-gen-max", ipc_rep(gen=2**64 - 1))
+put("ipc", "rep-gen-zero-503", ipc_rep(status=503, ctype=0, gen=0))

@@ -128,6 +128,7 @@ bodies_get(struct collector *c, const struct body_request *req,
 	}
 	memset(out, 0, sizeof(*out));
 	out->status = 200;
+	out->generation = s->generation;
 	out->type = req->endpoint != BODY_METRICS ? type[req->endpoint] :
 	    req->openmetrics ? BODY_TYPE_OPENMETRICS : BODY_TYPE_PROM;
 	out->gzip = r->gzip;

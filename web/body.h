@@ -11,6 +11,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 enum body_endpoint {
 	BODY_METRICS,		/* /metrics */
@@ -43,6 +44,7 @@ struct body_request {
  */
 struct body {
 	unsigned status;	/* 200, 500, 503 */
+	uint64_t generation;	/* the snapshot's (0: not from one) */
 	enum body_type type;
 	bool gzip;
 	const char *data;

@@ -16,6 +16,13 @@
 #include "lib/util.h"
 #include "web/ipc_proto.h"
 
+/* A body as received, shared by the requests the cache answers. */
+struct cached {
+	atomic_int refs;
+	size_t len;
+	char data[];
+};
+
 struct ipc_client {
 	pthread_mutex_t lock;
 	pthread_cond_t freed;	/* a channel was given back */
@@ -24,7 +31,91 @@ struct ipc_client {
 	size_t n;
 	int *fd;		/* -1: broken, closed */
 	bool *busy;
+	/* The last 200 body per endpoint, format and encoding, with its
+	 * generation (NULL shared: no cache). */
+	const struct ipc_shared *shared;
+	double min_interval;
+	pthread_mutex_t cache_lock;
+	struct cache_slot {
+		struct cached *body;
+		uint64_t generation;
+		enum body_type type;
+		bool gzip;
+	} cache[BODY_NENDPOINTS][2][2];
 };
+
+static void
+cached_unref(void *p)
+{
+	struct cached *b = p;
+
+	if (b != NULL && atomic_fetch_sub(&b->refs, 1) == 1)
+		free(b);
+}
+
+static struct cache_slot *
+slot_of(struct ipc_client *c, const struct body_request *req)
+{
+	return &c->cache[req->endpoint][req->openmetrics][req->gzip];
+}
+
+/* OUT from the cache when the collector would answer REQ from the
+ * snapshot whose body we have (collector_get's own rule): 0, else -1. */
+static int
+cache_lookup(struct ipc_client *c, const struct body_request *req,
+    struct body *out)
+{
+	struct cache_slot *sl = slot_of(c, req);
+	struct cached *b = NULL;
+	uint64_t gen;
+	double at;
+
+	if (c->shared == NULL || ipc_shared_read(c->shared, &gen, &at) < 0 ||
+	    gen == 0 || (req->endpoint != BODY_HISTORY &&
+	    now_monotonic() - at >= c->min_interval))
+		return -1;
+	pthread_mutex_lock(&c->cache_lock);
+	if (sl->body != NULL && sl->generation == gen) {
+		b = sl->body;
+		atomic_fetch_add(&b->refs, 1);
+		memset(out, 0, sizeof(*out));
+		out->status = 200;
+		out->generation = gen;
+		out->type = sl->type;
+		out->gzip = sl->gzip;
+	}
+	pthread_mutex_unlock(&c->cache_lock);
+	if (b == NULL)
+		return -1;
+	out->data = b->data;
+	out->len = b->len;
+	out->release = cached_unref;
+	out->hold = b;
+	return 0;
+}
+
+/* Keep OUT (a reply just received) for the next requests. */
+static void
+cache_store(struct ipc_client *c, const struct body_request *req,
+    const struct body *out)
+{
+	struct cache_slot *sl = slot_of(c, req);
+	struct cached *old = NULL;
+
+	if (c->shared == NULL || out->status != 200 || out->generation == 0)
+		return;
+	pthread_mutex_lock(&c->cache_lock);
+	if (sl->body == NULL || sl->generation < out->generation) {
+		old = sl->body;
+		sl->body = out->hold;
+		atomic_fetch_add(&sl->body->refs, 1);
+		sl->generation = out->generation;
+		sl->type = out->type;
+		sl->gzip = out->gzip;
+	}
+	pthread_mutex_unlock(&c->cache_lock);
+	cached_unref(old);
+}
 
 /* Monotonic seconds T as an absolute timespec for the condition. */
 static void
@@ -105,32 +196,38 @@ recv_packet(int fd, void *buf, size_t len, double deadline)
 	}
 }
 
-/* The body of reply R into OUT (malloc'd). 0 or -1. */
+/* The body of reply R into OUT (a new reference to a struct cached).
+ * 0 or -1. */
 static int
 recv_body(int fd, const struct ipc_reply *r, struct body *out,
     double deadline)
 {
-	char *buf = malloc(r->body_len > 0 ? r->body_len : 1);
+	struct cached *b = malloc(sizeof(*b) + r->body_len);
 
-	if (buf == NULL)
+	if (b == NULL)
 		return -1;
 	for (size_t o = 0; o < r->body_len;) {
 		size_t want = r->body_len - o < IPC_CHUNK ? r->body_len - o :
 		    IPC_CHUNK;
 
-		if (recv_packet(fd, buf + o, want, deadline) != (ssize_t)want) {
-			free(buf);
+		if (recv_packet(fd, b->data + o, want, deadline) !=
+		    (ssize_t)want) {
+			free(b);
 			return -1;
 		}
 		o += want;
 	}
+	atomic_init(&b->refs, 1);
+	b->len = r->body_len;
 	memset(out, 0, sizeof(*out));
 	out->status = r->status;
+	out->generation = r->generation;
 	out->type = r->type;
 	out->gzip = r->gzip;
-	out->owned = buf;
-	out->data = buf;
-	out->len = r->body_len;
+	out->data = b->data;
+	out->len = b->len;
+	out->release = cached_unref;
+	out->hold = b;
 	return 0;
 }
 
@@ -188,16 +285,21 @@ client_get(void *ctx, const struct body_request *req, struct body *out)
 	bool timed_out = false;
 	int i, rc;
 
+	if (cache_lookup(c, req, out) == 0)
+		return 0;
 	if ((i = acquire(c, deadline)) < 0)
 		return -1;
 	rc = exchange(c, c->fd[i], req, out, deadline, &timed_out);
 	/* A reply that is late, not broken, is dropped by the next user. */
 	release_channel(c, i, rc < 0 && !timed_out);
+	if (rc == 0)
+		cache_store(c, req, out);
 	return rc;
 }
 
 struct ipc_client *
-ipc_client_new(const int *fds, size_t n, double wait)
+ipc_client_new(const int *fds, size_t n, double wait,
+    const struct ipc_shared *shared, double min_interval)
 {
 	struct ipc_client *c = calloc(1, sizeof(*c));
 
@@ -218,8 +320,11 @@ ipc_client_new(const int *fds, size_t n, double wait)
 	memcpy(c->fd, fds, n * sizeof(*fds));
 	c->n = n;
 	c->wait = wait;
+	c->shared = shared;
+	c->min_interval = min_interval;
 	atomic_init(&c->next_id, 1);
 	pthread_mutex_init(&c->lock, NULL);
+	pthread_mutex_init(&c->cache_lock, NULL);
 	{
 		pthread_condattr_t ca;
 
@@ -245,8 +350,13 @@ ipc_client_free(struct ipc_client *c)
 	for (size_t i = 0; i < c->n; i++)
 		if (c->fd[i] >= 0)
 			close(c->fd[i]);
+	for (int e = 0; e < BODY_NENDPOINTS; e++)
+		for (int f = 0; f < 2; f++)
+			for (int z = 0; z < 2; z++)
+				cached_unref(c->cache[e][f][z].body);
 	pthread_cond_destroy(&c->freed);
 	pthread_mutex_destroy(&c->lock);
+	pthread_mutex_destroy(&c->cache_lock);
 	free(c->fd);
 	free(c->busy);
 	free(c);

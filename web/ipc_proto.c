@@ -1,6 +1,7 @@
 /* serve's IPC messages (ipc_proto.h): encoding and strict parsing. */
 #include "web/ipc_proto.h"
 
+#include <stdatomic.h>
 #include <string.h>
 
 static void
@@ -126,6 +127,7 @@ ipc_reply_encode(const struct ipc_reply *r, void *buf, size_t len)
 	p[14] = (unsigned char)r->type;
 	p[15] = r->gzip ? IPC_REP_GZIP : 0;
 	put32(p + 16, r->body_len);
+	put64(p + 20, r->generation);
 	return IPC_REPLY_LEN;
 }
 
@@ -147,8 +149,40 @@ ipc_reply_parse(const void *buf, size_t len, struct ipc_reply *out)
 	r.type = (enum body_type)p[14];
 	r.gzip = (p[15] & IPC_REP_GZIP) != 0;
 	r.body_len = get32(p + 16);
+	r.generation = get64(p + 20);
 	*out = r;
 	return IPC_OK;
+}
+
+void
+ipc_shared_publish(struct ipc_shared *sh, uint64_t gen, double at)
+{
+	uint64_t seq = atomic_load(&sh->seq);
+
+	atomic_store(&sh->seq, seq + 1);
+	atomic_store(&sh->generation, gen);
+	atomic_store(&sh->at_us, (int64_t)(at * 1e6));
+	atomic_store(&sh->seq, seq + 2);
+}
+
+int
+ipc_shared_read(const struct ipc_shared *sh, uint64_t *gen, double *at)
+{
+	for (int tries = 0; tries < 4; tries++) {
+		uint64_t s1 = atomic_load(&sh->seq), g;
+		int64_t a;
+
+		if (s1 & 1)
+			continue;
+		g = atomic_load(&sh->generation);
+		a = atomic_load(&sh->at_us);
+		if (atomic_load(&sh->seq) == s1) {
+			*gen = g;
+			*at = (double)a / 1e6;
+			return 0;
+		}
+	}
+	return -1;
 }
 
 const char *

@@ -7,8 +7,15 @@
  * version, length, request id, endpoint, format and encoding flags, and
  * the web process's own counters (lib/selfstat.h) for the HTTP
  * self-metrics. Collector -> web: a fixed-size reply header (status,
- * content type, encoding, body length at most IPC_MAX_BODY), then the
- * body in packets of exactly min(IPC_CHUNK, what is left) bytes.
+ * content type, encoding, body length at most IPC_MAX_BODY, the generation
+ * of the snapshot the body was rendered from), then the body in packets of
+ * exactly min(IPC_CHUNK, what is left) bytes.
+ *
+ * Besides the messages, the collector publishes the current snapshot's
+ * generation and collection time in a shared page (struct ipc_shared), so
+ * the web process answers a scrape the collector would answer from the
+ * current snapshot with the body it already has for that generation,
+ * without a round trip. The collector only writes the page.
  *
  * Integers are little-endian. Parsers are pure and strict: a length, magic,
  * version, field or reserved bit that is not exactly as written here makes
@@ -17,6 +24,7 @@
 #ifndef TWAUDIT_IPC_PROTO_H
 #define TWAUDIT_IPC_PROTO_H
 
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -28,7 +36,7 @@
 #define IPC_REPLY_MAGIC 0x50525754u	/* "TWRP" */
 #define IPC_NCOUNTERS SELF_COUNT
 #define IPC_REQUEST_LEN (16 + 8 * IPC_NCOUNTERS)
-#define IPC_REPLY_LEN 20
+#define IPC_REPLY_LEN 28
 /* Body packets; a body larger than IPC_MAX_BODY is never sent. */
 #define IPC_CHUNK (64 * 1024)
 #define IPC_MAX_BODY (32u * 1024 * 1024)
@@ -49,7 +57,24 @@ struct ipc_reply {
 	enum body_type type;
 	int gzip;
 	uint32_t body_len;	/* <= IPC_MAX_BODY */
+	uint64_t generation;	/* the body's snapshot; 0: none (not cached) */
 };
+
+/*
+ * The current snapshot as the collector published it: a seqlock (SEQ odd
+ * while it writes) over its generation and monotonic collection time.
+ * Mapped MAP_SHARED before the fork.
+ */
+struct ipc_shared {
+	_Atomic uint64_t seq;
+	_Atomic uint64_t generation;
+	_Atomic int64_t at_us;
+};
+
+/* The collector: publish generation GEN collected at AT (monotonic s). */
+void ipc_shared_publish(struct ipc_shared *sh, uint64_t gen, double at);
+/* The web side: 0 with *GEN and *AT, or -1 when no consistent read. */
+int ipc_shared_read(const struct ipc_shared *sh, uint64_t *gen, double *at);
 
 enum ipc_error {
 	IPC_OK = 0,

@@ -49,7 +49,8 @@ send_reply(int fd, uint32_t id, const struct body *b)
 {
 	unsigned char hdr[IPC_REPLY_LEN];
 	struct ipc_reply r = { .id = id, .status = b->status, .type = b->type,
-	    .gzip = b->gzip, .body_len = (uint32_t)b->len };
+	    .gzip = b->gzip, .body_len = (uint32_t)b->len,
+	    .generation = b->status == 200 ? b->generation : 0 };
 	struct body toobig;
 
 	if (b->len > IPC_MAX_BODY) {

@@ -30,6 +30,7 @@
 #include "web/bodies.h"
 #include "web/http.h"
 #include "web/ipc_client.h"
+#include "web/ipc_proto.h"
 #include "web/ipc_server.h"
 #include "web/negotiate.h"
 
@@ -41,6 +42,14 @@ static struct collect_paths paths;
 static struct collector *coll;
 static struct ipc_server *ipcs;
 static struct ipc_client *ipcc;
+static struct ipc_shared shared;
+
+/* The collector's generation for the client's cache, as serve has it. */
+static void
+publish_generation(void *ctx, const struct snapshot *s, double at)
+{
+	ipc_shared_publish(ctx, s->generation, at);
+}
 static struct http_server *srv;
 static unsigned port;
 
@@ -581,8 +590,10 @@ setup(void **state)
 		fprintf(stderr, "no listening socket after http_listen\n");
 		return -1;
 	}
-	if ((coll = collector_new(&paths, 1.0)) == NULL ||
-	    collector_start(coll, err, sizeof(err)) < 0) {
+	if ((coll = collector_new(&paths, 1.0)) == NULL)
+		return -1;
+	collector_on_publish(coll, publish_generation, &shared);
+	if (collector_start(coll, err, sizeof(err)) < 0) {
 		fprintf(stderr, "collector: %s\n", err);
 		return -1;
 	}
@@ -595,7 +606,7 @@ setup(void **state)
 	if ((ipcs = ipc_server_start((int[]){ sp[0][0], sp[1][0] }, 2, &src,
 	    err, sizeof(err))) == NULL ||
 	    (ipcc = ipc_client_new((int[]){ sp[0][1], sp[1][1] }, 2,
-	    10.0)) == NULL) {
+	    10.0, &shared, 1.0)) == NULL) {
 		fprintf(stderr, "ipc: %s\n", err);
 		return -1;
 	}

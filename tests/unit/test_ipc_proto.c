@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "lib/selfstat.h"
+#include "lib/util.h"
 #include "web/ipc_client.h"
 #include "web/ipc_proto.h"
 #include "web/ipc_server.h"
@@ -42,7 +43,8 @@ test_roundtrip(void **state)
 	unsigned char buf[IPC_REQUEST_LEN + 8];
 	struct ipc_request r = sample_request(), back;
 	struct ipc_reply p = { .id = 9, .status = 503, .type = BODY_TYPE_JSON,
-	    .gzip = 1, .body_len = IPC_MAX_BODY }, pb;
+	    .gzip = 1, .body_len = IPC_MAX_BODY,
+	    .generation = 0x0102030405060708ull }, pb;
 
 	(void)state;
 	assert_int_equal(ipc_request_encode(&r, buf, sizeof(buf)),
@@ -59,6 +61,7 @@ test_roundtrip(void **state)
 	assert_int_equal(pb.status, 503);
 	assert_int_equal(pb.type, BODY_TYPE_JSON);
 	assert_int_equal(pb.body_len, IPC_MAX_BODY);
+	assert_true(pb.generation == 0x0102030405060708ull);
 }
 
 /* BUF with byte AT set to V: parse must give WANT and leave OUT alone. */
@@ -132,9 +135,11 @@ test_reply_refusals(void **state)
 	assert_int_equal(ipc_reply_parse(b, sizeof(b), &out), IPC_ERR_FIELD);
 }
 
-/* A body source that counts its calls and answers with a large body. */
+/* A body source that counts its calls and answers with a large body of
+ * snapshot generation fake_gen. */
 #define BIG (3 * IPC_CHUNK + 123)
 static atomic_int calls;
+static _Atomic uint64_t fake_gen;
 static char big[BIG];
 
 static int
@@ -148,6 +153,7 @@ fake_get(void *ctx, const struct body_request *req, struct body *out)
 	    BODY_TYPE_PROM;
 	out->data = big;
 	out->len = BIG;
+	out->generation = atomic_load(&fake_gen);
 	return 0;
 }
 
@@ -197,7 +203,7 @@ test_server_refuses_and_counts(void **state)
 	assert_int_equal(atomic_load(&calls), 0);
 	/* The same channel still answers a good request, through the client:
 	 * several packets, whole; the counters reach the collector's. */
-	cl = ipc_client_new((int[]){ sp[1], sp2[1] }, 2, 5.0);
+	cl = ipc_client_new((int[]){ sp[1], sp2[1] }, 2, 5.0, NULL, 0);
 	assert_non_null(cl);
 	cs = ipc_client_source(cl);
 	selfstat_add(SELF_HTTP_AUTH_FAILURES, 5);
@@ -217,6 +223,63 @@ test_server_refuses_and_counts(void **state)
 	ipc_server_stop(srv);
 }
 
+/*
+ * The web side's cache: a request the collector would answer from the
+ * snapshot it published is answered from the body already received for
+ * that generation, endpoint, format and encoding, without a round trip;
+ * a new generation, another key, or a snapshot older than min_interval
+ * goes to the collector (/api/history never asks for a fresh one).
+ */
+static void
+test_client_cache(void **state)
+{
+	static struct ipc_shared sh;
+	struct body_source src = { .get = fake_get }, cs;
+	struct body_request m = { .endpoint = BODY_METRICS },
+	    mz = { .endpoint = BODY_METRICS, .gzip = true },
+	    hist = { .endpoint = BODY_HISTORY };
+	struct ipc_server *srv;
+	struct ipc_client *cl;
+	struct body b = { 0 };
+	int sp[2], n0;
+	char err[128];
+
+	(void)state;
+	assert_int_equal(socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sp), 0);
+	srv = ipc_server_start(&sp[0], 1, &src, err, sizeof(err));
+	cl = ipc_client_new(&sp[1], 1, 5.0, &sh, 10.0);
+	assert_non_null(srv);
+	assert_non_null(cl);
+	cs = ipc_client_source(cl);
+	atomic_store(&fake_gen, 5);
+	ipc_shared_publish(&sh, 5, now_monotonic());
+	n0 = atomic_load(&calls);
+#define GET(req, want_calls) do { \
+	assert_int_equal(cs.get(cs.ctx, &(req), &b), 0); \
+	assert_int_equal(b.len, BIG); \
+	assert_memory_equal(b.data, big, BIG); \
+	body_release(&b); \
+	assert_int_equal(atomic_load(&calls) - n0, (want_calls)); \
+} while (0)
+	GET(m, 1);
+	GET(m, 1);		/* the same generation: no round trip */
+	GET(m, 1);
+	GET(mz, 2);		/* gzip is another body */
+	GET(mz, 2);
+	atomic_store(&fake_gen, 6);
+	ipc_shared_publish(&sh, 6, now_monotonic());
+	GET(m, 3);		/* a new snapshot */
+	GET(m, 3);
+	ipc_shared_publish(&sh, 6, now_monotonic() - 20.0);
+	GET(m, 4);		/* older than min_interval: a fresh one */
+	GET(m, 5);
+	GET(hist, 6);		/* the history never asks for a fresh one */
+	GET(hist, 6);
+#undef GET
+	ipc_client_free(cl);
+	ipc_server_stop(srv);
+}
+
 /* The collector gone: the client fails at once, it does not hang. */
 static void
 test_client_peer_gone(void **state)
@@ -229,7 +292,7 @@ test_client_peer_gone(void **state)
 	(void)state;
 	assert_int_equal(socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sp), 0);
 	close(sp[0]);
-	cl = ipc_client_new(&sp[1], 1, 5.0);
+	cl = ipc_client_new(&sp[1], 1, 5.0, NULL, 0);
 	cs = ipc_client_source(cl);
 	assert_int_equal(cs.get(cs.ctx, &(struct body_request){ 0 }, &b), -1);
 	assert_int_equal(cs.get(cs.ctx, &(struct body_request){ 0 }, &b), -1);
@@ -244,6 +307,7 @@ main(void)
 		cmocka_unit_test(test_request_refusals),
 		cmocka_unit_test(test_reply_refusals),
 		cmocka_unit_test(test_server_refuses_and_counts),
+		cmocka_unit_test(test_client_cache),
 		cmocka_unit_test(test_client_peer_gone),
 	};
 
