@@ -2,6 +2,7 @@
 #include "lib/selfstat.h"
 
 #include <stdatomic.h>
+#include <string.h>
 
 const struct selfstat_def selfstat_defs[SELF_COUNT] = {
 	[SELF_HTTP_AUTH_FAILURES] = { "twaudit_http_auth_failures_total", "",
@@ -23,7 +24,11 @@ const struct selfstat_def selfstat_defs[SELF_COUNT] = {
 };
 
 static _Atomic uint64_t counters[SELF_COUNT];
-static _Atomic uint64_t peer[SELF_COUNT];
+/* The peer's counters, word by word (selfstat.h). */
+static _Atomic uint64_t peer[SELFSTAT_NWORDS];
+
+_Static_assert(sizeof(struct selfstat_values) % sizeof(uint64_t) == 0,
+    "selfstat_values is made of uint64_t words");
 
 void
 selfstat_add(enum selfstat_id id, uint64_t n)
@@ -41,24 +46,37 @@ selfstat_read_local(struct selfstat_values *out)
 		    memory_order_relaxed);
 }
 
+/* OUT += the peer's counters, word by word. */
+static void
+add_peer(struct selfstat_values *out)
+{
+	uint64_t w[SELFSTAT_NWORDS];
+
+	memcpy(w, out, sizeof(w));
+	for (size_t i = 0; i < SELFSTAT_NWORDS; i++)
+		w[i] += atomic_load_explicit(&peer[i], memory_order_relaxed);
+	memcpy(out, w, sizeof(w));
+}
+
 void
 selfstat_read(struct selfstat_values *out)
 {
 	selfstat_read_local(out);
-	for (int i = 0; i < SELF_COUNT; i++)
-		out->v[i] += atomic_load_explicit(&peer[i],
-		    memory_order_relaxed);
+	add_peer(out);
 }
 
 void
-selfstat_peer_update(const uint64_t v[SELF_COUNT])
+selfstat_peer_update(const struct selfstat_values *v)
 {
-	for (int i = 0; i < SELF_COUNT; i++) {
+	uint64_t w[SELFSTAT_NWORDS];
+
+	memcpy(w, v, sizeof(w));
+	for (size_t i = 0; i < SELFSTAT_NWORDS; i++) {
 		uint64_t cur = atomic_load_explicit(&peer[i],
 		    memory_order_relaxed);
 
-		while (v[i] > cur && !atomic_compare_exchange_weak(&peer[i],
-		    &cur, v[i]))
+		while (w[i] > cur && !atomic_compare_exchange_weak(&peer[i],
+		    &cur, w[i]))
 			;
 	}
 }

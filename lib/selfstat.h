@@ -42,9 +42,14 @@ void selfstat_add(enum selfstat_id id, uint64_t n);
 void selfstat_read(struct selfstat_values *out);
 /* This process's own counters only (what the web process sends). */
 void selfstat_read_local(struct selfstat_values *out);
-/* Raise the peer's counters to V where V is higher (requests may arrive
- * out of order, and a counter never goes back). */
-void selfstat_peer_update(const uint64_t v[SELF_COUNT]);
+/*
+ * Every counter of a struct selfstat_values is a uint64_t, with no padding
+ * (checked in selfstat.c): it travels as SELFSTAT_NWORDS words.
+ */
+#define SELFSTAT_NWORDS (sizeof(struct selfstat_values) / sizeof(uint64_t))
+/* Raise the peer's counters to V's where V's are higher (requests may
+ * arrive out of order, and a counter never goes back). */
+void selfstat_peer_update(const struct selfstat_values *v);
 /* Zero this process's counters (a forked child starts its own count). */
 void selfstat_reset_local(void);
 

@@ -242,14 +242,12 @@ exchange(struct ipc_client *c, int fd, const struct body_request *req,
 {
 	unsigned char msg[IPC_REQUEST_LEN], hdr[IPC_REPLY_LEN];
 	struct ipc_request rq = { .req = *req };
-	struct selfstat_values v;
 	struct ipc_reply r;
 	struct body stale;
 
 	while ((rq.id = atomic_fetch_add(&c->next_id, 1)) == 0)
 		;
-	selfstat_read_local(&v);
-	memcpy(rq.counters, v.v, sizeof(rq.counters));
+	selfstat_read_local(&rq.counters);
 	if (ipc_request_encode(&rq, msg, sizeof(msg)) != sizeof(msg))
 		return -1;
 	/* A full queue: the collector is behind on this channel. Nothing

@@ -69,6 +69,7 @@ check_head(const unsigned char *p, size_t len, uint32_t magic, size_t want)
 size_t
 ipc_request_encode(const struct ipc_request *r, void *buf, size_t len)
 {
+	uint64_t w[IPC_NCOUNTERS];
 	unsigned char *p = buf;
 
 	if (len < IPC_REQUEST_LEN)
@@ -81,8 +82,9 @@ ipc_request_encode(const struct ipc_request *r, void *buf, size_t len)
 	p[13] = (unsigned char)((r->req.openmetrics ? IPC_REQ_OPENMETRICS : 0) |
 	    (r->req.gzip ? IPC_REQ_GZIP : 0));
 	put16(p + 14, IPC_NCOUNTERS);
+	memcpy(w, &r->counters, sizeof(w));
 	for (size_t i = 0; i < IPC_NCOUNTERS; i++)
-		put64(p + 16 + 8 * i, r->counters[i]);
+		put64(p + 16 + 8 * i, w[i]);
 	return IPC_REQUEST_LEN;
 }
 
@@ -90,6 +92,7 @@ int
 ipc_request_parse(const void *buf, size_t len, struct ipc_request *out)
 {
 	const unsigned char *p = buf;
+	uint64_t w[IPC_NCOUNTERS];
 	struct ipc_request r;
 	int rc;
 
@@ -107,7 +110,8 @@ ipc_request_parse(const void *buf, size_t len, struct ipc_request *out)
 	r.req.openmetrics = (p[13] & IPC_REQ_OPENMETRICS) != 0;
 	r.req.gzip = (p[13] & IPC_REQ_GZIP) != 0;
 	for (size_t i = 0; i < IPC_NCOUNTERS; i++)
-		r.counters[i] = get64(p + 16 + 8 * i);
+		w[i] = get64(p + 16 + 8 * i);
+	memcpy(&r.counters, w, sizeof(w));
 	*out = r;
 	return IPC_OK;
 }

@@ -34,7 +34,7 @@
 #define IPC_VERSION 1
 #define IPC_REQUEST_MAGIC 0x51525754u	/* "TWRQ" */
 #define IPC_REPLY_MAGIC 0x50525754u	/* "TWRP" */
-#define IPC_NCOUNTERS SELF_COUNT
+#define IPC_NCOUNTERS SELFSTAT_NWORDS
 #define IPC_REQUEST_LEN (16 + 8 * IPC_NCOUNTERS)
 #define IPC_REPLY_LEN 28
 /* Body packets; a body larger than IPC_MAX_BODY is never sent. */
@@ -48,7 +48,7 @@
 struct ipc_request {
 	uint32_t id;		/* not 0 */
 	struct body_request req;
-	uint64_t counters[IPC_NCOUNTERS];	/* the web side's selfstat */
+	struct selfstat_values counters;	/* the web side's own */
 };
 
 struct ipc_reply {

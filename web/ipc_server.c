@@ -106,7 +106,7 @@ channel_main(void *arg)
 			refuse(ipc_error_name(rc), (size_t)n);
 			continue;
 		}
-		selfstat_peer_update(req.counters);
+		selfstat_peer_update(&req.counters);
 		memset(&b, 0, sizeof(b));
 		if (ch->srv->src.get(ch->srv->src.ctx, &req.req, &b) < 0)
 			body_static(&b, 503, "no body\n");

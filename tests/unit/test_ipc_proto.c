@@ -32,8 +32,8 @@ sample_request(void)
 	struct ipc_request r = { .id = 42, .req = { .endpoint = BODY_METRICS,
 	    .openmetrics = true, .gzip = true } };
 
-	for (size_t i = 0; i < IPC_NCOUNTERS; i++)
-		r.counters[i] = 1000 + i;
+	for (size_t i = 0; i < SELF_COUNT; i++)
+		r.counters.v[i] = 1000 + i;
 	return r;
 }
 
@@ -53,7 +53,7 @@ test_roundtrip(void **state)
 	assert_int_equal(back.id, 42);
 	assert_int_equal(back.req.endpoint, BODY_METRICS);
 	assert_true(back.req.openmetrics && back.req.gzip);
-	assert_memory_equal(back.counters, r.counters, sizeof(r.counters));
+	assert_memory_equal(&back.counters, &r.counters, sizeof(r.counters));
 	assert_int_equal(ipc_request_encode(&r, buf, IPC_REQUEST_LEN - 1), 0);
 	assert_int_equal(ipc_reply_encode(&p, buf, sizeof(buf)), IPC_REPLY_LEN);
 	assert_int_equal(ipc_reply_parse(buf, IPC_REPLY_LEN, &pb), IPC_OK);
