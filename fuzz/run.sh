@@ -43,7 +43,7 @@ max_len() {
 	netlink) echo 8192 ;;
 	pcap) echo 16384 ;;
 	policy) echo 8192 ;;
-	ipc) echo 256 ;;
+	ipc) echo 4096 ;;
 	*) echo 4096 ;;
 	esac
 }
