@@ -12,6 +12,7 @@
 #include "agent/audit.h"
 #include "agent/live.h"
 #include "agent/nscollect.h"
+#include "lib/procstat.h"
 #include "lib/log.h"
 #include "lib/util.h"
 
@@ -34,6 +35,8 @@ struct collector {
 	uint64_t published;		/* snapshots published */
 	void (*on_publish)(void *, const struct snapshot *, double);
 	void *on_publish_ctx;
+	bool exporter;			/* collector_set_exporter() */
+	struct procstat *procstat;	/* may be NULL */
 
 	pthread_t ticker;
 	bool ticker_started;
@@ -114,6 +117,11 @@ refresh_locked(struct collector *c, bool record)
 			history_add(c->hist, t, &s->counters,
 			    s->sockstat.present[SS_TCP_TW] ?
 			    s->sockstat.v[SS_TCP_TW] : -1);
+		if (c->exporter) {
+			/* Under the lock: procstat has one reader at a time. */
+			s->exporter_metrics = true;
+			procstat_read(c->procstat, &s->proc);
+		}
 		snapshot_note_success(s, c->last_ok);
 		snapshot_finish(s, c->hist);
 		s->generation = ++c->published;
@@ -213,6 +221,13 @@ void
 collector_set_live(struct collector *c, struct live *l)
 {
 	c->live = l;
+}
+
+void
+collector_set_exporter(struct collector *c, struct procstat *ps)
+{
+	c->exporter = true;
+	c->procstat = ps;
 }
 
 int

@@ -38,6 +38,15 @@ void collector_set_live(struct collector *c, struct live *l);
 void collector_on_publish(struct collector *c,
     void (*fn)(void *ctx, const struct snapshot *s, double at), void *ctx);
 
+struct procstat;
+
+/*
+ * Mark every snapshot as carrying the exporter metrics (twaudit's own
+ * counters, and process_* read from PS when PS is not NULL; PS stays the
+ * caller's and outlives the collector). Before collector_start.
+ */
+void collector_set_exporter(struct collector *c, struct procstat *ps);
+
 /* Start the collector thread. 0, or -1 with ERR. */
 int collector_start(struct collector *c, char *err, size_t errlen);
 

@@ -36,6 +36,7 @@
 #include "web/listen.h"
 #include "agent/live.h"
 #include "lib/log.h"
+#include "lib/procstat.h"
 #include "lib/util.h"
 #include "agent/netns.h"
 #include "agent/policy.h"
@@ -131,8 +132,10 @@ struct serve_ctx {
 	struct http_server *h;	/* the web process's, once forked */
 	struct live *live;
 	struct collector *c;
+	struct bodies bodies;	/* what the IPC server renders from */
 	struct ipc_server *ipc;
 	struct ipc_client *client;
+	struct procstat *procstat;	/* process_*; NULL: left out */
 };
 
 static const struct cmd_conv serve_conv = { "serve", EXIT_USAGE, EXIT_INPUT };
@@ -155,6 +158,7 @@ serve_teardown(struct serve_ctx *x)
 	/* Before the collector: a channel thread may be in collector_get. */
 	ipc_server_stop(x->ipc);
 	collector_free(x->c);
+	procstat_close(x->procstat);
 	live_free(x->live);
 	webconfig_unref(x->wc);
 	policy_free(x->policy);
@@ -225,7 +229,7 @@ static int
 serve_bind(struct serve_ctx *x)
 {
 	struct cli_list *l = &x->web.listen;
-	char err[512];
+	char err[512], q[300];
 
 	if (x->web.systemd_socket && l->n > 0)
 		log_warn("--web.systemd-socket: --web.listen-address ignored",
@@ -238,6 +242,15 @@ serve_bind(struct serve_ctx *x)
 	if (x->web.systemd_socket)
 		l->n = http_addresses(x->h, l->v, CLI_MAX_LIST);
 	http_set_idle_timeout(x->h, (unsigned)(x->web.idle_timeout + 0.999));
+	if (http_set_telemetry(x->h, x->web.telemetry_path,
+	    (unsigned)x->web.max_requests, err, sizeof(err)) < 0)
+		return flags_fail(&serve_conv, EXIT_USAGE,
+		    "--web.telemetry-path: %s", err);
+	/* /proc/self now: after the privilege drop it may not open. */
+	if (!x->web.disable_exporter_metrics &&
+	    (x->procstat = procstat_open()) == NULL)
+		log_warn("process_* metrics left out: cannot open /proc/self",
+		    "error=%s", log_quote(strerror(errno), q, sizeof(q)));
 	return 0;
 }
 
@@ -358,10 +371,13 @@ collector_start_all(struct serve_ctx *x)
 		return flags_fail(&serve_conv, EXIT_INPUT, "out of memory");
 	collector_set_live(x->c, x->live);
 	collector_on_publish(x->c, publish_generation, x->shared);
+	if (!x->web.disable_exporter_metrics)
+		collector_set_exporter(x->c, x->procstat);
 	if (collector_start(x->c, err, sizeof(err)) < 0)
 		return flags_fail(&serve_conv, EXIT_INPUT, "%s", err);
 	/* cmd/ wires the renderers: agent/ knows no output format. */
-	src = bodies_source(x->c);
+	x->bodies = (struct bodies){ x->c, x->web.telemetry_path };
+	src = bodies_source(&x->bodies);
 	for (int i = 0; i < SERVE_CHANNELS; i++) {
 		fds[i] = x->chan[i][0];
 		x->chan[i][0] = -1;
@@ -576,6 +592,9 @@ web_main(struct serve_ctx *x)
 	close_fd(&x->ready[1]);
 	policy_free(x->policy);
 	x->policy = NULL;
+	/* process_* describe the collector: its /proc files are not ours. */
+	procstat_close(x->procstat);
+	x->procstat = NULL;
 	if ((rc = serve_drop_privileges(x)) != 0)
 		return rc;
 	/* A uid switch clears the parent-death signal: set it again. */

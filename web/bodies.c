@@ -22,7 +22,8 @@ unref_snapshot(void *s)
 
 /* The uncompressed body of a non-/metrics endpoint (malloc'd). */
 static char *
-render_endpoint(const struct snapshot *s, enum body_endpoint e, size_t *len)
+render_endpoint(const struct snapshot *s, enum body_endpoint e,
+    const char *telemetry_path, size_t *len)
 {
 	char *body = NULL;
 	json_t *j;
@@ -36,7 +37,7 @@ render_endpoint(const struct snapshot *s, enum body_endpoint e, size_t *len)
 	case BODY_MODEL:
 		return render_model(s, len);
 	case BODY_PAGE:
-		return page_render(s, len);
+		return page_render(s, telemetry_path, len);
 	case BODY_HISTORY:
 		return render_history(s, len);
 	case BODY_METRICS:
@@ -48,7 +49,8 @@ render_endpoint(const struct snapshot *s, enum body_endpoint e, size_t *len)
 
 /* E's body as S's cached rendering, gzipped when asked and large enough. */
 static const struct rendered *
-rendered_endpoint(struct snapshot *s, enum body_endpoint e, bool gzip)
+rendered_endpoint(struct snapshot *s, enum body_endpoint e,
+    const char *telemetry_path, bool gzip)
 {
 	_Atomic(struct rendered *) *slot =
 	    &s->body_cache[((unsigned)e - 1) * 2 + gzip];
@@ -59,7 +61,7 @@ rendered_endpoint(struct snapshot *s, enum body_endpoint e, bool gzip)
 
 	if (r != NULL)
 		return r;
-	if ((text = render_endpoint(s, e, &len)) == NULL)
+	if ((text = render_endpoint(s, e, telemetry_path, &len)) == NULL)
 		return NULL;
 	if (gzip && len >= GZIP_MIN_BYTES && gzip_buffer(text, len, &z,
 	    &zlen) == 0) {
@@ -85,13 +87,14 @@ rendered_endpoint(struct snapshot *s, enum body_endpoint e, bool gzip)
 }
 
 void
-bodies_get(struct collector *c, const struct body_request *req,
+bodies_get(const struct bodies *b, const struct body_request *req,
     struct body *out)
 {
 	static const enum body_type type[BODY_NENDPOINTS] = {
 		[BODY_ADVICE] = BODY_TYPE_JSON, [BODY_MODEL] = BODY_TYPE_JSON,
 		[BODY_PAGE] = BODY_TYPE_HTML, [BODY_HISTORY] = BODY_TYPE_JSON,
 	};
+	struct collector *c = b->c;
 	const struct rendered *r;
 	struct snapshot *s;
 
@@ -120,7 +123,8 @@ bodies_get(struct collector *c, const struct body_request *req,
 		r = render_prom_cached(s, req->openmetrics ? EXPO_OPENMETRICS :
 		    EXPO_PROM_004, req->gzip);
 	else
-		r = rendered_endpoint(s, req->endpoint, req->gzip);
+		r = rendered_endpoint(s, req->endpoint, b->telemetry_path,
+		    req->gzip);
 	if (r == NULL) {
 		snapshot_unref(s);
 		body_static(out, 500, "out of memory\n");
@@ -146,7 +150,7 @@ source_get(void *ctx, const struct body_request *req, struct body *out)
 }
 
 struct body_source
-bodies_source(struct collector *c)
+bodies_source(const struct bodies *b)
 {
-	return (struct body_source){ .get = source_get, .ctx = c };
+	return (struct body_source){ .get = source_get, .ctx = (void *)b };
 }

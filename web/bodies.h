@@ -13,14 +13,25 @@
 struct collector;
 
 /*
- * The body for REQ from C: a fresh snapshot as collector_get() decides
+ * Where bodies are rendered from: the collector, and the path the page
+ * links the metrics under (--web.telemetry-path; the endpoint itself
+ * travels as BODY_METRICS, never as a path). Both the caller's, and
+ * outliving every body_source made from it.
+ */
+struct bodies {
+	struct collector *c;
+	const char *telemetry_path;
+};
+
+/*
+ * The body for REQ from B: a fresh snapshot as collector_get() decides
  * (the current one for BODY_HISTORY). Always fills OUT: 503 before the
  * first snapshot, 500 when rendering ran out of memory.
  */
-void bodies_get(struct collector *c, const struct body_request *req,
+void bodies_get(const struct bodies *b, const struct body_request *req,
     struct body *out);
 
-/* A body_source rendering from C in this process. */
-struct body_source bodies_source(struct collector *c);
+/* A body_source rendering from B in this process. */
+struct body_source bodies_source(const struct bodies *b);
 
 #endif

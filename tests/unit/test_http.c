@@ -40,6 +40,7 @@ static char empty_root[] = "/tmp/test_http.XXXXXX";
 static char procfs[512];
 static struct collect_paths paths;
 static struct collector *coll;
+static struct bodies bodies;
 static struct ipc_server *ipcs;
 static struct ipc_client *ipcc;
 static struct ipc_shared shared;
@@ -602,7 +603,8 @@ setup(void **state)
 		if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0,
 		    sp[i]) < 0)
 			return -1;
-	src = bodies_source(coll);
+	bodies = (struct bodies){ coll, "/metrics" };
+	src = bodies_source(&bodies);
 	if ((ipcs = ipc_server_start((int[]){ sp[0][0], sp[1][0] }, 2, &src,
 	    err, sizeof(err))) == NULL ||
 	    (ipcc = ipc_client_new((int[]){ sp[0][1], sp[1][1] }, 2,
