@@ -295,12 +295,35 @@ put("netlink", "metrics-error", nlmsg(0x1d, b"") + nlmsg(2, struct.pack("=i", -9
 
 
 # --- ipc (web/ipc_proto.h) ---------------------------------------------------
-# IPC_NCOUNTERS is SELF_COUNT (lib/selfstat.h): keep in step with it.
-IPC_NCOUNTERS = int(os.environ.get("IPC_NCOUNTERS", "6"))
+# IPC_NCOUNTERS is SELFSTAT_NWORDS: the uint64_t words of struct
+# selfstat_values (lib/selfstat.h), its SELF_COUNT counters and its struct
+# selfstat_http, read from the header so the seeds follow it.
+IPC_VERSION = 2
+
+
+def selfstat_nwords():
+    import re
+    with open(os.path.join(TOP, "lib", "selfstat.h")) as f:
+        h = f.read()
+
+    def enum_count(name, last):
+        body = re.search(r"enum %s \{(.*?)\};" % name, h, re.S).group(1)
+        names = re.findall(r"^\s*(SELF_\w+)", body, re.M)
+        return names.index(last)
+
+    def define(name):
+        return int(re.search(r"#define %s (\d+)" % name, h).group(1))
+    count = enum_count("selfstat_id", "SELF_COUNT")
+    nh = enum_count("selfstat_handler", "SELF_NHANDLERS")
+    nc, nb = define("SELF_NCODES"), define("SELF_NBUCKETS")
+    return count + nh * nc + nh * (nb + 1) + nh
+
+
+IPC_NCOUNTERS = int(os.environ.get("IPC_NCOUNTERS", selfstat_nwords()))
 
 
 def ipc_req(rid=1, endpoint=0, flags=0, counters=None, magic=0x51525754,
-            version=1, length=None, ncounters=None):
+            version=IPC_VERSION, length=None, ncounters=None):
     counters = counters if counters is not None else [0] * IPC_NCOUNTERS
     ln = 16 + 8 * len(counters) if length is None else length
     nc = IPC_NCOUNTERS if ncounters is None else ncounters
@@ -309,7 +332,7 @@ def ipc_req(rid=1, endpoint=0, flags=0, counters=None, magic=0x51525754,
 
 
 def ipc_rep(rid=1, status=200, ctype=3, flags=0, blen=100, magic=0x50525754,
-            version=1, length=28, gen=1):
+            version=IPC_VERSION, length=28, gen=1):
     return struct.pack("<IHHIHBBIQ", magic, version, length, rid, status,
                        ctype, flags, blen, gen)
 
@@ -323,7 +346,8 @@ put("ipc", "req-om-not-metrics", ipc_req(endpoint=1, flags=1))
 put("ipc", "req-reserved-bit", ipc_req(flags=4))
 put("ipc", "req-endpoint-out", ipc_req(endpoint=5))
 put("ipc", "req-id-zero", ipc_req(rid=0))
-put("ipc", "req-version-2", ipc_req(version=2))
+put("ipc", "req-version-1", ipc_req(version=1))
+put("ipc", "req-version-3", ipc_req(version=3))
 put("ipc", "req-bad-magic", ipc_req(magic=0x50525754))
 put("ipc", "req-length-lies", ipc_req(length=16))
 put("ipc", "req-ncounters", ipc_req(ncounters=IPC_NCOUNTERS + 1))

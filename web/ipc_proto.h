@@ -31,11 +31,25 @@
 #include "lib/selfstat.h"
 #include "web/body.h"
 
-#define IPC_VERSION 1
+/* 2: the counters carry the HTTP request counters (struct selfstat_http). */
+#define IPC_VERSION 2
 #define IPC_REQUEST_MAGIC 0x51525754u	/* "TWRQ" */
 #define IPC_REPLY_MAGIC 0x50525754u	/* "TWRP" */
+/*
+ * The web side's counters travel whole in every request rather than in a
+ * message of their own: SELFSTAT_NWORDS words (struct selfstat_values with
+ * its struct selfstat_http, 1520 bytes today) are one packet, read and
+ * encoded in a few microseconds next to a reply of tens of KB, and a
+ * scrape the web side answers from its cache sends nothing at all. Whole
+ * values, not increments: a request refused or lost loses no count, the
+ * next one carries it (counts of cached scrapes arrive with the next
+ * request). A request is at most IPC_REQUEST_MAX bytes.
+ */
 #define IPC_NCOUNTERS SELFSTAT_NWORDS
 #define IPC_REQUEST_LEN (16 + 8 * IPC_NCOUNTERS)
+#define IPC_REQUEST_MAX 4096
+_Static_assert(IPC_REQUEST_LEN <= IPC_REQUEST_MAX,
+    "an IPC request is one bounded packet (fuzz/run.sh: ipc max_len)");
 #define IPC_REPLY_LEN 28
 /* Body packets; a body larger than IPC_MAX_BODY is never sent. */
 #define IPC_CHUNK (64 * 1024)

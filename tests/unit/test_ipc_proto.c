@@ -34,6 +34,14 @@ sample_request(void)
 
 	for (size_t i = 0; i < SELF_COUNT; i++)
 		r.counters.v[i] = 1000 + i;
+	/* The HTTP request counters travel too, every word of them. */
+	for (int h = 0; h < SELF_NHANDLERS; h++) {
+		for (int c = 0; c < SELF_NCODES; c++)
+			r.counters.http.requests[h][c] = 2000u + 100u * h + c;
+		for (int b = 0; b <= SELF_NBUCKETS; b++)
+			r.counters.http.bucket[h][b] = 3000u + 100u * h + b;
+		r.counters.http.duration_us[h] = UINT64_MAX - (uint64_t)h;
+	}
 	return r;
 }
 
@@ -92,7 +100,8 @@ test_request_refusals(void **state)
 	    IPC_ERR_SIZE);
 	assert_int_equal(ipc_request_parse(good, 0, &out), IPC_ERR_SIZE);
 	refused(good, 0, 'X', IPC_ERR_MAGIC);
-	refused(good, 4, 2, IPC_ERR_VERSION);
+	refused(good, 4, IPC_VERSION - 1, IPC_ERR_VERSION);
+	refused(good, 4, IPC_VERSION + 1, IPC_ERR_VERSION);
 	refused(good, 6, 16, IPC_ERR_LENGTH);
 	{
 		unsigned char z[IPC_REQUEST_LEN];
@@ -106,7 +115,9 @@ test_request_refusals(void **state)
 	refused(good, 12, 0xff, IPC_ERR_FIELD);
 	refused(good, 13, 0x04, IPC_ERR_FIELD);	/* reserved bit */
 	refused(good, 13, 0x83, IPC_ERR_FIELD);
-	refused(good, 14, IPC_NCOUNTERS + 1, IPC_ERR_FIELD);
+	refused(good, 14, (IPC_NCOUNTERS + 1) & 0xff, IPC_ERR_FIELD);
+	refused(good, 14, (IPC_NCOUNTERS - 1) & 0xff, IPC_ERR_FIELD);
+	refused(good, 15, 1, IPC_ERR_FIELD);
 	/* OpenMetrics for /advice is not a request anyone makes. */
 	refused(good, 12, BODY_ADVICE, IPC_ERR_FIELD);
 }
@@ -207,6 +218,8 @@ test_server_refuses_and_counts(void **state)
 	assert_non_null(cl);
 	cs = ipc_client_source(cl);
 	selfstat_add(SELF_HTTP_AUTH_FAILURES, 5);
+	selfstat_http_observe(SELF_H_METRICS, 503, 0.2);
+	selfstat_http_observe(SELF_H_OTHER, 404, 0.001);
 	assert_int_equal(cs.get(cs.ctx, &(struct body_request){
 	    .endpoint = BODY_PAGE }, &b), 0);
 	assert_int_equal(b.status, 200);
@@ -219,6 +232,20 @@ test_server_refuses_and_counts(void **state)
 	/* Own 5 plus the peer's copy of the same 5 (one process here). */
 	assert_int_equal(after.v[SELF_HTTP_AUTH_FAILURES] -
 	    before.v[SELF_HTTP_AUTH_FAILURES], 10);
+	/* The HTTP request counters too (selfstat_http), word for word. */
+	{
+		unsigned c503 = selfstat_code_index(503),
+		    c404 = selfstat_code_index(404);
+
+		assert_int_equal(after.http.requests[SELF_H_METRICS][c503] -
+		    before.http.requests[SELF_H_METRICS][c503], 2);
+		assert_int_equal(after.http.requests[SELF_H_OTHER][c404] -
+		    before.http.requests[SELF_H_OTHER][c404], 2);
+		assert_int_equal(after.http.bucket[SELF_H_METRICS][5] -
+		    before.http.bucket[SELF_H_METRICS][5], 2);	/* le 0.25 */
+		assert_int_equal(after.http.duration_us[SELF_H_METRICS] -
+		    before.http.duration_us[SELF_H_METRICS], 400000);
+	}
 	ipc_client_free(cl);
 	ipc_server_stop(srv);
 }
