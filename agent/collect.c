@@ -37,6 +37,7 @@ struct collector {
 	void *on_publish_ctx;
 	bool exporter;			/* collector_set_exporter() */
 	struct procstat *procstat;	/* may be NULL */
+	struct procstat *web_procstat;	/* serve's web process; may be NULL */
 
 	pthread_t ticker;
 	bool ticker_started;
@@ -121,6 +122,7 @@ refresh_locked(struct collector *c, bool record)
 			/* Under the lock: procstat has one reader at a time. */
 			s->exporter_metrics = true;
 			procstat_read(c->procstat, &s->proc);
+			procstat_read(c->web_procstat, &s->web_proc);
 		}
 		snapshot_note_success(s, c->last_ok);
 		snapshot_finish(s, c->hist);
@@ -224,10 +226,12 @@ collector_set_live(struct collector *c, struct live *l)
 }
 
 void
-collector_set_exporter(struct collector *c, struct procstat *ps)
+collector_set_exporter(struct collector *c, struct procstat *ps,
+    struct procstat *web)
 {
 	c->exporter = true;
 	c->procstat = ps;
+	c->web_procstat = web;
 }
 
 int

@@ -42,10 +42,12 @@ struct procstat;
 
 /*
  * Mark every snapshot as carrying the exporter metrics (twaudit's own
- * counters, and process_* read from PS when PS is not NULL; PS stays the
- * caller's and outlives the collector). Before collector_start.
+ * counters, process_* read from PS when PS is not NULL, and serve's web
+ * process's figures from WEB when WEB is not NULL; both stay the caller's
+ * and outlive the collector). Before collector_start.
  */
-void collector_set_exporter(struct collector *c, struct procstat *ps);
+void collector_set_exporter(struct collector *c, struct procstat *ps,
+    struct procstat *web);
 
 /* Start the collector thread. 0, or -1 with ERR. */
 int collector_start(struct collector *c, char *err, size_t errlen);

@@ -100,6 +100,8 @@ struct snapshot {
 	 */
 	bool exporter_metrics;
 	struct procstat_values proc;
+	struct procstat_values web_proc;	/* serve's web process (ok false:
+						   none, or left out) */
 	/* Rates per window; in `check --sample` every window holds the sample. */
 	struct rate rate[RATE_NWINDOWS][CTR_COUNT];
 	double sample_s;		/* check --sample duration, 0 otherwise */

@@ -136,6 +136,7 @@ struct serve_ctx {
 	struct ipc_server *ipc;
 	struct ipc_client *client;
 	struct procstat *procstat;	/* process_*; NULL: left out */
+	struct procstat *web_procstat;	/* the web process's; may be NULL */
 };
 
 static const struct cmd_conv serve_conv = { "serve", EXIT_USAGE, EXIT_INPUT };
@@ -159,6 +160,7 @@ serve_teardown(struct serve_ctx *x)
 	ipc_server_stop(x->ipc);
 	collector_free(x->c);
 	procstat_close(x->procstat);
+	procstat_close(x->web_procstat);
 	live_free(x->live);
 	webconfig_unref(x->wc);
 	policy_free(x->policy);
@@ -372,7 +374,7 @@ collector_start_all(struct serve_ctx *x)
 	collector_set_live(x->c, x->live);
 	collector_on_publish(x->c, publish_generation, x->shared);
 	if (!x->web.disable_exporter_metrics)
-		collector_set_exporter(x->c, x->procstat);
+		collector_set_exporter(x->c, x->procstat, x->web_procstat);
 	if (collector_start(x->c, err, sizeof(err)) < 0)
 		return flags_fail(&serve_conv, EXIT_INPUT, "%s", err);
 	/* cmd/ wires the renderers: agent/ knows no output format. */
@@ -620,9 +622,20 @@ web_main(struct serve_ctx *x)
 static int
 collector_main(struct serve_ctx *x)
 {
+	char q[300];
 	int rc;
 
 	log_set_process("collector");
+	/*
+	 * The web process's /proc files, at once: it becomes non-dumpable
+	 * (its /proc/PID/fd then opens only with CAP_SYS_PTRACE) and we drop
+	 * our capabilities. Then they are only read, like our own.
+	 */
+	if (!x->web.disable_exporter_metrics &&
+	    (x->web_procstat = procstat_open_pid(x->web_pid)) == NULL)
+		log_warn("twaudit_web_process_* left out: cannot open "
+		    "/proc/PID of the web process", "error=%s",
+		    log_quote(strerror(errno), q, sizeof(q)));
 	for (int i = 0; i < SERVE_CHANNELS; i++)
 		close_fd(&x->chan[i][1]);
 	close_fd(&x->ready[0]);

@@ -4,6 +4,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -196,6 +197,25 @@ start_time(struct procstat *ps)
 struct procstat *
 procstat_open(void)
 {
+	return procstat_open_pid(0);
+}
+
+/* /proc/PID/NAME (/proc/self/NAME for 0), opened with FLAGS. */
+static int
+open_proc(pid_t pid, const char *name, int flags)
+{
+	char path[64];
+
+	if (pid > 0)
+		snprintf(path, sizeof(path), "/proc/%ld/%s", (long)pid, name);
+	else
+		snprintf(path, sizeof(path), "/proc/self/%s", name);
+	return open(path, flags | O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+}
+
+struct procstat *
+procstat_open_pid(pid_t pid)
+{
 	struct procstat *ps = calloc(1, sizeof(*ps));
 	long t = sysconf(_SC_CLK_TCK), pg = sysconf(_SC_PAGESIZE);
 	int e;
@@ -204,9 +224,9 @@ procstat_open(void)
 		return NULL;
 	ps->ticks = t > 0 ? (double)t : 100;
 	ps->page = pg > 0 ? (uint64_t)pg : 4096;
-	ps->stat_fd = open("/proc/self/stat", O_RDONLY | O_CLOEXEC);
-	ps->limits_fd = open("/proc/self/limits", O_RDONLY | O_CLOEXEC);
-	ps->fd_dir = open("/proc/self/fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	ps->stat_fd = open_proc(pid, "stat", 0);
+	ps->limits_fd = open_proc(pid, "limits", 0);
+	ps->fd_dir = open_proc(pid, "fd", O_DIRECTORY);
 	if (ps->stat_fd < 0 || ps->limits_fd < 0 || ps->fd_dir < 0 ||
 	    start_time(ps) < 0) {
 		e = errno ? errno : EINVAL;

@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 struct procstat;
 
@@ -35,6 +36,12 @@ struct procstat_stat {
 
 /* NULL (errno set) when /proc/self cannot be opened. */
 struct procstat *procstat_open(void);
+/*
+ * The same for process PID (/proc/PID; 0: /proc/self): for another
+ * process, open it while the caller may still read that process's
+ * /proc files (before either drops privileges).
+ */
+struct procstat *procstat_open_pid(pid_t pid);
 /* Fill OUT; -1 (OUT->ok false) when the files cannot be read. */
 int procstat_read(struct procstat *ps, struct procstat_values *out);
 void procstat_close(struct procstat *ps);

@@ -526,6 +526,33 @@ render_process(const struct expo *e, const struct procstat_values *p)
 	fprintf(f, "process_start_time_seconds %.2f\n", p->start_time);
 }
 
+/*
+ * serve's web process (docs/security.md): process_* describe the
+ * collector, the main PID; the process that holds the sockets and
+ * connections shows its CPU, memory and descriptors here.
+ */
+static void
+render_web_process(const struct expo *e, const struct procstat_values *p)
+{
+	FILE *f = e->f;
+
+	if (!p->ok)
+		return;
+	family(e, "twaudit_web_process_cpu_seconds_total", "counter",
+	    "Total user and system CPU time spent in seconds by serve's web "
+	    "process.");
+	fprintf(f, "twaudit_web_process_cpu_seconds_total %.2f\n",
+	    p->cpu_seconds);
+	family(e, "twaudit_web_process_open_fds", "gauge",
+	    "Number of open file descriptors of serve's web process.");
+	fprintf(f, "twaudit_web_process_open_fds %llu\n",
+	    (unsigned long long)p->open_fds);
+	family(e, "twaudit_web_process_resident_memory_bytes", "gauge",
+	    "Resident memory size in bytes of serve's web process.");
+	fprintf(f, "twaudit_web_process_resident_memory_bytes %llu\n",
+	    (unsigned long long)p->resident_bytes);
+}
+
 /* Always shown, zero or not (as promhttp initialises its counter). */
 static bool
 http_series_shown(int h, int c)
@@ -607,6 +634,7 @@ render_self(const struct expo *e, const struct snapshot *s)
 	if (!s->exporter_metrics)
 		return;
 	render_process(e, &s->proc);
+	render_web_process(e, &s->web_proc);
 	render_http(e, &s->self.http);
 	for (int i = 0; i < SELF_COUNT; i++) {
 		const struct selfstat_def *d = &selfstat_defs[i];

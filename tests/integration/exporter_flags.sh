@@ -5,7 +5,8 @@
 # twaudit_http_* and twaudit_log_lines_suppressed_total left out, the rest
 # kept), --web.max-requests (slow scrapes hold their places: one more is
 # answered 503 at once and counted; 0 disables the limit); process_*
-# against /proc/PID; twaudit_http_requests_total by handler and code; the
+# against the collector's /proc/PID, twaudit_web_process_* against the web
+# process's; twaudit_http_requests_total by handler and code; the
 # request duration histogram's buckets never decrease and +Inf = count.
 # promtool check metrics stays silent on each body.
 . "$(dirname "$0")/lib.sh"
@@ -134,6 +135,23 @@ check "process_cpu_seconds_total $got_cpu in [0, (utime+stime)/CLK_TCK $cpu]" \
 	awk -v a="$got_cpu" -v b="$cpu" 'BEGIN { exit !(a != "" && a >= 0 && a <= b + 0.01) }'
 check "HELP texts are client_golang's" eval 'grep -qx "# HELP process_open_fds Number of open file descriptors." "$TMP/m2" &&
 	grep -qx "# HELP process_cpu_seconds_total Total user and system CPU time spent in seconds." "$TMP/m2"'
+# process_* are the collector's (the main PID); the web process, which
+# holds the sockets and connections, has twaudit_web_process_*.
+wpid=$(web_pid)
+check "serve runs a web process ($wpid) beside the collector ($pid)" eval '[ -n "$wpid" ] && [ "$wpid" != "$pid" ]'
+read -r -a wst < <(sed 's/.*) //' /proc/$wpid/stat)
+wfds=$(ls /proc/$wpid/fd | wc -l)
+got_wfds=$(sample "$TMP/m2" twaudit_web_process_open_fds)
+check "twaudit_web_process_open_fds $got_wfds ~ $wfds entries in /proc/$wpid/fd (the collector has $fds)" \
+	awk -v a="$got_wfds" -v b="$wfds" 'BEGIN { exit !(a != "" && a - b <= 3 && b - a <= 3) }'
+wrss=$(( wst[21] * pg ))
+got_wrss=$(sample "$TMP/m2" twaudit_web_process_resident_memory_bytes)
+check "twaudit_web_process_resident_memory_bytes $got_wrss within 25 % of the web process's rss $wrss" \
+	awk -v a="$got_wrss" -v b="$wrss" 'BEGIN { exit !(a > 0 && a > b * 0.75 && a < b * 1.25) }'
+wcpu=$(awk -v u="${wst[11]}" -v s="${wst[12]}" -v t="$tck" 'BEGIN { print (u + s) / t }')
+got_wcpu=$(sample "$TMP/m2" twaudit_web_process_cpu_seconds_total)
+check "twaudit_web_process_cpu_seconds_total $got_wcpu in [0, $wcpu]" \
+	awk -v a="$got_wcpu" -v b="$wcpu" 'BEGIN { exit !(a != "" && a >= 0 && a <= b + 0.01) }'
 stop_serve
 
 # --- --web.disable-exporter-metrics ------------------------------------
@@ -143,8 +161,8 @@ U="http://127.0.0.1:$port"
 curl -s -o /dev/null "$U/nothing"
 curl -fsS "$U/metrics" >"$TMP/m3"
 check "no process_* families" eval '! grep -q "^# TYPE process_" "$TMP/m3"'
-check "no twaudit_http_* nor twaudit_log_lines_suppressed_total" \
-	eval '! grep -qE "^# TYPE (twaudit_http_|twaudit_log_lines_suppressed)" "$TMP/m3"'
+check "no twaudit_http_*, twaudit_web_process_* nor twaudit_log_lines_suppressed_total" \
+	eval '! grep -qE "^# TYPE (twaudit_http_|twaudit_web_process_|twaudit_log_lines_suppressed)" "$TMP/m3"'
 check "build info and collector families stay" eval 'grep -q "^twaudit_build_info" "$TMP/m3" &&
 	grep -q "^twaudit_collector_success{" "$TMP/m3" && grep -q "^twaudit_audit_status " "$TMP/m3"'
 check "promtool check metrics silent (exporter metrics off)" promtool_silent "$TMP/m3"

@@ -1,7 +1,8 @@
 /*
  * The process_* figures (lib/procstat.c): the parsers on /proc text
  * (comm with spaces and parentheses, "unlimited", malformed input), and
- * procstat_read() on this process against what it knows of itself.
+ * procstat_read() on this process against what it knows of itself, and
+ * on a child process (procstat_open_pid) against the child's own.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -14,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -125,6 +127,57 @@ read_self(void **state)
 	assert_false(w.ok);
 }
 
+/*
+ * Another process (serve's collector reading its web process): the
+ * figures are the child's, not ours; opened before the child changes
+ * anything, read while it runs, and not ok once it is gone.
+ */
+static void
+read_child(void **state)
+{
+	struct procstat *ps, *self;
+	struct procstat_values c, s;
+	int go[2], ready[2];
+	pid_t pid;
+	char b;
+
+	(void)state;
+	assert_int_equal(pipe(go), 0);
+	assert_int_equal(pipe(ready), 0);
+	if ((pid = fork()) == 0) {
+		/* 20 more descriptors than the parent, then wait. */
+		for (int i = 0; i < 20; i++)
+			if (open("/dev/null", O_RDONLY) < 0)
+				_exit(1);
+		(void)!write(ready[1], "r", 1);
+		(void)!read(go[0], &b, 1);
+		_exit(0);
+	}
+	assert_true(pid > 0);
+	ps = procstat_open_pid(pid);
+	self = procstat_open();
+	assert_non_null(ps);
+	assert_non_null(self);
+	assert_int_equal(read(ready[0], &b, 1), 1);
+	assert_int_equal(procstat_read(ps, &c), 0);
+	assert_int_equal(procstat_read(self, &s), 0);
+	assert_true(c.ok && c.resident_bytes > 0);
+	/* The child: what it inherited plus its 20; we have our two
+	 * readers' 6 descriptors more since the fork. */
+	assert_int_equal(c.open_fds, s.open_fds - 6 + 20);
+	procstat_close(self);
+	assert_int_equal(write(go[1], "g", 1), 1);
+	assert_int_equal(waitpid(pid, NULL, 0), pid);
+	assert_int_equal(procstat_read(ps, &c), -1);
+	assert_false(c.ok);
+	procstat_close(ps);
+	assert_null(procstat_open_pid(pid));	/* reaped: no /proc/PID */
+	for (int i = 0; i < 2; i++) {
+		close(go[i]);
+		close(ready[i]);
+	}
+}
+
 int
 main(void)
 {
@@ -132,6 +185,7 @@ main(void)
 		cmocka_unit_test(parse_stat),
 		cmocka_unit_test(parse_limits),
 		cmocka_unit_test(read_self),
+		cmocka_unit_test(read_child),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
