@@ -15,12 +15,14 @@
 #include "collectors/pcap_source.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <pcap/pcap.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "collectors/packet.h"
 #include "lib/util.h"
@@ -200,38 +202,25 @@ file_offset(const struct pcap_source *src)
 	return off < 0 ? -1 : (int64_t)off;
 }
 
-struct pcap_source *
-pcap_source_open_offline(const char *path, char *err, size_t errlen)
+/* Open FP (owned from here on: closed on failure too) as source NAME. */
+static struct pcap_source *
+open_fp(const char *name, FILE *fp, char *err, size_t errlen)
 {
 	char ebuf[PCAP_ERRBUF_SIZE];
 	struct bpf_program prog;
 	struct pcap_source *src;
 	const char *dlt;
-	FILE *fp;
 
 	src = calloc(1, sizeof(*src));
 	if (src == NULL) {
-		set_error(err, errlen, "%s: out of memory", path);
-		return NULL;
+		set_error(err, errlen, "%s: out of memory", name);
+		goto fail_fp;
 	}
 	{
-		const char *name = strcmp(path, "-") == 0 ? "stdin" : path;
 		size_t n = strnlen(name, sizeof(src->name) - 1);
 
 		memcpy(src->name, name, n);
 		src->name[n] = '\0';
-	}
-
-	if (strcmp(path, "-") == 0) {
-		fp = stdin;
-	} else {
-		fp = fopen(path, "rb");
-		if (fp == NULL) {
-			set_error(err, errlen, "%s: cannot open: %s", path,
-			    strerror(errno));
-			free(src);
-			return NULL;
-		}
 	}
 	src->size = file_size(fp);
 	if (src->size == 0) {
@@ -281,6 +270,48 @@ fail_fp:
 		fclose(fp);
 	free(src);
 	return NULL;
+}
+
+struct pcap_source *
+pcap_source_open_offline(const char *path, char *err, size_t errlen)
+{
+	const char *name = strcmp(path, "-") == 0 ? "stdin" : path;
+	FILE *fp;
+
+	if (strcmp(path, "-") == 0)
+		return open_fp(name, stdin, err, errlen);
+	fp = fopen(path, "rb");
+	if (fp == NULL) {
+		set_error(err, errlen, "%s: cannot open: %s", path,
+		    strerror(errno));
+		return NULL;
+	}
+	return open_fp(name, fp, err, errlen);
+}
+
+struct pcap_source *
+pcap_source_reopen(const struct pcap_source *src, char *err, size_t errlen)
+{
+	FILE *fp = pcap_file(src->pcap);
+	char path[64];
+	int fd;
+
+	if (src->size < 0 || fp == NULL || fp == stdin) {
+		set_error(err, errlen, "%s: not a regular file", src->name);
+		return NULL;
+	}
+	/* A new open file description of the same inode: its own offset,
+	 * and the very file read so far even if the path changed since. */
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fileno(fp));
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0 ||
+	    (fp = fdopen(fd, "rb")) == NULL) {
+		set_error(err, errlen, "%s: cannot reopen: %s", src->name,
+		    strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return NULL;
+	}
+	return open_fp(src->name, fp, err, errlen);
 }
 
 int

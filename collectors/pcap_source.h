@@ -53,6 +53,14 @@ struct pcap_source *pcap_source_open_offline(const char *path, char *err,
     size_t errlen);
 
 /*
+ * A second, independent reader of SRC's file from its first record (its
+ * own offset and counters), for a look at what comes later. NULL with
+ * ERR when SRC is not a regular file (stdin, a pipe).
+ */
+struct pcap_source *pcap_source_reopen(const struct pcap_source *src,
+    char *err, size_t errlen);
+
+/*
  * Next SYN/FIN/RST TCP event into *EV (to_server = 0). Frames that give no
  * event are counted in the stats by reason and skipped.
  * Returns 1 with an event, 0 at the end of the capture, -1 on a read error
