@@ -36,6 +36,9 @@ replay_variant_name(enum replay_variant v)
 struct srvset {
 	struct replay_endpoint slot[REPLAY_SERVER_SLOTS];
 	unsigned n;
+	/* The last endpoint found: nearly every event of a capture is to or
+	 * from one server, and a set never loses a member. */
+	struct replay_endpoint last;
 };
 
 struct replay_engine {
@@ -96,13 +99,18 @@ ep_equal(const struct replay_endpoint *a, const struct replay_endpoint *b)
 }
 
 static bool
-srvset_has(const struct srvset *s, const struct replay_endpoint *e)
+srvset_has(struct srvset *s, const struct replay_endpoint *e)
 {
-	uint32_t i = ep_hash(e) & (REPLAY_SERVER_SLOTS - 1);
+	uint32_t i;
 
+	if (ep_equal(&s->last, e))
+		return true;
+	i = ep_hash(e) & (REPLAY_SERVER_SLOTS - 1);
 	while (s->slot[i].family != 0) {
-		if (ep_equal(&s->slot[i], e))
+		if (ep_equal(&s->slot[i], e)) {
+			s->last = *e;
 			return true;
+		}
 		i = (i + 1) & (REPLAY_SERVER_SLOTS - 1);
 	}
 	return false;
@@ -138,7 +146,7 @@ mkep(struct replay_endpoint *e, uint8_t family, const uint8_t *addr,
 
 /* Learned server addresses (port 0) and endpoints, as one pair. */
 struct srvsets {
-	const struct srvset *addrs, *ends;
+	struct srvset *addrs, *ends;
 };
 
 static bool
