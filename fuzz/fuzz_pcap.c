@@ -114,6 +114,43 @@ via_libpcap(const uint8_t *data, size_t size)
 	pcap_close(p);		/* closes fp */
 }
 
+/* Both readers of PATH in step; abort() at the first difference. */
+static void
+fast_vs_libpcap(const char *path)
+{
+	struct pcap_source *a, *b;
+	char ea[PCAP_SOURCE_ERR_LEN], eb[PCAP_SOURCE_ERR_LEN];
+	int ra, rb;
+
+	a = pcap_source_open_offline(path, ea, sizeof(ea));
+	b = pcap_source_open_libpcap(path, eb, sizeof(eb));
+	if ((a == NULL) != (b == NULL))
+		abort();
+	if (a == NULL) {
+		if (strcmp(ea, eb) != 0)
+			abort();
+		return;
+	}
+	do {
+		struct tcp_event x, y;
+
+		memset(&x, 0, sizeof(x));
+		memset(&y, 0, sizeof(y));
+		ra = pcap_source_next(a, &x);
+		rb = pcap_source_next(b, &y);
+		if (ra != rb || (ra == 1 && memcmp(&x, &y, sizeof(x)) != 0))
+			abort();
+	} while (ra == 1);
+	if (memcmp(pcap_source_stats(a), pcap_source_stats(b),
+	    sizeof(struct pcap_source_stats)) != 0 ||
+	    pcap_source_truncated(a) != pcap_source_truncated(b) ||
+	    strcmp(pcap_source_warning(a), pcap_source_warning(b)) != 0 ||
+	    strcmp(pcap_source_error(a), pcap_source_error(b)) != 0)
+		abort();
+	pcap_source_close(a);
+	pcap_source_close(b);
+}
+
 static void
 via_pcap_source(const uint8_t *data, size_t size)
 {
@@ -162,43 +199,6 @@ via_pcap_source(const uint8_t *data, size_t size)
 	pcap_source_close(src);
 	fast_vs_libpcap(path);
 	close(fd);
-}
-
-/* Both readers of PATH in step; abort() at the first difference. */
-static void
-fast_vs_libpcap(const char *path)
-{
-	struct pcap_source *a, *b;
-	char ea[PCAP_SOURCE_ERR_LEN], eb[PCAP_SOURCE_ERR_LEN];
-	int ra, rb;
-
-	a = pcap_source_open_offline(path, ea, sizeof(ea));
-	b = pcap_source_open_libpcap(path, eb, sizeof(eb));
-	if ((a == NULL) != (b == NULL))
-		abort();
-	if (a == NULL) {
-		if (strcmp(ea, eb) != 0)
-			abort();
-		return;
-	}
-	do {
-		struct tcp_event x, y;
-
-		memset(&x, 0, sizeof(x));
-		memset(&y, 0, sizeof(y));
-		ra = pcap_source_next(a, &x);
-		rb = pcap_source_next(b, &y);
-		if (ra != rb || (ra == 1 && memcmp(&x, &y, sizeof(x)) != 0))
-			abort();
-	} while (ra == 1);
-	if (memcmp(pcap_source_stats(a), pcap_source_stats(b),
-	    sizeof(struct pcap_source_stats)) != 0 ||
-	    pcap_source_truncated(a) != pcap_source_truncated(b) ||
-	    strcmp(pcap_source_warning(a), pcap_source_warning(b)) != 0 ||
-	    strcmp(pcap_source_error(a), pcap_source_error(b)) != 0)
-		abort();
-	pcap_source_close(a);
-	pcap_source_close(b);
 }
 
 int
