@@ -805,7 +805,7 @@ rule_tw_recycle_persisted(const struct rule *r, const struct snapshot *s,
 	const struct persist_assign *eff = effective(s, id);
 	const char *ppath = NULL, *pvalue = NULL, *fpath, *fvalue;
 	unsigned pline = 0, fline, n;
-	bool sd_on, pp_on, removed;
+	bool sd_on, pp_on, removed, unjudged;
 	int64_t recycle;
 	struct evidence ev = { 0 };
 	struct remediation rem = { 0 };
@@ -822,6 +822,10 @@ rule_tw_recycle_persisted(const struct rule *r, const struct snapshot *s,
 		removed = s->kv.code >= KV(4, 12, 0);
 	else
 		removed = s->sysctl.key[id].state == KEY_ABSENT;
+	/* Unknown because the sysctl collector is switched off (a foreign
+	 * tree): disabling never raises the severity, so not escalated. */
+	unjudged = !kernel_known(s) &&
+	    s->source[SRC_SYSCTL].state == SOURCE_DISABLED;
 
 	/* The line to name first: what the boot applies, else procps's. */
 	if (sd_on) {
@@ -884,6 +888,16 @@ rule_tw_recycle_persisted(const struct rule *r, const struct snapshot *s,
 		    s->sysctl.osrelease : "4.12 or later");
 		rem_add(&rem.caveats, "Nothing to change at runtime: the key "
 		    "does not exist on this kernel.");
+	} else if (unjudged) {
+		expl = xasprintf("%s:%u sets %s = %s. The kernel release is "
+		    "not known (the sysctl collector is disabled): on a kernel "
+		    "before 4.12 %s turns tcp_tw_recycle on, and with TCP "
+		    "timestamps on, clients behind a NAT and clients with "
+		    "per-connection timestamp offsets then lose SYNs; from "
+		    "4.12 the line does nothing but make `sysctl --system` "
+		    "report an error.", fpath, fline, name, fvalue,
+		    sd_on ? "every boot (and every `sysctl --system`)" :
+		    "every `sysctl --system`");
 	} else {
 		bool on_now = key_nonzero(s, id, &recycle);
 
@@ -899,7 +913,7 @@ rule_tw_recycle_persisted(const struct rule *r, const struct snapshot *s,
 		if (on_now)
 			rem_add(&rem.runtime, "sysctl -w %s=0", name);
 	}
-	emit(out, r, !removed, expl, &ev, &rem);
+	emit(out, r, !removed && !unjudged, expl, &ev, &rem);
 }
 
 /* Values another rule warns about: drift advice must not propose them. */

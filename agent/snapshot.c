@@ -240,15 +240,25 @@ snapshot_no_sampler(struct snapshot *s)
 	    "the sampler runs in serve and in check --sample");
 }
 
-/* A disabled sysctl source: every key unavailable, saying why. */
+/*
+ * A disabled sysctl source: every key unavailable, saying why. This
+ * host's tree runs the running kernel: its release comes from uname(2),
+ * so rules that depend on it judge as they would with the source on; a
+ * foreign tree's stays unknown.
+ */
 static void
-sysctl_switched_off(struct snapshot *s)
+sysctl_switched_off(struct snapshot *s, const struct collect_paths *p)
 {
+	struct utsname u;
+
 	for (int i = 0; i < SYSCTL_COUNT; i++) {
 		s->sysctl.key[i].state = KEY_UNAVAILABLE;
 		set_error(s->sysctl.key[i].why, sizeof(s->sysctl.key[i].why),
 		    "%s", s->source[SRC_SYSCTL].error);
 	}
+	if (!p->foreign && uname(&u) == 0)
+		snprintf(s->sysctl.osrelease, sizeof(s->sysctl.osrelease),
+		    "%s", u.release);
 }
 
 /*
@@ -264,7 +274,7 @@ collect_procfs(struct snapshot *s, const struct collect_paths *p)
 	st = &s->source[SRC_SYSCTL];
 	t0 = now_monotonic();
 	if (collect_switched_off(p, SRC_SYSCTL, st))
-		sysctl_switched_off(s);
+		sysctl_switched_off(s, p);
 	else if (!collect_out_of_time(p, st) && sysctl_collect(p->procfs,
 	    &s->sysctl, st->error, sizeof(st->error)) < 0)
 		st->state = SOURCE_FAILED;

@@ -220,10 +220,10 @@ check_run(struct check_ctx *x)
 		return flags_fail(&check_conv, STATUS_UNKNOWN, "out of memory");
 	snapshot_note_success(x->s, last_ok);
 	snapshot_finish(x->s, NULL);
-	/* Disabling never raises the status, but without the runtime
-	 * settings there is nothing to judge them by. */
+	/* The runtime settings are what check judges: without them it
+	 * cannot, whatever it found (the findings are still listed). */
 	if (x->s->source[SRC_SYSCTL].state == SOURCE_DISABLED)
-		x->s->status = status_worst(x->s->status, STATUS_UNKNOWN);
+		x->s->status = STATUS_UNKNOWN;
 	return 0;
 }
 

@@ -3,8 +3,12 @@
 #include <stddef.h>
 #include <setjmp.h>
 #include <cmocka.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "agent/foreign.h"
 #include "cmd/flags.h"
 #include "lib/cli.h"
 #include "lib/log.h"
@@ -253,6 +257,37 @@ test_collector_switches(void **state)
 	assert_int_equal(switches(&c, "/proc", 1, bad), -1);
 }
 
+/* Foreign by what the tree is: not procfs, or another kernel's boot_id. */
+static void
+test_tree_foreign(void **state)
+{
+	char dir[] = "/tmp/twaudit-foreign.XXXXXX", path[128], why[256];
+	FILE *f;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "mkdir -p '%s/sys/kernel/random'", dir);
+	assert_int_equal(system(path), 0);
+	snprintf(path, sizeof(path), "%s/sys/kernel/random/boot_id", dir);
+	assert_non_null(f = fopen(path, "w"));
+	fputs("00000000-0000-4000-8000-000000000000\n", f);
+	fclose(f);
+	assert_false(tree_foreign("/proc", "/proc", why, sizeof(why)));
+	assert_string_equal(why, "");
+	assert_true(tree_foreign(dir, "/proc", why, sizeof(why)));
+	assert_string_equal(why, "not a procfs mount");
+	/* A procfs whose boot_id is not the running kernel's (DIR stands
+	 * for the process's own /proc here). */
+	assert_true(tree_foreign("/proc", dir, why, sizeof(why)));
+	assert_string_equal(why, "its boot_id is not the running kernel's");
+	assert_true(tree_foreign("/nonexistent-twaudit", "/proc", why,
+	    sizeof(why)));
+	assert_non_null(strstr(why, "cannot examine it"));
+	unlink(path);
+	snprintf(path, sizeof(path), "rm -r '%s'", dir);
+	assert_int_equal(system(path), 0);
+}
+
 int
 main(void)
 {
@@ -262,6 +297,7 @@ main(void)
 		cmocka_unit_test(test_duration),
 		cmocka_unit_test(test_flag_sets),
 		cmocka_unit_test(test_collector_switches),
+		cmocka_unit_test(test_tree_foreign),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
