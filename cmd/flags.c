@@ -12,6 +12,15 @@
 #include "lib/log.h"
 
 static char last_failure[1024];
+static flags_dump_fn dump_fn;
+static void *dump_arg;
+
+void
+flags_set_dump(flags_dump_fn fn, void *arg)
+{
+	dump_fn = fn;
+	dump_arg = arg;
+}
 
 const char *
 flags_last_failure(void)
@@ -40,6 +49,10 @@ flags_parse(const struct cmd_conv *cv, const struct cli_flag *flags,
 	char err[512];
 	int rc, lvl, fmt;
 
+	if (dump_fn != NULL) {
+		dump_fn(cv->cmd, flags, dump_arg);
+		return 0;
+	}
 	rc = cli_parse(flags, argc, argv, pos, err, sizeof(err));
 	if (rc == 1) {
 		cli_usage(stdout, cv->cmd, synopsis, description, flags);

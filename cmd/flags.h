@@ -29,6 +29,15 @@ struct cmd_conv {
 int flags_fail(const struct cmd_conv *cv, int status, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
+/*
+ * Completion generation (complete.h): while FN is set, flags_parse() hands
+ * FN the command's flag table and returns 0 at once, so running a command
+ * shows its table without doing anything else. NULL unsets it.
+ */
+typedef void (*flags_dump_fn)(const char *cmd, const struct cli_flag *flags,
+    void *arg);
+void flags_set_dump(flags_dump_fn fn, void *arg);
+
 /* The message of the last flags_fail() ("" before any): check's plugin line. */
 const char *flags_last_failure(void);
 
