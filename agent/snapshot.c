@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/utsname.h>
 #include <unistd.h>
 
@@ -100,10 +101,21 @@ hostname_from(const char *root, const char *rel, char *host, size_t len)
 	return host[0] != '\0';
 }
 
+/* ROOTFS is this machine's own root directory (the same inode as "/"). */
+static bool
+is_own_root(const char *rootfs)
+{
+	struct stat a, b;
+
+	return rootfs == NULL || (stat(rootfs, &a) == 0 && stat("/", &b) == 0 &&
+	    a.st_dev == b.st_dev && a.st_ino == b.st_ino);
+}
+
 /*
  * The tree's host name; for this host's tree gethostname() when the tree
  * has none. A foreign tree never takes this machine's name: its
- * etc/hostname under --path.rootfs, or "unknown".
+ * etc/hostname under --path.rootfs (unless that is this machine's root),
+ * or "unknown".
  */
 static void
 read_hostname(struct snapshot *s, const struct collect_paths *p)
@@ -112,7 +124,7 @@ read_hostname(struct snapshot *s, const struct collect_paths *p)
 	    sizeof(s->host)))
 		return;
 	if (p->foreign) {
-		if (p->rootfs == NULL || !hostname_from(p->rootfs,
+		if (is_own_root(p->rootfs) || !hostname_from(p->rootfs,
 		    "etc/hostname", s->host, sizeof(s->host)))
 			snprintf(s->host, sizeof(s->host), "unknown");
 		return;

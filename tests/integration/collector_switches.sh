@@ -115,6 +115,9 @@ check "fixture tree: no netlink sock_diag or generic socket, no packet socket" \
 	bash -c "! grep -Eq 'NETLINK_SOCK_DIAG|NETLINK_GENERIC|socket\\(AF_PACKET' '$TMP/fx.json.trace'"
 check "fixture tree without a host name: unknown, not this machine's" \
 	test "$(json_get "$TMP/fx.json" "d['host']")" = unknown
+"$TWAUDIT" check --format=json --path.procfs="$FX" >"$TMP/fxroot.json" 2>/dev/null
+check "fixture tree with this machine's / as rootfs: unknown, not its etc/hostname" \
+	test "$(json_get "$TMP/fxroot.json" "d['host']")" = unknown
 check "fixture tree: the sysctl collector still reads the tree" test "$(state "$TMP/fx.json" sysctl)" = ok
 cp -r "$FX" "$TMP/tree"
 mkdir -p "$TMP/tree/sys/kernel" "$TMP/root/etc"
