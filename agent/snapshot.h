@@ -14,6 +14,7 @@
 #include "lib/kversion.h"
 #include "agent/netns.h"
 #include "collectors/persist.h"
+#include "lib/procstat.h"
 #include "lib/selfstat.h"
 #include "agent/live_stats.h"
 #include "collectors/sock_diag.h"
@@ -85,6 +86,14 @@ struct snapshot {
 	double source_at[SRC_COUNT];
 	double last_success[SRC_COUNT];
 	struct selfstat_values self;	/* twaudit's own counters when built */
+	/*
+	 * serve's exporter metrics (process_*, twaudit's HTTP and log
+	 * counters) are rendered only when set: not by check, nor with
+	 * --web.disable-exporter-metrics. proc: read when the snapshot was
+	 * built (proc.ok false: process_* left out).
+	 */
+	bool exporter_metrics;
+	struct procstat_values proc;
 	/* Rates per window; in `check --sample` every window holds the sample. */
 	struct rate rate[RATE_NWINDOWS][CTR_COUNT];
 	double sample_s;		/* check --sample duration, 0 otherwise */

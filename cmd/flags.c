@@ -10,6 +10,7 @@
 #include "agent/foreign.h"
 #include "cmd/version.h"
 #include "lib/log.h"
+#include "web/http.h"
 
 static char last_failure[1024];
 static flags_dump_fn dump_fn;
@@ -178,9 +179,17 @@ policy_opts_load(const struct policy_opts *o, struct policy **out,
 int
 web_opts_check(struct web_opts *o, const struct cmd_conv *cv)
 {
+	char err[512];
+
 	if (o->idle_timeout < 1 || o->idle_timeout > 3600)
 		return flags_fail(cv, cv->usage, "--web.idle-timeout: want 1s "
 		    "to 1h");
+	if (http_telemetry_path_check(o->telemetry_path, err, sizeof(err)) < 0)
+		return flags_fail(cv, cv->usage, "--web.telemetry-path: %s",
+		    err);
+	if (o->max_requests > HTTP_MAX_CONNECTIONS)
+		return flags_fail(cv, cv->usage, "--web.max-requests: want 0 "
+		    "(no limit) to %d", HTTP_MAX_CONNECTIONS);
 	if (o->listen.n == 0 && !o->systemd_socket)
 		o->listen.v[o->listen.n++] = ":9477";
 	return 0;

@@ -167,14 +167,21 @@ struct policy_opts {
 int policy_opts_load(const struct policy_opts *o, struct policy **out,
     const struct cmd_conv *cv);
 
-/* serve's --web.*: listeners, TLS and auth, idle connections. */
+/*
+ * serve's --web.*: listeners, TLS and auth, idle connections, where the
+ * metrics are served and how many scrapes at once, the exporter metrics.
+ */
 struct web_opts {
 	struct cli_list listen;
 	bool systemd_socket;
 	const char *config_file;
 	double idle_timeout;
+	const char *telemetry_path;
+	unsigned long max_requests;
+	bool disable_exporter_metrics;
 };
-#define WEB_OPTS_DEFAULT { { 0 }, false, "", HTTP_IDLE_TIMEOUT_SECONDS }
+#define WEB_OPTS_DEFAULT { { 0 }, false, "", HTTP_IDLE_TIMEOUT_SECONDS, \
+	"/metrics", HTTP_MAX_REQUESTS_DEFAULT, false }
 #define WEB_FLAGS(o) \
 	{ "web.listen-address", CLI_LIST, &(o).listen, "ADDR:PORT", \
 	    "address to listen on", ":9477" }, \
@@ -187,8 +194,21 @@ struct web_opts {
 	{ "web.idle-timeout", CLI_DURATION, &(o).idle_timeout, "DURATION", \
 	    "keep an idle kept-alive HTTP connection open this long " \
 	    "between requests (1s to 1h; a request under way has 10s)", \
-	    "2m" }
-/* The idle timeout's range; the default listen address when none given. */
+	    "2m" }, \
+	{ "web.telemetry-path", CLI_STRING, &(o).telemetry_path, "PATH", \
+	    "path under which to expose metrics (not /, /advice, /model, " \
+	    "/api/history or /healthz)", "/metrics" }, \
+	{ "web.max-requests", CLI_UINT, &(o).max_requests, "N", \
+	    "maximum number of parallel scrape requests; more are " \
+	    "answered 503 at once (0 disables the limit)", "40" }, \
+	{ "web.disable-exporter-metrics", CLI_BOOL, \
+	    &(o).disable_exporter_metrics, NULL, \
+	    "exclude metrics about the exporter itself (process_*, " \
+	    "twaudit_http_*, twaudit_log_lines_suppressed_total)", "false" }
+/*
+ * The idle timeout's range, the telemetry path (http.h), the default
+ * listen address when none given.
+ */
 int web_opts_check(struct web_opts *o, const struct cmd_conv *cv);
 
 /* serve's --user / --security.*: who it runs as, the syscall filter. */

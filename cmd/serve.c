@@ -1,4 +1,5 @@
 /* `twaudit serve`: the exporter daemon. */
+#include <errno.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -13,6 +14,7 @@
 #include "web/listen.h"
 #include "agent/live.h"
 #include "lib/log.h"
+#include "lib/procstat.h"
 #include "lib/util.h"
 #include "agent/netns.h"
 #include "agent/policy.h"
@@ -94,6 +96,7 @@ struct serve_ctx {
 	struct http_server *h;
 	struct live *live;
 	struct collector *c;
+	struct procstat *procstat;	/* process_*; NULL: left out */
 };
 
 static const struct cmd_conv serve_conv = { "serve", EXIT_USAGE, EXIT_INPUT };
@@ -105,6 +108,7 @@ serve_teardown(struct serve_ctx *x)
 	if (x->h != NULL)
 		http_stop(x->h);
 	collector_free(x->c);
+	procstat_close(x->procstat);
 	live_free(x->live);
 	webconfig_unref(x->wc);
 	policy_free(x->policy);
@@ -169,7 +173,7 @@ static int
 serve_bind(struct serve_ctx *x)
 {
 	struct cli_list *l = &x->web.listen;
-	char err[512];
+	char err[512], q[300];
 
 	if (x->web.systemd_socket && l->n > 0)
 		log_warn("--web.systemd-socket: --web.listen-address ignored",
@@ -182,6 +186,15 @@ serve_bind(struct serve_ctx *x)
 	if (x->web.systemd_socket)
 		l->n = http_addresses(x->h, l->v, CLI_MAX_LIST);
 	http_set_idle_timeout(x->h, (unsigned)(x->web.idle_timeout + 0.999));
+	if (http_set_telemetry(x->h, x->web.telemetry_path,
+	    (unsigned)x->web.max_requests, err, sizeof(err)) < 0)
+		return flags_fail(&serve_conv, EXIT_USAGE,
+		    "--web.telemetry-path: %s", err);
+	/* /proc/self now: after the privilege drop it may not open. */
+	if (!x->web.disable_exporter_metrics &&
+	    (x->procstat = procstat_open()) == NULL)
+		log_warn("process_* metrics left out: cannot open /proc/self",
+		    "error=%s", log_quote(strerror(errno), q, sizeof(q)));
 	return 0;
 }
 
@@ -273,6 +286,8 @@ serve_start(struct serve_ctx *x)
 	if (x->c == NULL)
 		return flags_fail(&serve_conv, EXIT_INPUT, "out of memory");
 	collector_set_live(x->c, x->live);
+	if (!x->web.disable_exporter_metrics)
+		collector_set_exporter(x->c, x->procstat);
 	if (collector_start(x->c, err, sizeof(err)) < 0)
 		return flags_fail(&serve_conv, EXIT_INPUT, "%s", err);
 	/* The server takes its own reference to the web config. */

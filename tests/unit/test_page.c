@@ -72,7 +72,7 @@ static char *
 page(const struct snapshot *s)
 {
 	size_t len = 0;
-	char *html = page_render(s, &len);
+	char *html = page_render(s, "/metrics", &len);
 
 	assert_non_null(html);
 	assert_int_equal(strlen(html), len);
