@@ -204,6 +204,8 @@ serve_parse(struct serve_ctx *x, int argc, char **argv)
 	    (rc = paths_check(&x->paths, &serve_conv)) != 0 ||
 	    (rc = netns_opts_check(&x->netns, &serve_conv)) != 0)
 		return rc;
+	collect_resolve(&x->collect, &x->paths);
+	x->live_o.enabled = collect_sampler_on(&x->collect);
 	return -1;
 }
 
@@ -303,7 +305,7 @@ serve_drop_privileges(struct serve_ctx *x)
 	if (!x->is_web) {
 		/* Hooks: .sampler = live capture on, .netns / .netns_all =
 		 * --netns. */
-		pc.tcp_metrics = x->collect.tcp_metrics;
+		pc.tcp_metrics = x->collect.sw[SRC_TCP_METRICS] == COLLECT_ON;
 		pc.sampler = x->live_o.enabled;
 		pc.netns = x->netns.spec.n > 0;
 		pc.netns_all = x->netns.all;
@@ -360,13 +362,14 @@ collector_start_all(struct serve_ctx *x)
 
 	paths->procfs = x->paths.procfs;
 	paths->rootfs = x->paths.rootfs;
-	paths->no_sock_diag = !x->collect.sock_diag;
-	paths->no_tcp_metrics = !x->collect.tcp_metrics;
+	collect_apply(&x->collect, paths);
 	paths->netns = x->netns.spec.n > 0 ? &x->netns.spec : NULL;
 	paths->policy = x->policy;
 	paths->timeout = x->collect.timeout;
-	/* The sampler's threads inherit the signals blocked in cmd_serve. */
-	if (live_new(&x->live_o, &x->live, err, sizeof(err)) < 0)
+	/* The sampler's threads inherit the signals blocked in cmd_serve. A
+	 * sampler switched off is never set up (its source says why). */
+	if (x->live_o.enabled &&
+	    live_new(&x->live_o, &x->live, err, sizeof(err)) < 0)
 		return flags_fail(&serve_conv, EXIT_USAGE, "%s", err);
 	x->c = collector_new(paths, x->collect.min_interval);
 	if (x->c == NULL)

@@ -45,8 +45,8 @@ fixture(const char *name)
 	snprintf(procfs, sizeof(procfs), "%s/%s", FIXTURES, name);
 	p.procfs = procfs;
 	p.rootfs = empty_root;
-	p.no_sock_diag = true;
-	p.no_tcp_metrics = true;
+	p.sw[SRC_SOCK_DIAG] = COLLECT_OFF;
+	p.sw[SRC_TCP_METRICS] = COLLECT_OFF;
 	s = snapshot_collect(&p, NULL);
 	assert_non_null(s);
 	snapshot_note_success(s, last);
@@ -598,9 +598,11 @@ test_collector_state(void **state)
 	check_one_hot(s, b);
 	assert_line(b, "twaudit_collector_state{collector=\"netstat\","
 	    "state=\"ok\"} 1");
-	/* Netlink turned off reads as unavailable, not failed. */
+	/* Netlink switched off reads as disabled, not failed: success 1. */
 	assert_line(b, "twaudit_collector_state{collector=\"sock_diag\","
-	    "state=\"unavailable\"} 1");
+	    "state=\"disabled\"} 1");
+	assert_line(b, "twaudit_collector_state{collector=\"sock_diag\","
+	    "state=\"unavailable\"} 0");
 	assert_line(b, "twaudit_collector_success{collector=\"sock_diag\"} 1");
 	free(b);
 	snapshot_unref(s);
