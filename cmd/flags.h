@@ -204,7 +204,8 @@ struct web_opts {
 	{ "web.disable-exporter-metrics", CLI_BOOL, \
 	    &(o).disable_exporter_metrics, NULL, \
 	    "exclude metrics about the exporter itself (process_*, " \
-	    "twaudit_http_*, twaudit_log_lines_suppressed_total)", "false" }
+	    "twaudit_web_process_*, twaudit_http_*, " \
+	    "twaudit_log_lines_suppressed_total)", "false" }
 /*
  * The idle timeout's range, the telemetry path (http.h), the default
  * listen address when none given.

@@ -32,9 +32,12 @@ for p in metrics / /advice /healthz /model /api/history '/a//b' '/a/../b' '/a b'
 done
 out=$("$TWAUDIT" serve --web.max-requests=-1 2>&1); rc=$?
 check "--web.max-requests=-1 refused (exit $rc)" test "$rc" = 1
-check "--help lists the three flags" eval '"$TWAUDIT" serve --help | grep -q -- "--web.telemetry-path" &&
-	"$TWAUDIT" serve --help | grep -q -- "--web.disable-exporter-metrics" &&
-	"$TWAUDIT" serve --help | grep -q -- "--web.max-requests"'
+# Read whole first: with pipefail, grep -q quitting at its match could kill
+# a slower (sanitized) twaudit with SIGPIPE mid-write.
+help=$("$TWAUDIT" serve --help 2>&1)
+check "--help lists the three flags" eval 'grep -q -- "--web.telemetry-path" <<<"$help" &&
+	grep -q -- "--web.disable-exporter-metrics" <<<"$help" &&
+	grep -q -- "--web.max-requests" <<<"$help"'
 
 # --- the telemetry path ------------------------------------------------
 port=$(free_port)
