@@ -805,7 +805,7 @@ rule_tw_recycle_persisted(const struct rule *r, const struct snapshot *s,
 	const struct persist_assign *eff = effective(s, id);
 	const char *ppath = NULL, *pvalue = NULL, *fpath, *fvalue;
 	unsigned pline = 0, fline, n;
-	bool sd_on, pp_on, removed;
+	bool sd_on, pp_on, removed, unjudged;
 	int64_t recycle;
 	struct evidence ev = { 0 };
 	struct remediation rem = { 0 };
@@ -822,6 +822,10 @@ rule_tw_recycle_persisted(const struct rule *r, const struct snapshot *s,
 		removed = s->kv.code >= KV(4, 12, 0);
 	else
 		removed = s->sysctl.key[id].state == KEY_ABSENT;
+	/* Unknown because the sysctl collector is switched off (a foreign
+	 * tree): disabling never raises the severity, so not escalated. */
+	unjudged = !kernel_known(s) &&
+	    s->source[SRC_SYSCTL].state == SOURCE_DISABLED;
 
 	/* The line to name first: what the boot applies, else procps's. */
 	if (sd_on) {
@@ -884,6 +888,16 @@ rule_tw_recycle_persisted(const struct rule *r, const struct snapshot *s,
 		    s->sysctl.osrelease : "4.12 or later");
 		rem_add(&rem.caveats, "Nothing to change at runtime: the key "
 		    "does not exist on this kernel.");
+	} else if (unjudged) {
+		expl = xasprintf("%s:%u sets %s = %s. The kernel release is "
+		    "not known (the sysctl collector is disabled): on a kernel "
+		    "before 4.12 %s turns tcp_tw_recycle on, and with TCP "
+		    "timestamps on, clients behind a NAT and clients with "
+		    "per-connection timestamp offsets then lose SYNs; from "
+		    "4.12 the line does nothing but make `sysctl --system` "
+		    "report an error.", fpath, fline, name, fvalue,
+		    sd_on ? "every boot (and every `sysctl --system`)" :
+		    "every `sysctl --system`");
 	} else {
 		bool on_now = key_nonzero(s, id, &recycle);
 
@@ -899,7 +913,7 @@ rule_tw_recycle_persisted(const struct rule *r, const struct snapshot *s,
 		if (on_now)
 			rem_add(&rem.runtime, "sysctl -w %s=0", name);
 	}
-	emit(out, r, !removed, expl, &ev, &rem);
+	emit(out, r, !removed && !unjudged, expl, &ev, &rem);
 }
 
 /* Values another rule warns about: drift advice must not propose them. */
@@ -1276,6 +1290,47 @@ rule_tw_buckets_overflow(const struct rule *r, const struct snapshot *s,
 	emit(out, r, false, expl, &ev, &rem);
 }
 
+/*
+ * Auditing a tree that is not this host's with a local-kernel source
+ * named explicitly (--collector.NAME): its figures are this machine's,
+ * not the tree's, and the output says so.
+ */
+static void
+rule_local_kernel_sources(const struct rule *r, const struct snapshot *s,
+    struct findings *out)
+{
+	struct evidence ev = { 0 };
+	struct remediation rem = { 0 };
+	char names[64] = "";
+	size_t o = 0;
+
+	if (!s->foreign)
+		return;
+	for (int i = 0; i < SRC_COUNT; i++) {
+		enum source_state st = s->source[i].state;
+
+		if (!collect_source_is_local((enum source_id)i) ||
+		    st == SOURCE_NOT_APPLICABLE || st == SOURCE_DISABLED ||
+		    (i == SRC_SAMPLER && !s->have_sampler))
+			continue;
+		o += (size_t)snprintf(names + o, sizeof(names) - o, "%s%s",
+		    o ? ", " : "", source_name[i]);
+		if (o >= sizeof(names))
+			break;
+	}
+	if (o == 0)
+		return;
+	ev_text(&ev, "sources", names, sizeof(names));
+	ev_text(&ev, "tree", s->foreign_why, sizeof(s->foreign_why));
+	rem_add(&rem.caveats, "Read these figures as this machine's: the "
+	    "findings that use them do not describe the audited tree.");
+	emit(out, r, false, xasprintf("The audited tree is not this host's "
+	    "(%s), but %s %s named with --collector.NAME: %s the local "
+	    "kernel, not the tree's.", s->foreign_why, names,
+	    strchr(names, ',') ? "were" : "was",
+	    strchr(names, ',') ? "they describe" : "it describes"), &ev, &rem);
+}
+
 /* One finding per failed source (never hides the others). */
 static void
 rule_source_failed(const struct rule *r, const struct snapshot *s,
@@ -1375,6 +1430,9 @@ static const struct rule rules[] = {
 	{ "timestamps_disabled",
 	  "TCP timestamps are disabled",
 	  SEV_INFO, SEV_INFO, rule_timestamps_disabled },
+	{ "local_kernel_sources",
+	  "Some sources describe the local kernel, not the audited tree",
+	  SEV_INFO, SEV_INFO, rule_local_kernel_sources },
 	{ "source_failed",
 	  "A collector failed: the audit is incomplete",
 	  SEV_UNKNOWN, SEV_UNKNOWN, rule_source_failed },

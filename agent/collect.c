@@ -12,6 +12,7 @@
 #include "agent/audit.h"
 #include "agent/live.h"
 #include "agent/nscollect.h"
+#include "lib/procstat.h"
 #include "lib/log.h"
 #include "lib/util.h"
 
@@ -31,6 +32,8 @@ struct collector {
 	double last_ok[SRC_COUNT];	/* wall time of each source's last success */
 	struct history *hist;
 	struct live *live;		/* may be NULL */
+	bool exporter;			/* collector_set_exporter() */
+	struct procstat *procstat;	/* may be NULL */
 
 	pthread_t ticker;
 	bool ticker_started;
@@ -111,6 +114,11 @@ refresh_locked(struct collector *c, bool record)
 			history_add(c->hist, t, &s->counters,
 			    s->sockstat.present[SS_TCP_TW] ?
 			    s->sockstat.v[SS_TCP_TW] : -1);
+		if (c->exporter) {
+			/* Under the lock: procstat has one reader at a time. */
+			s->exporter_metrics = true;
+			procstat_read(c->procstat, &s->proc);
+		}
 		snapshot_note_success(s, c->last_ok);
 		snapshot_finish(s, c->hist);
 		old = c->current;
@@ -207,6 +215,13 @@ void
 collector_set_live(struct collector *c, struct live *l)
 {
 	c->live = l;
+}
+
+void
+collector_set_exporter(struct collector *c, struct procstat *ps)
+{
+	c->exporter = true;
+	c->procstat = ps;
 }
 
 int

@@ -30,6 +30,15 @@ struct live;
  * the live sysctls (call before collector_start; LIVE stays the caller's). */
 void collector_set_live(struct collector *c, struct live *l);
 
+struct procstat;
+
+/*
+ * Mark every snapshot as carrying the exporter metrics (twaudit's own
+ * counters, and process_* read from PS when PS is not NULL; PS stays the
+ * caller's and outlives the collector). Before collector_start.
+ */
+void collector_set_exporter(struct collector *c, struct procstat *ps);
+
 /* Start the collector thread. 0, or -1 with ERR. */
 int collector_start(struct collector *c, char *err, size_t errlen);
 

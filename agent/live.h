@@ -39,11 +39,11 @@ struct live_opts {
 	.max_peers = LIVE_MAX_PEERS, .max_connections = LIVE_MAX_CONNECTIONS, \
 	.max_sources = LIVE_MAX_SOURCES }
 
-/* The flag table rows of live mode, for a command's cli_flag array. */
+/*
+ * The flag table rows of live mode, for a command's cli_flag array; the
+ * switch (enabled) is the command's --collector.sampler / --sampler.enabled.
+ */
 #define LIVE_FLAGS(o) \
-	{ "sampler.enabled", CLI_BOOL, &(o).enabled, NULL, \
-	    "capture SYN/FIN/RST and run the peer-table model (needs CAP_NET_RAW)", \
-	    "true" }, \
 	{ "sampler.interface", CLI_LIST, &(o).interfaces, "NAME", \
 	    "interface to capture on", "any" }, \
 	{ "sampler.server", CLI_LIST, &(o).servers, "ADDR", \

@@ -216,6 +216,9 @@ unavailable(const struct collect_paths *p, const char *why)
 		    "%s", why);
 	}
 	for (int i = 0; i < SRC_COUNT; i++) {
+		/* A source switched off stays so: it was not to be read. */
+		if (collect_switched_off(p, (enum source_id)i, &s->source[i]))
+			continue;
 		s->source[i].state = SOURCE_UNAVAILABLE;
 		set_error(s->source[i].error, sizeof(s->source[i].error), "%s",
 		    why);

@@ -36,6 +36,9 @@ replay_variant_name(enum replay_variant v)
 struct srvset {
 	struct replay_endpoint slot[REPLAY_SERVER_SLOTS];
 	unsigned n;
+	/* The last endpoint found: nearly every event of a capture is to or
+	 * from one server, and a set never loses a member. */
+	struct replay_endpoint last;
 };
 
 struct replay_engine {
@@ -45,6 +48,11 @@ struct replay_engine {
 	struct srvset *addrs;	/* learned addresses (port 0) */
 	struct srvset *ends;	/* learned endpoints */
 	uint64_t servers_overflow;
+	/* whole-file learning: the sets above plus every SYN-ACK of the
+	 * file, asked only for events the look-ahead left undecided */
+	struct pcap_source *src;	/* the file being replayed */
+	struct srvset *late_addrs, *late_ends;
+	int late;		/* 0 not scanned, 1 scanned, -1 cannot */
 	/* pending FIFO */
 	struct tcp_event *pend;
 	size_t phead, pn;
@@ -65,32 +73,44 @@ struct replay_engine {
  * Server sets
  */
 
+/* Two multiply-xorshift rounds over the endpoint's words (one lookup per
+ * SYN and up to four per FIN: a byte-at-a-time hash showed in profiles). */
 static uint32_t
 ep_hash(const struct replay_endpoint *e)
 {
-	uint64_t h = 1469598103934665603ull ^ e->family;
+	uint64_t w[2], h;
 
-	for (int i = 0; i < 16; i++)
-		h = (h ^ e->addr[i]) * 1099511628211ull;
-	h = (h ^ e->port) * 1099511628211ull;
-	return (uint32_t)(h ^ (h >> 29));
+	memcpy(w, e->addr, sizeof(w));
+	h = (w[0] ^ ((uint64_t)e->family << 56) ^ ((uint64_t)e->port << 40)) *
+	    0x9e3779b97f4a7c15ull;
+	h = (h ^ (h >> 29) ^ w[1]) * 0xbf58476d1ce4e5b9ull;
+	return (uint32_t)(h ^ (h >> 32));
 }
 
 static bool
 ep_equal(const struct replay_endpoint *a, const struct replay_endpoint *b)
 {
+	uint64_t x[2], y[2];
+
+	memcpy(x, a->addr, sizeof(x));
+	memcpy(y, b->addr, sizeof(y));
 	return a->family == b->family && a->port == b->port &&
-	    memcmp(a->addr, b->addr, 16) == 0;
+	    x[0] == y[0] && x[1] == y[1];
 }
 
 static bool
-srvset_has(const struct srvset *s, const struct replay_endpoint *e)
+srvset_has(struct srvset *s, const struct replay_endpoint *e)
 {
-	uint32_t i = ep_hash(e) & (REPLAY_SERVER_SLOTS - 1);
+	uint32_t i;
 
+	if (ep_equal(&s->last, e))
+		return true;
+	i = ep_hash(e) & (REPLAY_SERVER_SLOTS - 1);
 	while (s->slot[i].family != 0) {
-		if (ep_equal(&s->slot[i], e))
+		if (ep_equal(&s->slot[i], e)) {
+			s->last = *e;
 			return true;
+		}
 		i = (i + 1) & (REPLAY_SERVER_SLOTS - 1);
 	}
 	return false;
@@ -124,37 +144,49 @@ mkep(struct replay_endpoint *e, uint8_t family, const uint8_t *addr,
 	e->port = port;
 }
 
+/* Learned server addresses (port 0) and endpoints, as one pair. */
+struct srvsets {
+	struct srvset *addrs, *ends;
+};
+
 static bool
-learned_addr(const struct replay_engine *r, uint8_t family,
-    const uint8_t *addr)
+learned_addr(const struct srvsets *s, uint8_t family, const uint8_t *addr)
 {
 	struct replay_endpoint e;
 
 	mkep(&e, family, addr, 0);
-	return srvset_has(r->addrs, &e);
+	return srvset_has(s->addrs, &e);
 }
 
 static bool
-learned_ep(const struct replay_engine *r, uint8_t family, const uint8_t *addr,
+learned_ep(const struct srvsets *s, uint8_t family, const uint8_t *addr,
     uint16_t port)
 {
 	struct replay_endpoint e;
 
 	mkep(&e, family, addr, port);
-	return srvset_has(r->ends, &e);
+	return srvset_has(s->ends, &e);
+}
+
+/* EV's source into ADDRS and ENDS; how many could not be added. */
+static unsigned
+learn_into(struct srvset *addrs, struct srvset *ends,
+    const struct tcp_event *ev)
+{
+	struct replay_endpoint e;
+	unsigned full = 0;
+
+	mkep(&e, ev->family, ev->src, ev->sport);
+	full += srvset_add(ends, &e) < 0;
+	e.port = 0;
+	full += srvset_add(addrs, &e) < 0;
+	return full;
 }
 
 static void
 learn(struct replay_engine *r, const struct tcp_event *ev)
 {
-	struct replay_endpoint e;
-
-	mkep(&e, ev->family, ev->src, ev->sport);
-	if (srvset_add(r->ends, &e) < 0)
-		r->servers_overflow++;
-	e.port = 0;
-	if (srvset_add(r->addrs, &e) < 0)
-		r->servers_overflow++;
+	r->servers_overflow += learn_into(r->addrs, r->ends, ev);
 }
 
 static bool
@@ -249,14 +281,12 @@ direction_explicit(const struct replay_engine *r, const struct tcp_event *ev)
  * yet (wait for a SYN-ACK), -2 not to or from a server (skip).
  */
 static int
-direction(const struct replay_engine *r, const struct tcp_event *ev)
+direction_in(const struct srvsets *r, const struct tcp_event *ev)
 {
 	bool syn = (ev->flags & TCPF_SYN) != 0;
 	bool ack = (ev->flags & TCPF_ACK) != 0;
 	bool ds, ss;
 
-	if (r->nexplicit > 0)
-		return direction_explicit(r, ev);
 	if (syn && ack)
 		return 0;	/* learned when read */
 	if (syn)
@@ -276,6 +306,70 @@ direction(const struct replay_engine *r, const struct tcp_event *ev)
 	}
 	/* Both sides serve: the lower port is the service. */
 	return ev->dport <= ev->sport ? 1 : 0;
+}
+
+/* direction_in() with the servers learned so far (or the explicit ones). */
+static int
+direction(const struct replay_engine *r, const struct tcp_event *ev)
+{
+	const struct srvsets s = { r->addrs, r->ends };
+
+	if (r->nexplicit > 0)
+		return direction_explicit(r, ev);
+	return direction_in(&s, ev);
+}
+
+/*
+ * Every SYN-ACK of the whole file into the late sets (a second reader
+ * from the first record; the sets keep REPLAY_MAX_SERVERS each). A read error ends the scan: what came before it
+ * is learned.
+ */
+static void
+late_scan(struct replay_engine *r)
+{
+	struct pcap_source *scan;
+	struct tcp_event ev;
+	char err[PCAP_SOURCE_ERR_LEN];
+
+	r->late = -1;
+	if (r->src == NULL || (scan = pcap_source_reopen(r->src, err,
+	    sizeof(err))) == NULL)
+		return;
+	if ((r->late_addrs = malloc(sizeof(*r->late_addrs))) == NULL ||
+	    (r->late_ends = malloc(sizeof(*r->late_ends))) == NULL) {
+		pcap_source_close(scan);
+		return;
+	}
+	*r->late_addrs = *r->addrs;
+	*r->late_ends = *r->ends;
+	while (pcap_source_next(scan, &ev) == 1)
+		if ((ev.flags & (TCPF_SYN | TCPF_ACK)) == (TCPF_SYN | TCPF_ACK))
+			/* A full set here fills in the main pass too (the
+			 * same SYN-ACKs): counted there, once. */
+			(void)learn_into(r->late_addrs, r->late_ends, &ev);
+	pcap_source_close(scan);
+	r->late = 1;
+}
+
+/*
+ * Direction of an event the look-ahead left undecided: from the servers
+ * of the whole file (scanned on the first such event) when the capture is
+ * a regular file; -1 still when it is not (stdin) or nobody in it answers.
+ */
+static int
+direction_late(struct replay_engine *r, const struct tcp_event *ev)
+{
+	struct srvsets s;
+
+	if (r->nexplicit > 0)
+		return -1;
+	if (r->late == 0)
+		late_scan(r);
+	if (r->late < 0)
+		return -1;
+	s.addrs = r->late_addrs;
+	s.ends = r->late_ends;
+	return direction_in(&s, ev);
 }
 
 /* ------------------------------------------------------------------
@@ -415,6 +509,10 @@ flush(struct replay_engine *r, uint64_t now, bool force)
 		if (d == -1 && !force && r->pn < REPLAY_PENDING_MAX &&
 		    (now < h->time_us || now - h->time_us <= REPLAY_HORIZON_US))
 			break;
+		/* At the end of the file (force) the sets hold every server
+		 * already: no scan, but a scan made earlier still counts. */
+		if (d == -1 && (!force || r->late == 1))
+			d = direction_late(r, h);
 		if (d >= 0)
 			feed(r, h, d);
 		else
@@ -457,6 +555,7 @@ replay_engine_run(struct replay_engine *r, struct pcap_source *src,
 	struct tcp_event ev;
 	int rc;
 
+	r->src = src;
 	for (uint64_t n = 0;; n++) {
 		if ((rc = pcap_source_next(src, &ev)) != 1)
 			break;
@@ -465,6 +564,7 @@ replay_engine_run(struct replay_engine *r, struct pcap_source *src,
 			tick(arg);
 	}
 	flush(r, UINT64_MAX, true);
+	r->src = NULL;
 	runner_finish(r->run);
 	if (r->diag != NULL)
 		replay_diag_finish(r->diag);
@@ -579,7 +679,7 @@ replay_engine_result(struct replay_engine *r, struct replay_result *out)
 	}
 	out->models = runner_count(r->run);
 	out->threads = r->nthreads;
-	out->memory_bound = sizeof(*r) + 2 * sizeof(struct srvset) +
+	out->memory_bound = sizeof(*r) + 4 * sizeof(struct srvset) +
 	    REPLAY_PENDING_MAX * sizeof(struct tcp_event) +
 	    runner_memory_bound(r->run);
 	out->selected_bound = model_memory_bound(runner_config(r->run, 0));
@@ -604,6 +704,8 @@ replay_engine_free(struct replay_engine *r)
 	replay_diag_free(r->diag);
 	free(r->addrs);
 	free(r->ends);
+	free(r->late_addrs);
+	free(r->late_ends);
 	free(r->pend);
 	free(r);
 }

@@ -11,8 +11,13 @@
  * read marks its source as a server at once, and events whose direction
  * is not known yet wait in a bounded FIFO (REPLAY_PENDING_MAX events,
  * REPLAY_HORIZON_US of capture time) until a SYN-ACK from one of their
- * addresses shows up. Events are always fed in capture order. An event
- * still undecided when it leaves the FIFO is counted in no_server.
+ * addresses shows up. Events are always fed in capture order. When an
+ * event leaves the FIFO still undecided and the capture is a regular
+ * file, a second reader learns the servers of the whole file once (every
+ * SYN-ACK in it, in tables of the same bound), and undecided events are
+ * directed by those: a server that answered nothing in its first seconds
+ * is found as with --server. From stdin an event still undecided when it
+ * leaves the FIFO is counted in no_server.
  * docs/model.md, "Replay", has the details.
  */
 #ifndef TWAUDIT_REPLAY_ENGINE_H

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/utsname.h>
 #include <unistd.h>
 
@@ -82,20 +83,93 @@ collect_sockstat(struct snapshot *s, const char *procfs)
 		*st = st6;
 }
 
-static void
-read_hostname(struct snapshot *s, const char *procfs)
+/* The first line of ROOT/REL, trimmed, into HOST; false if none. */
+static bool
+hostname_from(const char *root, const char *rel, char *host, size_t len)
 {
 	char *buf;
-	size_t len;
+	size_t n;
 
-	if (read_file_at(procfs, "sys/kernel/hostname", 256, &buf, &len) == 0) {
-		while (len > 0 && (buf[len - 1] == '\n' || buf[len - 1] == ' '))
-			buf[--len] = '\0';
-		snprintf(s->host, sizeof(s->host), "%s", buf);
-		free(buf);
+	if (read_file_at(root, rel, 256, &buf, &n) < 0)
+		return false;
+	n = strcspn(buf, "\n");
+	while (n > 0 && (buf[n - 1] == ' ' || buf[n - 1] == '\t' ||
+	    buf[n - 1] == '\r'))
+		n--;
+	snprintf(host, len, "%.*s", (int)n, buf);
+	free(buf);
+	return host[0] != '\0';
+}
+
+/* ROOTFS is this machine's own root directory (the same inode as "/"). */
+static bool
+is_own_root(const char *rootfs)
+{
+	struct stat a, b;
+
+	return rootfs == NULL || (stat(rootfs, &a) == 0 && stat("/", &b) == 0 &&
+	    a.st_dev == b.st_dev && a.st_ino == b.st_ino);
+}
+
+/*
+ * The tree's host name; for this host's tree gethostname() when the tree
+ * has none. A foreign tree never takes this machine's name: its
+ * etc/hostname under --path.rootfs (unless that is this machine's root),
+ * or "unknown".
+ */
+static void
+read_hostname(struct snapshot *s, const struct collect_paths *p)
+{
+	if (hostname_from(p->procfs, "sys/kernel/hostname", s->host,
+	    sizeof(s->host)))
+		return;
+	if (p->foreign) {
+		if (is_own_root(p->rootfs) || !hostname_from(p->rootfs,
+		    "etc/hostname", s->host, sizeof(s->host)))
+			snprintf(s->host, sizeof(s->host), "unknown");
+		return;
 	}
-	if (s->host[0] == '\0' && gethostname(s->host, sizeof(s->host) - 1) < 0)
+	if (gethostname(s->host, sizeof(s->host) - 1) < 0 || s->host[0] == '\0')
 		snprintf(s->host, sizeof(s->host), "unknown");
+}
+
+bool
+collect_source_is_local(enum source_id id)
+{
+	return id == SRC_SOCK_DIAG || id == SRC_TCP_METRICS ||
+	    id == SRC_SAMPLER;
+}
+
+bool
+collect_switched_off(const struct collect_paths *p, enum source_id src,
+    struct source_status *st)
+{
+	const char *name = source_name[src];
+
+	switch ((enum collect_switch)p->sw[src]) {
+	case COLLECT_OFF:
+		st->state = SOURCE_DISABLED;
+		set_error(st->error, sizeof(st->error), "disabled by "
+		    "--no-collector.%s%s", name, src == SRC_SAMPLER ?
+		    " (--sampler.enabled=false)" : "");
+		return true;
+	case COLLECT_OFF_DEFAULT:
+		st->state = SOURCE_DISABLED;
+		set_error(st->error, sizeof(st->error), "disabled: "
+		    "--collector.disable-defaults without --collector.%s", name);
+		return true;
+	case COLLECT_FOREIGN:
+		st->state = SOURCE_NOT_APPLICABLE;
+		set_error(st->error, sizeof(st->error), "the audited tree "
+		    "(--path.procfs=%s) is not this host's (%s): %s would "
+		    "describe the local kernel instead; --collector.%s reads "
+		    "it anyway", p->procfs, p->foreign_why ? p->foreign_why :
+		    "foreign", name, name);
+		return true;
+	case COLLECT_ON:
+	default:
+		return false;
+	}
 }
 
 bool
@@ -112,7 +186,7 @@ collect_out_of_time(const struct collect_paths *p, struct source_status *src)
 
 /*
  * Netlink sources talk to the running kernel whatever --path.procfs says;
- * a disabled one is reported as unavailable, with the flag that did it.
+ * one switched off opens no socket.
  */
 static void
 collect_netlink(struct snapshot *s, const struct collect_paths *p)
@@ -126,30 +200,18 @@ collect_netlink(struct snapshot *s, const struct collect_paths *p)
 
 	st = &s->source[SRC_SOCK_DIAG];
 	t0 = now_monotonic();
-	if (collect_out_of_time(p, st)) {
-		/* nothing read */
-	} else if (p->no_sock_diag) {
-		st->state = SOURCE_UNAVAILABLE;
-		set_error(st->error, sizeof(st->error),
-		    "disabled by --collector.sock_diag=false");
-	} else {
+	if (!collect_switched_off(p, SRC_SOCK_DIAG, st) &&
+	    !collect_out_of_time(p, st))
 		st->state = sock_diag_collect(&s->sockdiag, NULL, st->error,
 		    sizeof(st->error));
-	}
 	st->duration_s = now_monotonic() - t0;
 
 	st = &s->source[SRC_TCP_METRICS];
 	t0 = now_monotonic();
-	if (collect_out_of_time(p, st)) {
-		/* nothing read */
-	} else if (p->no_tcp_metrics) {
-		st->state = SOURCE_UNAVAILABLE;
-		set_error(st->error, sizeof(st->error),
-		    "disabled by --collector.tcp_metrics=false");
-	} else {
+	if (!collect_switched_off(p, SRC_TCP_METRICS, st) &&
+	    !collect_out_of_time(p, st))
 		st->state = tcp_metrics_collect(&s->tcpm, NULL, st->error,
 		    sizeof(st->error));
-	}
 	st->duration_s = now_monotonic() - t0;
 }
 
@@ -190,7 +252,31 @@ snapshot_no_sampler(struct snapshot *s)
 	    "the sampler runs in serve and in check --sample");
 }
 
-/* The /proc sources, each skipped once the deadline has passed. */
+/*
+ * A disabled sysctl source: every key unavailable, saying why. This
+ * host's tree runs the running kernel: its release comes from uname(2),
+ * so rules that depend on it judge as they would with the source on; a
+ * foreign tree's stays unknown.
+ */
+static void
+sysctl_switched_off(struct snapshot *s, const struct collect_paths *p)
+{
+	struct utsname u;
+
+	for (int i = 0; i < SYSCTL_COUNT; i++) {
+		s->sysctl.key[i].state = KEY_UNAVAILABLE;
+		set_error(s->sysctl.key[i].why, sizeof(s->sysctl.key[i].why),
+		    "%s", s->source[SRC_SYSCTL].error);
+	}
+	if (!p->foreign && uname(&u) == 0)
+		snprintf(s->sysctl.osrelease, sizeof(s->sysctl.osrelease),
+		    "%s", u.release);
+}
+
+/*
+ * The /proc sources, each skipped once the deadline has passed; one
+ * switched off is never opened.
+ */
 static void
 collect_procfs(struct snapshot *s, const struct collect_paths *p)
 {
@@ -199,7 +285,9 @@ collect_procfs(struct snapshot *s, const struct collect_paths *p)
 
 	st = &s->source[SRC_SYSCTL];
 	t0 = now_monotonic();
-	if (!collect_out_of_time(p, st) && sysctl_collect(p->procfs,
+	if (collect_switched_off(p, SRC_SYSCTL, st))
+		sysctl_switched_off(s, p);
+	else if (!collect_out_of_time(p, st) && sysctl_collect(p->procfs,
 	    &s->sysctl, st->error, sizeof(st->error)) < 0)
 		st->state = SOURCE_FAILED;
 	st->duration_s = now_monotonic() - t0;
@@ -207,22 +295,49 @@ collect_procfs(struct snapshot *s, const struct collect_paths *p)
 
 	st = &s->source[SRC_NETSTAT];
 	t0 = now_monotonic();
-	if (!collect_out_of_time(p, st))
+	if (!collect_switched_off(p, SRC_NETSTAT, st) &&
+	    !collect_out_of_time(p, st))
 		collect_file(st, net_root(p), "net/netstat", netstat_parse_cb,
 		    &s->counters);
 	st->duration_s = now_monotonic() - t0;
 
 	st = &s->source[SRC_SNMP];
 	t0 = now_monotonic();
-	if (!collect_out_of_time(p, st))
+	if (!collect_switched_off(p, SRC_SNMP, st) &&
+	    !collect_out_of_time(p, st))
 		collect_file(st, net_root(p), "net/snmp", netstat_parse_cb,
 		    &s->counters);
 	st->duration_s = now_monotonic() - t0;
 
 	st = &s->source[SRC_SOCKSTAT];
 	t0 = now_monotonic();
-	if (!collect_out_of_time(p, st))
+	if (!collect_switched_off(p, SRC_SOCKSTAT, st) &&
+	    !collect_out_of_time(p, st))
 		collect_sockstat(s, net_root(p));
+	st->duration_s = now_monotonic() - t0;
+}
+
+/* The sysctl.d files under --path.rootfs. */
+static void
+collect_persist(struct snapshot *s, const struct collect_paths *p)
+{
+	struct source_status *st = &s->source[SRC_PERSIST];
+	double t0 = now_monotonic();
+
+	if (collect_switched_off(p, SRC_PERSIST, st)) {
+		persist_init(&s->persist);
+	} else if (collect_out_of_time(p, st)) {
+		/* nothing read */
+	} else if (p->no_persist) {
+		persist_init(&s->persist);
+		st->state = SOURCE_NOT_APPLICABLE;
+		set_error(st->error, sizeof(st->error), "sysctl.d files "
+		    "are applied to the host's namespace at boot: see "
+		    "the host's audit");
+	} else if (persist_collect(p->rootfs, &s->persist, st->error,
+	    sizeof(st->error)) < 0) {
+		st->state = SOURCE_FAILED;
+	}
 	st->duration_s = now_monotonic() - t0;
 }
 
@@ -232,8 +347,6 @@ snapshot_collect(const struct collect_paths *paths,
 {
 	struct collect_paths budget = *paths, *p = &budget;
 	struct snapshot *s;
-	struct source_status *st;
-	double t0;
 
 	/* One budget for the whole collection (nscollect_snapshot() sets it
 	 * first when namespaces follow). */
@@ -244,32 +357,24 @@ snapshot_collect(const struct collect_paths *paths,
 		return NULL;
 	atomic_init(&s->refs, 1);
 	snapshot_no_sampler(s);
+	/* A switched-off sampler: live_fill() never runs to say otherwise. */
+	collect_switched_off(p, SRC_SAMPLER, &s->source[SRC_SAMPLER]);
+	s->foreign = p->foreign;
+	if (p->foreign)
+		snprintf(s->foreign_why, sizeof(s->foreign_why), "%s",
+		    p->foreign_why ? p->foreign_why : "");
 	s->wall = now_wall();
 	for (int i = 0; i < SRC_COUNT; i++)
 		s->source_at[i] = s->wall;
 	selfstat_read(&s->self);
-	read_hostname(s, p->procfs);
+	read_hostname(s, p);
 	collect_procfs(s, p);
 
 	s->policy = p->policy;
 	if (reuse != NULL) {
 		copy_slow_sources(s, reuse);
 	} else {
-		st = &s->source[SRC_PERSIST];
-		t0 = now_monotonic();
-		if (collect_out_of_time(p, st)) {
-			/* nothing read */
-		} else if (p->no_persist) {
-			persist_init(&s->persist);
-			st->state = SOURCE_NOT_APPLICABLE;
-			set_error(st->error, sizeof(st->error), "sysctl.d files "
-			    "are applied to the host's namespace at boot: see "
-			    "the host's audit");
-		} else if (persist_collect(p->rootfs, &s->persist, st->error,
-		    sizeof(st->error)) < 0) {
-			st->state = SOURCE_FAILED;
-		}
-		st->duration_s = now_monotonic() - t0;
+		collect_persist(s, p);
 		collect_netlink(s, p);
 	}
 	return s;

@@ -14,6 +14,7 @@
 #include "lib/kversion.h"
 #include "agent/netns.h"
 #include "collectors/persist.h"
+#include "lib/procstat.h"
 #include "lib/selfstat.h"
 #include "agent/live_stats.h"
 #include "collectors/sock_diag.h"
@@ -85,6 +86,14 @@ struct snapshot {
 	double source_at[SRC_COUNT];
 	double last_success[SRC_COUNT];
 	struct selfstat_values self;	/* twaudit's own counters when built */
+	/*
+	 * serve's exporter metrics (process_*, twaudit's HTTP and log
+	 * counters) are rendered only when set: not by check, nor with
+	 * --web.disable-exporter-metrics. proc: read when the snapshot was
+	 * built (proc.ok false: process_* left out).
+	 */
+	bool exporter_metrics;
+	struct procstat_values proc;
 	/* Rates per window; in `check --sample` every window holds the sample. */
 	struct rate rate[RATE_NWINDOWS][CTR_COUNT];
 	double sample_s;		/* check --sample duration, 0 otherwise */
@@ -114,16 +123,38 @@ struct snapshot {
 	struct snapshot **ns;
 	enum audit_status host_status;
 	const struct policy *policy;
+	/* The audited tree is not this host's (collect_paths.foreign). */
+	bool foreign;
+	char foreign_why[SOURCE_ERR_LEN];
 	/* What the renderers show that a reader would compute: filled by
 	 * snapshot_derive() when the snapshot is finished. */
 	struct snapshot_view view;
 };
 
+/*
+ * How a source is switched (collect_paths.sw): read, or never touched and
+ * why. A zeroed array reads every source.
+ */
+enum collect_switch {
+	COLLECT_ON = 0,
+	COLLECT_OFF,		/* --no-collector.NAME: disabled */
+	COLLECT_OFF_DEFAULT,	/* --collector.disable-defaults, NAME not named */
+	COLLECT_FOREIGN,	/* reads the local kernel, the tree is another's:
+				 * not_applicable */
+};
+
+/* sock_diag, tcp_metrics and the sampler: the running kernel, whatever
+ * --path.procfs says. */
+bool collect_source_is_local(enum source_id id);
+
 struct collect_paths {
 	const char *procfs;		/* "/proc" */
 	const char *rootfs;		/* "/" */
-	bool no_sock_diag;		/* --collector.sock_diag=false */
-	bool no_tcp_metrics;		/* --collector.tcp_metrics=false */
+	unsigned char sw[SRC_COUNT];	/* enum collect_switch per source */
+	/* The tree is not this host's (foreign.h): WHY says how that was
+	 * told; the host name then comes from the tree or is "unknown". */
+	bool foreign;
+	const char *foreign_why;
 	const char *procfs_net;		/* parent of net/..., NULL: procfs */
 	bool no_persist;		/* a namespace: sysctl.d belongs to the host */
 	const struct netns_spec *netns;	/* --netns, NULL: the host only */
@@ -166,6 +197,13 @@ bool collect_out_of_time(const struct collect_paths *p,
 
 /* Mark the sampler source as not running (the default of a new snapshot). */
 void snapshot_no_sampler(struct snapshot *s);
+
+/*
+ * True when P switches SRC off (collect_switch), with ST set to disabled
+ * or not_applicable and why: the source must then not be touched.
+ */
+bool collect_switched_off(const struct collect_paths *p, enum source_id src,
+    struct source_status *st);
 
 /* snapshot_finish() (rates, findings, status) is in audit.h. */
 

@@ -191,6 +191,8 @@ check_parse(struct check_ctx *x, int argc, char **argv)
 	    (rc = paths_check(&x->paths, &check_conv)) != 0 ||
 	    (rc = policy_opts_load(&x->policy_o, &x->policy, &check_conv)) != 0)
 		return rc;
+	collect_resolve(&x->collect, &x->paths);
+	x->live_o.enabled = collect_sampler_on(&x->collect);
 	return -1;
 }
 
@@ -204,20 +206,24 @@ check_run(struct check_ctx *x)
 
 	paths.procfs = x->paths.procfs;
 	paths.rootfs = x->paths.rootfs;
-	paths.no_sock_diag = !x->collect.sock_diag;
-	paths.no_tcp_metrics = !x->collect.tcp_metrics;
+	collect_apply(&x->collect, &paths);
 	paths.netns = x->netns.spec.n > 0 ? &x->netns.spec : NULL;
 	paths.policy = x->policy;
 	paths.timeout = x->collect.timeout;
-	/* Live mode only with --sample: it needs time to see traffic. */
-	if (x->sample > 0 && live_new(&x->live_o, &x->live, err,
-	    sizeof(err)) < 0)
+	/* Live mode only with --sample: it needs time to see traffic. A
+	 * sampler switched off is never set up (its source says why). */
+	if (x->sample > 0 && x->live_o.enabled &&
+	    live_new(&x->live_o, &x->live, err, sizeof(err)) < 0)
 		return flags_fail(&check_conv, STATUS_UNKNOWN, "%s", err);
 	x->s = collect_sampled(&paths, x->sample, x->live);
 	if (x->s == NULL)
 		return flags_fail(&check_conv, STATUS_UNKNOWN, "out of memory");
 	snapshot_note_success(x->s, last_ok);
 	snapshot_finish(x->s, NULL);
+	/* The runtime settings are what check judges: without them it
+	 * cannot, whatever it found (the findings are still listed). */
+	if (x->s->source[SRC_SYSCTL].state == SOURCE_DISABLED)
+		x->s->status = STATUS_UNKNOWN;
 	return 0;
 }
 

@@ -7,10 +7,21 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "agent/foreign.h"
 #include "cmd/version.h"
 #include "lib/log.h"
+#include "web/http.h"
 
 static char last_failure[1024];
+static flags_dump_fn dump_fn;
+static void *dump_arg;
+
+void
+flags_set_dump(flags_dump_fn fn, void *arg)
+{
+	dump_fn = fn;
+	dump_arg = arg;
+}
 
 const char *
 flags_last_failure(void)
@@ -39,6 +50,10 @@ flags_parse(const struct cmd_conv *cv, const struct cli_flag *flags,
 	char err[512];
 	int rc, lvl, fmt;
 
+	if (dump_fn != NULL) {
+		dump_fn(cv->cmd, flags, dump_arg);
+		return 0;
+	}
 	rc = cli_parse(flags, argc, argv, pos, err, sizeof(err));
 	if (rc == 1) {
 		cli_usage(stdout, cv->cmd, synopsis, description, flags);
@@ -94,6 +109,46 @@ collect_check(const struct collect_opts *o, const struct cmd_conv *cv)
 	return 0;
 }
 
+void
+collect_resolve(struct collect_opts *o, const struct paths_opts *paths)
+{
+	char q[300], w[SOURCE_ERR_LEN + 8];
+
+	o->foreign = tree_foreign(paths->procfs, "/proc", o->foreign_why,
+	    sizeof(o->foreign_why));
+	for (int i = 0; i < SRC_COUNT; i++) {
+		if (o->on[i] == 0)
+			o->sw[i] = COLLECT_OFF;
+		else if (o->on[i] < 0 && o->disable_defaults)
+			o->sw[i] = COLLECT_OFF_DEFAULT;
+		else if (o->on[i] < 0 && o->foreign &&
+		    collect_source_is_local((enum source_id)i))
+			o->sw[i] = COLLECT_FOREIGN;
+		else
+			o->sw[i] = COLLECT_ON;
+	}
+	if (o->foreign)
+		log_debug("the audited tree is not this host's: sock_diag, "
+		    "tcp_metrics and the sampler are off unless named, the "
+		    "host name comes from the tree", "procfs=%s reason=%s",
+		    log_quote(paths->procfs, q, sizeof(q)),
+		    log_quote(o->foreign_why, w, sizeof(w)));
+}
+
+void
+collect_apply(const struct collect_opts *o, struct collect_paths *p)
+{
+	memcpy(p->sw, o->sw, sizeof(p->sw));
+	p->foreign = o->foreign;
+	p->foreign_why = o->foreign_why;
+}
+
+bool
+collect_sampler_on(const struct collect_opts *o)
+{
+	return o->sw[SRC_SAMPLER] == COLLECT_ON;
+}
+
 int
 netns_opts_check(struct netns_opts *o, const struct cmd_conv *cv)
 {
@@ -124,9 +179,17 @@ policy_opts_load(const struct policy_opts *o, struct policy **out,
 int
 web_opts_check(struct web_opts *o, const struct cmd_conv *cv)
 {
+	char err[512];
+
 	if (o->idle_timeout < 1 || o->idle_timeout > 3600)
 		return flags_fail(cv, cv->usage, "--web.idle-timeout: want 1s "
 		    "to 1h");
+	if (http_telemetry_path_check(o->telemetry_path, err, sizeof(err)) < 0)
+		return flags_fail(cv, cv->usage, "--web.telemetry-path: %s",
+		    err);
+	if (o->max_requests > HTTP_MAX_CONNECTIONS)
+		return flags_fail(cv, cv->usage, "--web.max-requests: want 0 "
+		    "(no limit) to %d", HTTP_MAX_CONNECTIONS);
 	if (o->listen.n == 0 && !o->systemd_socket)
 		o->listen.v[o->listen.n++] = ":9477";
 	return 0;

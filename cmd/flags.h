@@ -29,6 +29,15 @@ struct cmd_conv {
 int flags_fail(const struct cmd_conv *cv, int status, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
+/*
+ * Completion generation (complete.h): while FN is set, flags_parse() hands
+ * FN the command's flag table and returns 0 at once, so running a command
+ * shows its table without doing anything else. NULL unsets it.
+ */
+typedef void (*flags_dump_fn)(const char *cmd, const struct cli_flag *flags,
+    void *arg);
+void flags_set_dump(flags_dump_fn fn, void *arg);
+
 /* The message of the last flags_fail() ("" before any): check's plugin line. */
 const char *flags_last_failure(void);
 
@@ -69,20 +78,51 @@ struct paths_opts {
 int paths_check(const struct paths_opts *o, const struct cmd_conv *cv);
 
 /*
- * --collector.sock_diag, --collector.tcp_metrics, --collect.timeout (whose
+ * --collector.NAME / --no-collector.NAME for every source (source.h),
+ * --sampler.enabled (the same switch as --collector.sampler: the last
+ * given wins), --collector.disable-defaults, --collect.timeout (whose
  * help ends with TIMEOUT_MORE, a string literal), and serve's
  * --collect.min-interval (COLLECT_MIN_INTERVAL_FLAG).
  */
 struct collect_opts {
-	bool sock_diag, tcp_metrics;
+	int on[SRC_COUNT];	/* -1: not given, else 0 or 1 */
+	bool disable_defaults;
 	double timeout, min_interval;
+	/* Set by collect_resolve(). */
+	unsigned char sw[SRC_COUNT];	/* enum collect_switch */
+	bool foreign;
+	char foreign_why[SOURCE_ERR_LEN];
 };
-#define COLLECT_OPTS_DEFAULT { true, true, COLLECT_TIMEOUT_DEFAULT, 1.0 }
+_Static_assert(SRC_COUNT == 8, "COLLECT_OPTS_DEFAULT has one -1 a source");
+#define COLLECT_OPTS_DEFAULT { { -1, -1, -1, -1, -1, -1, -1, -1 }, false, \
+	COLLECT_TIMEOUT_DEFAULT, 1.0, { 0 }, false, "" }
+#define COLLECTOR_FLAG(o, id, name, help) \
+	{ "collector." name, CLI_TRISTATE, &(o).on[SRC_##id], NULL, help, \
+	    "true" }
+#define COLLECTOR_LOCAL " (in a tree that is not this host's: off unless " \
+	"named)"
 #define COLLECTOR_FLAGS(o) \
-	{ "collector.sock_diag", CLI_BOOL, &(o).sock_diag, NULL, \
-	    "count sockets per state over netlink (sock_diag)", "true" }, \
-	{ "collector.tcp_metrics", CLI_BOOL, &(o).tcp_metrics, NULL, \
-	    "dump the kernel's tcp_metrics peer table", "true" }
+	COLLECTOR_FLAG(o, SYSCTL, "sysctl", "read the runtime sysctls under " \
+	    "--path.procfs (without them check says UNKNOWN)"), \
+	COLLECTOR_FLAG(o, NETSTAT, "netstat", "read net/netstat (TcpExt " \
+	    "counters)"), \
+	COLLECTOR_FLAG(o, SNMP, "snmp", "read net/snmp (Tcp counters)"), \
+	COLLECTOR_FLAG(o, SOCKSTAT, "sockstat", "read net/sockstat and " \
+	    "net/sockstat6 (TIME-WAIT sockets)"), \
+	COLLECTOR_FLAG(o, PERSIST, "persist", "read the sysctl.d files " \
+	    "under --path.rootfs"), \
+	COLLECTOR_FLAG(o, SOCK_DIAG, "sock_diag", "count sockets per state " \
+	    "over netlink (sock_diag)" COLLECTOR_LOCAL), \
+	COLLECTOR_FLAG(o, TCP_METRICS, "tcp_metrics", "dump the kernel's " \
+	    "tcp_metrics peer table" COLLECTOR_LOCAL), \
+	COLLECTOR_FLAG(o, SAMPLER, "sampler", "the live sampler: capture " \
+	    "SYN/FIN/RST and run the peer-table model (needs CAP_NET_RAW)" \
+	    COLLECTOR_LOCAL), \
+	{ "sampler.enabled", CLI_TRISTATE, &(o).on[SRC_SAMPLER], NULL, \
+	    "same as --collector.sampler (the last given wins)", "true" }, \
+	{ "collector.disable-defaults", CLI_BOOL, &(o).disable_defaults, \
+	    NULL, "run only the collectors named with --collector.NAME", \
+	    "false" }
 #define COLLECT_MIN_INTERVAL_FLAG(o) \
 	{ "collect.min-interval", CLI_DURATION, &(o).min_interval, "DURATION", \
 	    "scrapes within this long of a collection reuse it", "1s" }
@@ -92,6 +132,17 @@ struct collect_opts {
 	    "namespaces; sources not reached fail with \"deadline " \
 	    "exceeded\"" TIMEOUT_MORE, "8s" }
 int collect_check(const struct collect_opts *o, const struct cmd_conv *cv);
+/*
+ * After paths_check(): whether the tree at PATHS is this host's
+ * (foreign.h) and, from the flags, each source's switch: off when
+ * disabled, or a local-kernel source in a foreign tree not named with
+ * --collector.NAME. Logs (debug) what it decided about the tree.
+ */
+void collect_resolve(struct collect_opts *o, const struct paths_opts *paths);
+/* Copy the switches into P (what snapshot_collect reads). */
+void collect_apply(const struct collect_opts *o, struct collect_paths *p);
+/* The sampler is to run (--collector.sampler, default, not foreign). */
+bool collect_sampler_on(const struct collect_opts *o);
 
 /* --netns: the namespaces to audit besides the current one. */
 struct netns_opts {
@@ -116,14 +167,21 @@ struct policy_opts {
 int policy_opts_load(const struct policy_opts *o, struct policy **out,
     const struct cmd_conv *cv);
 
-/* serve's --web.*: listeners, TLS and auth, idle connections. */
+/*
+ * serve's --web.*: listeners, TLS and auth, idle connections, where the
+ * metrics are served and how many scrapes at once, the exporter metrics.
+ */
 struct web_opts {
 	struct cli_list listen;
 	bool systemd_socket;
 	const char *config_file;
 	double idle_timeout;
+	const char *telemetry_path;
+	unsigned long max_requests;
+	bool disable_exporter_metrics;
 };
-#define WEB_OPTS_DEFAULT { { 0 }, false, "", HTTP_IDLE_TIMEOUT_SECONDS }
+#define WEB_OPTS_DEFAULT { { 0 }, false, "", HTTP_IDLE_TIMEOUT_SECONDS, \
+	"/metrics", HTTP_MAX_REQUESTS_DEFAULT, false }
 #define WEB_FLAGS(o) \
 	{ "web.listen-address", CLI_LIST, &(o).listen, "ADDR:PORT", \
 	    "address to listen on", ":9477" }, \
@@ -136,8 +194,21 @@ struct web_opts {
 	{ "web.idle-timeout", CLI_DURATION, &(o).idle_timeout, "DURATION", \
 	    "keep an idle kept-alive HTTP connection open this long " \
 	    "between requests (1s to 1h; a request under way has 10s)", \
-	    "2m" }
-/* The idle timeout's range; the default listen address when none given. */
+	    "2m" }, \
+	{ "web.telemetry-path", CLI_STRING, &(o).telemetry_path, "PATH", \
+	    "path under which to expose metrics (not /, /advice, /model, " \
+	    "/api/history or /healthz)", "/metrics" }, \
+	{ "web.max-requests", CLI_UINT, &(o).max_requests, "N", \
+	    "maximum number of parallel scrape requests; more are " \
+	    "answered 503 at once (0 disables the limit)", "40" }, \
+	{ "web.disable-exporter-metrics", CLI_BOOL, \
+	    &(o).disable_exporter_metrics, NULL, \
+	    "exclude metrics about the exporter itself (process_*, " \
+	    "twaudit_http_*, twaudit_log_lines_suppressed_total)", "false" }
+/*
+ * The idle timeout's range, the telemetry path (http.h), the default
+ * listen address when none given.
+ */
 int web_opts_check(struct web_opts *o, const struct cmd_conv *cv);
 
 /* serve's --user / --security.*: who it runs as, the syscall filter. */

@@ -1,8 +1,10 @@
 /* twaudit: subcommand dispatch. */
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "cmd/commands.h"
+#include "cmd/complete.h"
 #include "cmd/version.h"
 
 struct command {
@@ -10,14 +12,15 @@ struct command {
 	int (*run)(int, char **);
 	const char *summary;
 	int usage_status;	/* exit status of a usage error */
+	bool files;		/* takes FILE arguments (completion) */
 };
 
 static const struct command commands[] = {
-	{ "serve", cmd_serve, "serve /metrics, /advice and a status page on :9477", EXIT_USAGE },
-	{ "check", cmd_check, "audit once, print text/json/prom, exit 0-3 (Nagios)", 3 },
-	{ "replay", cmd_replay, "predict PAWS SYN rejections from a pcap/pcapng capture", EXIT_USAGE },
-	{ "report", cmd_report, "fleet summary of many hosts' check --format=json outputs", EXIT_USAGE },
-	{ NULL, NULL, NULL, 0 }
+	{ "serve", cmd_serve, "serve /metrics, /advice and a status page on :9477", EXIT_USAGE, false },
+	{ "check", cmd_check, "audit once, print text/json/prom, exit 0-3 (Nagios)", 3, false },
+	{ "replay", cmd_replay, "predict PAWS SYN rejections from a pcap/pcapng capture", EXIT_USAGE, true },
+	{ "report", cmd_report, "fleet summary of many hosts' check --format=json outputs", EXIT_USAGE, true },
+	{ NULL, NULL, NULL, 0, false }
 };
 
 static void
@@ -43,6 +46,26 @@ find(const char *name)
 	return NULL;
 }
 
+/*
+ * Hidden: `twaudit __complete bash|zsh` prints the completion script that
+ * meson installs, generated from the commands' flag tables.
+ */
+static int
+complete(int argc, char **argv)
+{
+	struct complete_cmd cc[sizeof(commands) / sizeof(commands[0])];
+	size_t n = 0;
+
+	for (const struct command *c = commands; c->name; c++)
+		cc[n++] = (struct complete_cmd){ c->name, c->summary, c->run,
+		    c->files };
+	if (argc != 3 || complete_print(stdout, argv[2], cc, n) < 0) {
+		fprintf(stderr, "usage: twaudit __complete bash|zsh\n");
+		return EXIT_USAGE;
+	}
+	return fflush(stdout) == 0 ? 0 : EXIT_INPUT;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -56,6 +79,8 @@ main(int argc, char **argv)
 		version_print(stdout);
 		return 0;
 	}
+	if (strcmp(argv[1], "__complete") == 0)
+		return complete(argc, argv);
 	if (strcmp(argv[1], "help") == 0 || strcmp(argv[1], "--help") == 0 ||
 	    strcmp(argv[1], "-h") == 0) {
 		if (argc > 2 && (c = find(argv[2])) != NULL) {

@@ -473,7 +473,9 @@ parse_flags(int argc, char **argv, struct replay_opts *o)
 		    "repeatable", NULL },
 		{ "server", CLI_LIST, &o->servers, "ADDR[:PORT]",
 		    "the server side; repeatable", "every address that "
-		    "answers a SYN with a SYN-ACK" },
+		    "answers a SYN with a SYN-ACK anywhere in FILE; from stdin "
+		    "only within 3 s of capture time after the SYN (earlier "
+		    "events are skipped as no_server)" },
 		{ "model.max-peers", CLI_UINT, &o->max_peers, "N",
 		    "peer-table entries", "65536" },
 		{ "model.max-connections", CLI_UINT, &o->max_conns, "N",

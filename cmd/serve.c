@@ -1,4 +1,5 @@
 /* `twaudit serve`: the exporter daemon. */
+#include <errno.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -13,6 +14,7 @@
 #include "web/listen.h"
 #include "agent/live.h"
 #include "lib/log.h"
+#include "lib/procstat.h"
 #include "lib/util.h"
 #include "agent/netns.h"
 #include "agent/policy.h"
@@ -94,6 +96,7 @@ struct serve_ctx {
 	struct http_server *h;
 	struct live *live;
 	struct collector *c;
+	struct procstat *procstat;	/* process_*; NULL: left out */
 };
 
 static const struct cmd_conv serve_conv = { "serve", EXIT_USAGE, EXIT_INPUT };
@@ -105,6 +108,7 @@ serve_teardown(struct serve_ctx *x)
 	if (x->h != NULL)
 		http_stop(x->h);
 	collector_free(x->c);
+	procstat_close(x->procstat);
 	live_free(x->live);
 	webconfig_unref(x->wc);
 	policy_free(x->policy);
@@ -140,6 +144,8 @@ serve_parse(struct serve_ctx *x, int argc, char **argv)
 	    (rc = paths_check(&x->paths, &serve_conv)) != 0 ||
 	    (rc = netns_opts_check(&x->netns, &serve_conv)) != 0)
 		return rc;
+	collect_resolve(&x->collect, &x->paths);
+	x->live_o.enabled = collect_sampler_on(&x->collect);
 	return -1;
 }
 
@@ -167,7 +173,7 @@ static int
 serve_bind(struct serve_ctx *x)
 {
 	struct cli_list *l = &x->web.listen;
-	char err[512];
+	char err[512], q[300];
 
 	if (x->web.systemd_socket && l->n > 0)
 		log_warn("--web.systemd-socket: --web.listen-address ignored",
@@ -180,6 +186,15 @@ serve_bind(struct serve_ctx *x)
 	if (x->web.systemd_socket)
 		l->n = http_addresses(x->h, l->v, CLI_MAX_LIST);
 	http_set_idle_timeout(x->h, (unsigned)(x->web.idle_timeout + 0.999));
+	if (http_set_telemetry(x->h, x->web.telemetry_path,
+	    (unsigned)x->web.max_requests, err, sizeof(err)) < 0)
+		return flags_fail(&serve_conv, EXIT_USAGE,
+		    "--web.telemetry-path: %s", err);
+	/* /proc/self now: after the privilege drop it may not open. */
+	if (!x->web.disable_exporter_metrics &&
+	    (x->procstat = procstat_open()) == NULL)
+		log_warn("process_* metrics left out: cannot open /proc/self",
+		    "error=%s", log_quote(strerror(errno), q, sizeof(q)));
 	return 0;
 }
 
@@ -190,7 +205,8 @@ serve_bind(struct serve_ctx *x)
 static int
 serve_drop_privileges(struct serve_ctx *x)
 {
-	struct privs_config pc = { .tcp_metrics = x->collect.tcp_metrics,
+	struct privs_config pc = { .tcp_metrics =
+	    x->collect.sw[SRC_TCP_METRICS] == COLLECT_ON,
 	    .sampler = x->live_o.enabled };
 	char err[512], caps[512], q[300];
 	uint64_t kept, nofile;
@@ -257,18 +273,21 @@ serve_start(struct serve_ctx *x)
 
 	paths->procfs = x->paths.procfs;
 	paths->rootfs = x->paths.rootfs;
-	paths->no_sock_diag = !x->collect.sock_diag;
-	paths->no_tcp_metrics = !x->collect.tcp_metrics;
+	collect_apply(&x->collect, paths);
 	paths->netns = x->netns.spec.n > 0 ? &x->netns.spec : NULL;
 	paths->policy = x->policy;
 	paths->timeout = x->collect.timeout;
-	/* The sampler's threads inherit the signals blocked in cmd_serve. */
-	if (live_new(&x->live_o, &x->live, err, sizeof(err)) < 0)
+	/* The sampler's threads inherit the signals blocked in cmd_serve. A
+	 * sampler switched off is never set up (its source says why). */
+	if (x->live_o.enabled &&
+	    live_new(&x->live_o, &x->live, err, sizeof(err)) < 0)
 		return flags_fail(&serve_conv, EXIT_USAGE, "%s", err);
 	x->c = collector_new(paths, x->collect.min_interval);
 	if (x->c == NULL)
 		return flags_fail(&serve_conv, EXIT_INPUT, "out of memory");
 	collector_set_live(x->c, x->live);
+	if (!x->web.disable_exporter_metrics)
+		collector_set_exporter(x->c, x->procstat);
 	if (collector_start(x->c, err, sizeof(err)) < 0)
 		return flags_fail(&serve_conv, EXIT_INPUT, "%s", err);
 	/* The server takes its own reference to the web config. */

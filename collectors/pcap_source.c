@@ -9,24 +9,38 @@
  * the flags are checked here after decoding. IP fragments of TCP pass
  * too, so the decoder counts them ("fragment").
  *
+ * A classic pcap file (regular, native byte order, microsecond
+ * timestamps) is read by pcap_fast.c instead: records straight from
+ * large pread() buffers through bpf_filter() with the same program, no
+ * copy per packet; a record it does not take (cut short, oversized, a
+ * read error) is read by libpcap at its offset, so counts and messages
+ * are libpcap's. pcapng and stdin stay with libpcap.
+ *
  * Errors are written into the source (or the caller's buffer at open);
  * nothing here prints.
  */
 #include "collectors/pcap_source.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <pcap/pcap.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "collectors/packet.h"
+#include "collectors/pcap_fast.h"
 #include "lib/util.h"
 
 struct pcap_source {
 	pcap_t *pcap;
+	struct pcap_fast *fast;	/* NULL: libpcap reads every record */
+	struct bpf_program prog;	/* the filter, for the fast path */
+	int have_prog;
+	struct pcap_pkthdr fh;	/* the fast path's record */
 	int linktype;
 	int truncated;
 	int done;
@@ -188,50 +202,56 @@ file_size(FILE *fp)
 	return (int64_t)sta.st_size;
 }
 
+/* Where libpcap's stream is (its messages are about that offset). */
 static int64_t
 file_offset(const struct pcap_source *src)
 {
 	FILE *fp = pcap_file(src->pcap);
-	long off;
+	off_t off;
 
 	if (fp == NULL)
 		return -1;
-	off = ftell(fp);
+	off = ftello(fp);
 	return off < 0 ? -1 : (int64_t)off;
 }
 
-struct pcap_source *
-pcap_source_open_offline(const char *path, char *err, size_t errlen)
+/* The fast path for a regular classic pcap file, if it is one (a
+ * failure here only means libpcap reads it all). */
+static void
+fast_start(struct pcap_source *src)
+{
+	FILE *fp = pcap_file(src->pcap);
+	uint8_t hdr[PCAP_FAST_FILE_HDR];
+	int snap = pcap_snapshot(src->pcap);
+
+	if (src->size < 0 || fp == NULL || fp == stdin || snap <= 0 ||
+	    pread(fileno(fp), hdr, sizeof(hdr), 0) != (ssize_t)sizeof(hdr) ||
+	    !pcap_fast_header_ok(hdr, sizeof(hdr)) ||
+	    file_offset(src) != PCAP_FAST_FILE_HDR)
+		return;
+	src->fast = pcap_fast_new(fileno(fp), PCAP_FAST_FILE_HDR,
+	    (uint32_t)snap);
+}
+
+/* Open FP (owned from here on: closed on failure too) as source NAME. */
+static struct pcap_source *
+open_fp(const char *name, FILE *fp, char *err, size_t errlen)
 {
 	char ebuf[PCAP_ERRBUF_SIZE];
 	struct bpf_program prog;
 	struct pcap_source *src;
 	const char *dlt;
-	FILE *fp;
 
 	src = calloc(1, sizeof(*src));
 	if (src == NULL) {
-		set_error(err, errlen, "%s: out of memory", path);
-		return NULL;
+		set_error(err, errlen, "%s: out of memory", name);
+		goto fail_fp;
 	}
 	{
-		const char *name = strcmp(path, "-") == 0 ? "stdin" : path;
 		size_t n = strnlen(name, sizeof(src->name) - 1);
 
 		memcpy(src->name, name, n);
 		src->name[n] = '\0';
-	}
-
-	if (strcmp(path, "-") == 0) {
-		fp = stdin;
-	} else {
-		fp = fopen(path, "rb");
-		if (fp == NULL) {
-			set_error(err, errlen, "%s: cannot open: %s", path,
-			    strerror(errno));
-			free(src);
-			return NULL;
-		}
 	}
 	src->size = file_size(fp);
 	if (src->size == 0) {
@@ -266,14 +286,15 @@ pcap_source_open_offline(const char *path, char *err, size_t errlen)
 		pcap_source_close(src);
 		return NULL;
 	}
+	src->prog = prog;
+	src->have_prog = 1;
 	if (pcap_setfilter(src->pcap, &prog) < 0) {
 		set_error(err, errlen, "%s: pcap_setfilter: %s", src->name,
 		    pcap_geterr(src->pcap));
-		pcap_freecode(&prog);
 		pcap_source_close(src);
 		return NULL;
 	}
-	pcap_freecode(&prog);
+	fast_start(src);
 	return src;
 
 fail_fp:
@@ -281,6 +302,147 @@ fail_fp:
 		fclose(fp);
 	free(src);
 	return NULL;
+}
+
+static struct pcap_source *
+open_path(const char *path, int fast, char *err, size_t errlen)
+{
+	const char *name = strcmp(path, "-") == 0 ? "stdin" : path;
+	struct pcap_source *src;
+	FILE *fp;
+
+	if (strcmp(path, "-") == 0)
+		return open_fp(name, stdin, err, errlen);
+	fp = fopen(path, "rb");
+	if (fp == NULL) {
+		set_error(err, errlen, "%s: cannot open: %s", path,
+		    strerror(errno));
+		return NULL;
+	}
+	src = open_fp(name, fp, err, errlen);
+	if (src != NULL && !fast) {
+		pcap_fast_free(src->fast);
+		src->fast = NULL;
+	}
+	return src;
+}
+
+struct pcap_source *
+pcap_source_open_offline(const char *path, char *err, size_t errlen)
+{
+	return open_path(path, 1, err, errlen);
+}
+
+struct pcap_source *
+pcap_source_open_libpcap(const char *path, char *err, size_t errlen)
+{
+	return open_path(path, 0, err, errlen);
+}
+
+int
+pcap_source_fast(const struct pcap_source *src)
+{
+	return src->fast != NULL;
+}
+
+struct pcap_source *
+pcap_source_reopen(const struct pcap_source *src, char *err, size_t errlen)
+{
+	FILE *fp = pcap_file(src->pcap);
+	char path[64];
+	int fd;
+
+	if (src->size < 0 || fp == NULL || fp == stdin) {
+		set_error(err, errlen, "%s: not a regular file", src->name);
+		return NULL;
+	}
+	/* A new open file description of the same inode: its own offset,
+	 * and the very file read so far even if the path changed since. */
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fileno(fp));
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0 ||
+	    (fp = fdopen(fd, "rb")) == NULL) {
+		set_error(err, errlen, "%s: cannot reopen: %s", src->name,
+		    strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return NULL;
+	}
+	return open_fp(src->name, fp, err, errlen);
+}
+
+/* libpcap's answer R for the next record: 1 to go on with *H and *DATA,
+ * else what pcap_source_next() returns (the source is done). */
+static int
+read_failed(struct pcap_source *src, int r)
+{
+	const char *msg;
+	int64_t off;
+
+	if (r == PCAP_ERROR_BREAK) {	/* end of file */
+		src->done = 1;
+		return 0;
+	}
+	msg = pcap_geterr(src->pcap);
+	off = file_offset(src);
+	src->done = 1;
+	/*
+	 * libpcap says "truncated dump file" (pcap) or "truncated pcapng
+	 * dump file" when the file ends inside a record: the records
+	 * before it are good.
+	 */
+	if (strstr(msg, "truncated") != NULL) {
+		src->truncated = 1;
+		set_error(src->warning, sizeof(src->warning),
+		    "%s: capture cut short at offset %lld of %lld, after %llu "
+		    "SYN/FIN/RST packets: %s", src->name, (long long)off,
+		    (long long)src->size,
+		    (unsigned long long)src->st.packets, msg);
+		return 0;
+	}
+	set_error(src->error, sizeof(src->error), "%s: unreadable record "
+	    "near offset %lld, after %llu SYN/FIN/RST packets: %s", src->name,
+	    (long long)off, (unsigned long long)src->st.packets, msg);
+	return -1;
+}
+
+/*
+ * The next record that passes the filter: 1, or 0 at the end, -1 on an
+ * error (read_failed()). From the fast path while it takes the records;
+ * one it hands back is read by libpcap from its offset (libpcap may read
+ * on to the next record that passes), then the fast path goes on.
+ */
+static int
+next_record(struct pcap_source *src, struct pcap_pkthdr **h,
+    const u_char **data)
+{
+	FILE *fp = pcap_file(src->pcap);
+	int64_t off;
+	int r;
+
+	while (src->fast != NULL) {
+		r = pcap_fast_next(src->fast, &src->fh, data, &off);
+		if (r == 0) {
+			src->done = 1;
+			return 0;
+		}
+		if (r < 0)
+			break;
+		if (bpf_filter(src->prog.bf_insns, *data, src->fh.len,
+		    src->fh.caplen) == 0)
+			continue;
+		*h = &src->fh;
+		return 1;
+	}
+	if (src->fast != NULL && fseeko(fp, (off_t)off, SEEK_SET) != 0) {
+		pcap_fast_free(src->fast);	/* libpcap from where it is */
+		src->fast = NULL;
+	}
+	r = pcap_next_ex(src->pcap, h, data);
+	if (r != 1)
+		return read_failed(src, r);
+	if (src->fast != NULL)
+		pcap_fast_seek(src->fast, file_offset(src));
+	return 1;
 }
 
 int
@@ -294,38 +456,8 @@ pcap_source_next(struct pcap_source *src, struct tcp_event *ev)
 	if (src->done)
 		return src->error[0] != '\0' ? -1 : 0;
 	for (;;) {
-		r = pcap_next_ex(src->pcap, &h, &data);
-		if (r == PCAP_ERROR_BREAK) {	/* end of file */
-			src->done = 1;
-			return 0;
-		}
-		if (r != 1) {
-			const char *msg = pcap_geterr(src->pcap);
-			int64_t off = file_offset(src);
-
-			src->done = 1;
-			/*
-			 * libpcap says "truncated dump file" (pcap) or
-			 * "truncated pcapng dump file" when the file ends
-			 * inside a record: the records before it are good.
-			 */
-			if (strstr(msg, "truncated") != NULL) {
-				src->truncated = 1;
-				set_error(src->warning, sizeof(src->warning),
-				    "%s: capture cut short at offset %lld of "
-				    "%lld, after %llu SYN/FIN/RST packets: %s",
-				    src->name, (long long)off,
-				    (long long)src->size,
-				    (unsigned long long)src->st.packets, msg);
-				return 0;
-			}
-			set_error(src->error, sizeof(src->error),
-			    "%s: unreadable record near offset %lld, after "
-			    "%llu SYN/FIN/RST packets: %s", src->name,
-			    (long long)off,
-			    (unsigned long long)src->st.packets, msg);
-			return -1;
-		}
+		if ((r = next_record(src, &h, &data)) != 1)
+			return r;
 		src->st.packets++;
 		src->st.bytes += h->caplen;
 		if (!packet_decode(src->linktype, data, h->caplen, h->len,
@@ -394,7 +526,8 @@ void
 pcap_source_progress(const struct pcap_source *src, int64_t *offset,
     int64_t *size)
 {
-	*offset = file_offset(src);
+	*offset = src->fast != NULL ? pcap_fast_offset(src->fast) :
+	    file_offset(src);
 	*size = src->size;
 }
 
@@ -403,6 +536,9 @@ pcap_source_close(struct pcap_source *src)
 {
 	if (src == NULL)
 		return;
+	pcap_fast_free(src->fast);
+	if (src->have_prog)
+		pcap_freecode(&src->prog);
 	if (src->pcap != NULL)
 		pcap_close(src->pcap);
 	free(src);

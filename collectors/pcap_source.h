@@ -1,6 +1,7 @@
 /*
  * Offline capture source for `twaudit replay`: a pcap or pcapng file (or
- * stdin) read with libpcap, filtered in BPF to TCP segments with SYN, FIN
+ * stdin) read with libpcap (a regular classic pcap file by pcap_fast.h,
+ * with the same results), filtered in BPF to TCP segments with SYN, FIN
  * or RST, decoded by packet_decode() into struct tcp_event.
  *
  * The filter (pcap_source_filter_for) is also what the live sampler and
@@ -51,6 +52,24 @@ int pcap_source_filter_for(int linktype, char *out, size_t outlen);
  */
 struct pcap_source *pcap_source_open_offline(const char *path, char *err,
     size_t errlen);
+
+/*
+ * The same, with libpcap reading every record (no fast path): the
+ * reference the fast path is compared with (tests, fuzz/fuzz_pcap.c).
+ */
+struct pcap_source *pcap_source_open_libpcap(const char *path, char *err,
+    size_t errlen);
+
+/* 1 when SRC reads classic pcap records itself (pcap_fast.h). */
+int pcap_source_fast(const struct pcap_source *src);
+
+/*
+ * A second, independent reader of SRC's file from its first record (its
+ * own offset and counters), for a look at what comes later. NULL with
+ * ERR when SRC is not a regular file (stdin, a pipe).
+ */
+struct pcap_source *pcap_source_reopen(const struct pcap_source *src,
+    char *err, size_t errlen);
 
 /*
  * Next SYN/FIN/RST TCP event into *EV (to_server = 0). Frames that give no

@@ -58,12 +58,16 @@ check_argv(const uint8_t *data, size_t size)
 	bool b = false;
 	double d = 0;
 	unsigned long u = 0;
+	int tri = -1;
 	struct cli_list list = { 0 }, pos = { 0 };
 	const struct cli_flag flags[] = {
 		{ "web.listen-address", CLI_LIST, &list, "ADDR", "listen", NULL },
 		{ "web.timeout", CLI_DURATION, &d, "DUR", "timeout", "30s" },
 		{ "model.max-peers", CLI_UINT, &u, "N", "peers", "65536" },
-		{ "sampler.enabled", CLI_BOOL, &b, NULL, "sampler", "true" },
+		{ "security.seccomp", CLI_BOOL, &b, NULL, "seccomp", "true" },
+		{ "collector.sampler", CLI_TRISTATE, &tri, NULL, "sampler",
+		    "true" },
+		{ "sampler.enabled", CLI_TRISTATE, &tri, NULL, "alias", "true" },
 		{ "procfs", CLI_STRING, &str, "PATH", "procfs", "/proc" },
 		{ NULL, CLI_STRING, NULL, NULL, NULL, NULL },
 	};
@@ -91,7 +95,8 @@ check_argv(const uint8_t *data, size_t size)
 		abort();
 	if (list.n > CLI_MAX_LIST || pos.n > CLI_MAX_LIST)
 		abort();
-	if (!(d >= 0 && d <= 365.0 * 86400) || u > 0xffffffffUL)
+	if (!(d >= 0 && d <= 365.0 * 86400) || u > 0xffffffffUL ||
+	    tri < -1 || tri > 1)
 		abort();
 	while (argc > 0)
 		free(argv[--argc]);

@@ -9,7 +9,11 @@
  *     filter or not, through packet_decode();
  *  2. a memfd opened by path (/proc/self/fd/N) with
  *     pcap_source_open_offline() and drained with pcap_source_next(): the
- *     replay code itself, its truncation and error handling and counters.
+ *     replay code itself, its truncation and error handling and counters;
+ *  3. the same memfd through the fast path (a memfd is a regular file:
+ *     classic pcap records from pread() buffers, pcap_fast.c) and through
+ *     pcap_source_open_libpcap() side by side: every event, counter, end
+ *     code, warning and error must be the same.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -110,6 +114,43 @@ via_libpcap(const uint8_t *data, size_t size)
 	pcap_close(p);		/* closes fp */
 }
 
+/* Both readers of PATH in step; abort() at the first difference. */
+static void
+fast_vs_libpcap(const char *path)
+{
+	struct pcap_source *a, *b;
+	char ea[PCAP_SOURCE_ERR_LEN], eb[PCAP_SOURCE_ERR_LEN];
+	int ra, rb;
+
+	a = pcap_source_open_offline(path, ea, sizeof(ea));
+	b = pcap_source_open_libpcap(path, eb, sizeof(eb));
+	if ((a == NULL) != (b == NULL))
+		abort();
+	if (a == NULL) {
+		if (strcmp(ea, eb) != 0)
+			abort();
+		return;
+	}
+	do {
+		struct tcp_event x, y;
+
+		memset(&x, 0, sizeof(x));
+		memset(&y, 0, sizeof(y));
+		ra = pcap_source_next(a, &x);
+		rb = pcap_source_next(b, &y);
+		if (ra != rb || (ra == 1 && memcmp(&x, &y, sizeof(x)) != 0))
+			abort();
+	} while (ra == 1);
+	if (memcmp(pcap_source_stats(a), pcap_source_stats(b),
+	    sizeof(struct pcap_source_stats)) != 0 ||
+	    pcap_source_truncated(a) != pcap_source_truncated(b) ||
+	    strcmp(pcap_source_warning(a), pcap_source_warning(b)) != 0 ||
+	    strcmp(pcap_source_error(a), pcap_source_error(b)) != 0)
+		abort();
+	pcap_source_close(a);
+	pcap_source_close(b);
+}
+
 static void
 via_pcap_source(const uint8_t *data, size_t size)
 {
@@ -156,6 +197,7 @@ via_pcap_source(const uint8_t *data, size_t size)
 	(void)pcap_source_filter(src);
 	(void)pcap_source_linktype_name(src);
 	pcap_source_close(src);
+	fast_vs_libpcap(path);
 	close(fd);
 }
 

@@ -90,6 +90,14 @@ set_value(const struct cli_flag *f, const char *v, char *err, size_t errlen)
 		if (parse_bool(v, f->dst) < 0)
 			goto bad;
 		return 0;
+	case CLI_TRISTATE: {
+		bool b;
+
+		if (parse_bool(v, &b) < 0)
+			goto bad;
+		*(int *)f->dst = b;
+		return 0;
+	}
 	case CLI_DURATION:
 		if (cli_parse_duration(v, f->dst) < 0) {
 			set_error(err, errlen, "--%s: invalid duration '%s' "
@@ -161,6 +169,10 @@ cli_parse(const struct cli_flag *flags, int argc, char **argv,
 				*(bool *)f->dst = false;
 				continue;
 			}
+			if (f != NULL && f->type == CLI_TRISTATE) {
+				*(int *)f->dst = 0;
+				continue;
+			}
 			f = NULL;
 		}
 		if (f == NULL) {
@@ -169,7 +181,7 @@ cli_parse(const struct cli_flag *flags, int argc, char **argv,
 		}
 		if (eq != NULL) {
 			val = eq + 1;
-		} else if (f->type == CLI_BOOL) {
+		} else if (f->type == CLI_BOOL || f->type == CLI_TRISTATE) {
 			val = "true";
 		} else {
 			if (i + 1 >= argc) {

@@ -11,7 +11,14 @@
 
 #define CLI_MAX_LIST 16
 
-enum cli_type { CLI_STRING, CLI_BOOL, CLI_DURATION, CLI_UINT, CLI_LIST };
+/*
+ * CLI_TRISTATE is a boolean that remembers whether it was given: its int
+ * is left alone (the caller's "not given", e.g. -1) unless the flag
+ * appears, then 1 or 0 (--no-NAME too). Flags sharing one int are aliases:
+ * the last one given wins.
+ */
+enum cli_type { CLI_STRING, CLI_BOOL, CLI_DURATION, CLI_UINT, CLI_LIST,
+	CLI_TRISTATE };
 
 struct cli_list {
 	size_t n;
@@ -21,7 +28,8 @@ struct cli_list {
 struct cli_flag {
 	const char *name;	/* without the leading "--" */
 	enum cli_type type;
-	void *dst;		/* const char **, bool *, double *, unsigned long *, struct cli_list * */
+	void *dst;		/* const char **, bool *, double *, unsigned long *,
+			   struct cli_list *, int * (CLI_TRISTATE) */
 	const char *metavar;	/* for --help: "ADDR:PORT" */
 	const char *help;	/* one line; the default is appended by cli_usage */
 	const char *def;	/* default as shown in --help, may be NULL */

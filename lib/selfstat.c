@@ -2,6 +2,7 @@
 #include "lib/selfstat.h"
 
 #include <stdatomic.h>
+#include <stddef.h>
 
 const struct selfstat_def selfstat_defs[SELF_COUNT] = {
 	[SELF_HTTP_AUTH_FAILURES] = { "twaudit_http_auth_failures_total", "",
@@ -19,7 +20,29 @@ const struct selfstat_def selfstat_defs[SELF_COUNT] = {
 	    "Repeated log lines not written by the rate limit." },
 };
 
+const char *const selfstat_handler_name[SELF_NHANDLERS] = {
+	[SELF_H_METRICS] = "metrics", [SELF_H_PAGE] = "page",
+	[SELF_H_ADVICE] = "advice", [SELF_H_MODEL] = "model",
+	[SELF_H_HISTORY] = "history", [SELF_H_HEALTHZ] = "healthz",
+	[SELF_H_OTHER] = "other",
+};
+
+const unsigned selfstat_code[SELF_NCODES - 1] = {
+	200, 400, 401, 403, 404, 405, 413, 414, 431, 500, 503, 505,
+};
+
+const double selfstat_bucket_le[SELF_NBUCKETS] = {
+	0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10,
+};
+
 static _Atomic uint64_t counters[SELF_COUNT];
+
+/* The live HTTP counters: struct selfstat_http's shape, atomic. */
+static struct {
+	_Atomic uint64_t requests[SELF_NHANDLERS][SELF_NCODES];
+	_Atomic uint64_t bucket[SELF_NHANDLERS][SELF_NBUCKETS + 1];
+	_Atomic uint64_t duration_us[SELF_NHANDLERS];
+} http;
 
 void
 selfstat_add(enum selfstat_id id, uint64_t n)
@@ -29,10 +52,61 @@ selfstat_add(enum selfstat_id id, uint64_t n)
 		    memory_order_relaxed);
 }
 
+unsigned
+selfstat_code_index(unsigned code)
+{
+	unsigned i;
+
+	for (i = 0; i < SELF_NCODES - 1 && selfstat_code[i] != code; i++)
+		;
+	return i;
+}
+
+void
+selfstat_http_observe(enum selfstat_handler h, unsigned code, double seconds)
+{
+	unsigned b;
+
+	if ((unsigned)h >= SELF_NHANDLERS)
+		h = SELF_H_OTHER;
+	if (!(seconds >= 0))
+		seconds = 0;
+	for (b = 0; b < SELF_NBUCKETS && seconds > selfstat_bucket_le[b]; b++)
+		;
+	atomic_fetch_add_explicit(&http.requests[h][selfstat_code_index(code)],
+	    1, memory_order_relaxed);
+	atomic_fetch_add_explicit(&http.bucket[h][b], 1, memory_order_relaxed);
+	atomic_fetch_add_explicit(&http.duration_us[h],
+	    seconds < 1e9 ? (uint64_t)(seconds * 1e6 + 0.5) : 0,
+	    memory_order_relaxed);
+}
+
+void
+selfstat_http_add(struct selfstat_http *dst, const struct selfstat_http *src)
+{
+	for (int h = 0; h < SELF_NHANDLERS; h++) {
+		for (int c = 0; c < SELF_NCODES; c++)
+			dst->requests[h][c] += src->requests[h][c];
+		for (int b = 0; b <= SELF_NBUCKETS; b++)
+			dst->bucket[h][b] += src->bucket[h][b];
+		dst->duration_us[h] += src->duration_us[h];
+	}
+}
+
 void
 selfstat_read(struct selfstat_values *out)
 {
 	for (int i = 0; i < SELF_COUNT; i++)
 		out->v[i] = atomic_load_explicit(&counters[i],
 		    memory_order_relaxed);
+	for (int h = 0; h < SELF_NHANDLERS; h++) {
+		for (int c = 0; c < SELF_NCODES; c++)
+			out->http.requests[h][c] = atomic_load_explicit(
+			    &http.requests[h][c], memory_order_relaxed);
+		for (int b = 0; b <= SELF_NBUCKETS; b++)
+			out->http.bucket[h][b] = atomic_load_explicit(
+			    &http.bucket[h][b], memory_order_relaxed);
+		out->http.duration_us[h] = atomic_load_explicit(
+		    &http.duration_us[h], memory_order_relaxed);
+	}
 }

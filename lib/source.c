@@ -10,7 +10,7 @@ const char *const source_name[SRC_COUNT] = {
 };
 
 const char *const source_state_name[SOURCE_NSTATES] = {
-	"ok", "not_applicable", "unavailable", "failed",
+	"ok", "not_applicable", "unavailable", "failed", "disabled",
 };
 
 enum source_state

@@ -27,6 +27,7 @@ enum source_state {
 	SOURCE_NOT_APPLICABLE,	/* this kernel has no such thing: not an error */
 	SOURCE_UNAVAILABLE,	/* not permitted or not visible here */
 	SOURCE_FAILED,		/* expected but unreadable or garbled */
+	SOURCE_DISABLED,	/* switched off by a flag: never read */
 	SOURCE_NSTATES
 };
 extern const char *const source_state_name[SOURCE_NSTATES];

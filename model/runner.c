@@ -34,6 +34,8 @@ struct instance {
 	bool shared;		/* added with share: canon is set */
 	uint8_t follow;		/* settings taken from runner_set_setting() */
 	struct canon canon;
+	struct canon quiet;	/* canon with the passive check off when
+				   tw_recycle is 0 throughout */
 };
 
 struct runner {
@@ -62,8 +64,28 @@ struct runner {
 	struct model_verdict *verd[RUNNER_MAX_INSTANCES];
 };
 
+/* Whether tw_recycle can be on at some point of the run. */
+static bool
+recycle_ever(const struct model_config *cfg)
+{
+	if (cfg->setting[MS_TW_RECYCLE] != 0)
+		return true;
+	for (unsigned i = 0; i < cfg->nchanges; i++)
+		if (cfg->change[i].setting == MS_TW_RECYCLE &&
+		    cfg->change[i].value != 0)
+			return true;
+	return false;
+}
+
+/*
+ * QUIET: with tw_recycle 0 from start to end, the passive check never
+ * runs and no TIME-WAIT writes a peer stamp (model.c: passive_check(),
+ * enter_timewait() test the setting first), so the behaviours only they
+ * read (the check itself, its keying, tcp_metrics, IPv6, the
+ * no-timestamp drop, ListenDrops) and the peer table decide nothing.
+ */
 static void
-canonical(const struct model_config *cfg, struct canon *c)
+canonical(const struct model_config *cfg, bool quiet, struct canon *c)
 {
 	bool passive;
 
@@ -73,6 +95,8 @@ canonical(const struct model_config *cfg, struct canon *c)
 	c->b[MB_LISTEN_DROPS] = 0;
 	c->b[MB_PAWS_TW_COUNTER] = 0;
 	c->b[MB_TW_ACK_RATELIMIT] = 0;
+	if (quiet && !recycle_ever(cfg))
+		c->b[MB_PASSIVE_CHECK] = 0;
 	passive = c->b[MB_PASSIVE_CHECK] != 0;
 	if (!passive) {
 		c->b[MB_IPV6_CHECK] = c->b[MB_TCP_METRICS] = 0;
@@ -119,13 +143,24 @@ runner_add(struct runner *r, const struct model_config *cfg, bool share,
     uint8_t follow, char *err, size_t errlen)
 {
 	struct instance *in;
-	struct canon c;
+	struct canon c, q;
 
 	if (share) {
-		canonical(cfg, &c);
+		canonical(cfg, false, &c);
+		canonical(cfg, true, &q);
 		for (unsigned i = 0; i < r->ninst; i++)
 			if (r->inst[i].shared &&
 			    memcmp(&r->inst[i].canon, &c, sizeof(c)) == 0)
+				return (int)i;
+		/* Equal only once the silent passive check is set aside:
+		 * shared when the tables are the same size too, so that
+		 * they evict alike (the peer table is never written). */
+		for (unsigned i = 0; i < r->ninst; i++)
+			if (r->inst[i].shared &&
+			    memcmp(&r->inst[i].quiet, &q, sizeof(q)) == 0 &&
+			    r->inst[i].cfg.max_connections ==
+			    cfg->max_connections &&
+			    r->inst[i].cfg.max_sources == cfg->max_sources)
 				return (int)i;
 	}
 	if (r->ninst == RUNNER_MAX_INSTANCES) {
@@ -138,8 +173,10 @@ runner_add(struct runner *r, const struct model_config *cfg, bool share,
 	in->cfg = *cfg;
 	in->shared = share;
 	in->follow = follow;
-	if (share)
+	if (share) {
 		in->canon = c;
+		in->quiet = q;
+	}
 	if ((in->m = model_new(&in->cfg, err, errlen)) == NULL)
 		return -1;
 	return (int)r->ninst++;

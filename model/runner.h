@@ -44,7 +44,10 @@ struct runner *runner_new(size_t batch, char *err, size_t errlen);
  * Build a model for CFG; its index (the first is 0: the selected model).
  * With SHARE, an instance added with share whose configuration predicts
  * the same (same effective behaviours and settings; table caps, counter
- * names and the ACK rate limit aside) is reused and its index returned:
+ * names and the ACK rate limit aside) is reused and its index returned;
+ * so is one with tables of the same caps that differs only in the passive
+ * check and what only it reads, when tw_recycle is 0 from start to end
+ * (the check never runs, no peer stamp is written, so both evict alike):
  * only for instances whose settings never change (runner_set_setting()
  * would change them all). FOLLOW: bit (1 << enum model_setting) when the
  * instance takes runner_set_setting() changes of that setting (the

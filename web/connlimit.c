@@ -107,54 +107,48 @@ connlimit_free(struct connlimit *cl)
 }
 
 enum connlimit_verdict
-connlimit_check(struct connlimit *cl, const struct sockaddr *sa,
-    socklen_t len)
+connlimit_reserve(struct connlimit *cl, const struct sockaddr *sa,
+    socklen_t len, struct connlimit_entry **out)
 {
 	enum connlimit_verdict v = CONNLIMIT_OK;
 	struct connlimit_entry *e;
 	uint8_t key[16];
 
+	*out = NULL;
 	addr_key(sa, len, key);
 	pthread_mutex_lock(&cl->lock);
-	if (cl->total >= cl->max_total)
+	e = find(cl, key);
+	if (cl->total >= cl->max_total) {
 		v = CONNLIMIT_TOTAL;
-	else if ((e = find(cl, key)) != NULL && e->n >= cl->max_per_addr)
+	} else if (e != NULL && e->n >= cl->max_per_addr) {
 		v = CONNLIMIT_PER_ADDRESS;
+	} else if (e == NULL && (e = calloc(1, sizeof(*e))) == NULL) {
+		v = CONNLIMIT_NOMEM;
+	} else {
+		if (e->n == 0) {
+			size_t b = bucket_of(cl, key);
+
+			memcpy(e->addr, key, 16);
+			e->next = cl->bucket[b];
+			cl->bucket[b] = e;
+		}
+		e->n++;
+		cl->total++;
+		*out = e;
+	}
 	pthread_mutex_unlock(&cl->lock);
 	return v;
 }
 
-struct connlimit_entry *
-connlimit_open(struct connlimit *cl, const struct sockaddr *sa,
-    socklen_t len)
-{
-	struct connlimit_entry *e;
-	uint8_t key[16];
-
-	addr_key(sa, len, key);
-	pthread_mutex_lock(&cl->lock);
-	cl->total++;
-	if ((e = find(cl, key)) == NULL &&
-	    (e = calloc(1, sizeof(*e))) != NULL) {
-		size_t b = bucket_of(cl, key);
-
-		memcpy(e->addr, key, 16);
-		e->next = cl->bucket[b];
-		cl->bucket[b] = e;
-	}
-	if (e != NULL)
-		e->n++;
-	pthread_mutex_unlock(&cl->lock);
-	return e;
-}
-
 void
-connlimit_close(struct connlimit *cl, struct connlimit_entry *e)
+connlimit_release(struct connlimit *cl, struct connlimit_entry *e)
 {
+	if (e == NULL)
+		return;
 	pthread_mutex_lock(&cl->lock);
 	if (cl->total > 0)
 		cl->total--;
-	if (e != NULL && --e->n == 0) {
+	if (--e->n == 0) {
 		struct connlimit_entry **p = &cl->bucket[bucket_of(cl, e->addr)];
 
 		while (*p != NULL && *p != e)

@@ -18,6 +18,7 @@ enum connlimit_verdict {
 	CONNLIMIT_OK,
 	CONNLIMIT_TOTAL,		/* MAX_TOTAL connections open */
 	CONNLIMIT_PER_ADDRESS,		/* MAX_PER_ADDR from this address */
+	CONNLIMIT_NOMEM,		/* no entry for a new address */
 };
 
 /* NULL when out of memory. */
@@ -25,20 +26,16 @@ struct connlimit *connlimit_new(unsigned max_total, unsigned max_per_addr);
 void connlimit_free(struct connlimit *cl);
 
 /*
- * May a connection from SA be accepted now? A check only: the count
- * changes with connlimit_open(), so two threads accepting at once can
- * each pass the last free place (an overshoot of at most the number of
- * accepting threads).
+ * Take a place for a connection from SA, or refuse it: the check and the
+ * count are one step under the lock, so threads accepting at once never
+ * admit more than the limits. On CONNLIMIT_OK *OUT is the reservation,
+ * to be given back exactly once with connlimit_release(); otherwise
+ * nothing was counted and *OUT is NULL.
  */
-enum connlimit_verdict connlimit_check(struct connlimit *cl,
-    const struct sockaddr *sa, socklen_t len);
-/*
- * A connection from SA opened: counted until connlimit_close() with the
- * returned entry (NULL: counted in the total only, out of memory).
- */
-struct connlimit_entry *connlimit_open(struct connlimit *cl,
-    const struct sockaddr *sa, socklen_t len);
-void connlimit_close(struct connlimit *cl, struct connlimit_entry *e);
+enum connlimit_verdict connlimit_reserve(struct connlimit *cl,
+    const struct sockaddr *sa, socklen_t len, struct connlimit_entry **out);
+/* Give back a reservation (E from connlimit_reserve; NULL does nothing). */
+void connlimit_release(struct connlimit *cl, struct connlimit_entry *e);
 
 /* Connections open, in all and from SA's address. */
 unsigned connlimit_total(struct connlimit *cl);

@@ -10,6 +10,7 @@
 #include <netinet/in.h>
 #include <pthread.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,7 +48,46 @@ struct http_server {
 	struct webconfig *wc;		/* TLS, basic auth, extra headers */
 	struct connlimit *conns;	/* open connections, all daemons */
 	unsigned idle_timeout;		/* s, between kept-alive requests */
+	char telemetry_path[HTTP_MAX_PATH];	/* --web.telemetry-path */
+	unsigned max_requests;		/* --web.max-requests, 0: no limit */
+	atomic_uint in_flight;		/* telemetry requests under way */
 };
+
+/*
+ * One request, from its request line (request_started) to its end
+ * (request_completed): *con_cls. NULL when it could not be allocated;
+ * the request is then served but neither counted nor limited.
+ */
+struct request {
+	double started;			/* monotonic */
+	enum selfstat_handler handler;	/* by its URL */
+	unsigned status;		/* the status queued, 0: none yet */
+	bool seen;			/* the headers' call came */
+	bool in_flight;			/* holds a --web.max-requests place */
+};
+
+/* The handler label of URL (selfstat.h). */
+static enum selfstat_handler
+handler_of(const struct http_server *h, const char *url)
+{
+	static const struct {
+		const char *path;
+		enum selfstat_handler h;
+	} fixed[] = {
+		{ "/", SELF_H_PAGE }, { "/advice", SELF_H_ADVICE },
+		{ "/model", SELF_H_MODEL }, { "/api/history", SELF_H_HISTORY },
+		{ "/healthz", SELF_H_HEALTHZ },
+	};
+
+	if (url == NULL)
+		return SELF_H_OTHER;
+	if (strcmp(url, h->telemetry_path) == 0)
+		return SELF_H_METRICS;
+	for (size_t i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++)
+		if (strcmp(url, fixed[i].path) == 0)
+			return fixed[i].h;
+	return SELF_H_OTHER;
+}
 
 /* The current web config, referenced (SIGHUP may swap it meanwhile). */
 static struct webconfig *
@@ -172,7 +212,7 @@ send_text(struct MHD_Connection *conn, const struct webconfig *wc,
 
 static enum MHD_Result
 serve_snapshot(struct MHD_Connection *conn, const struct webconfig *wc,
-    struct collector *c, const char *url)
+    struct collector *c, enum selfstat_handler route, const char *telemetry)
 {
 	struct snapshot *s = collector_get(c);
 	char *body = NULL;
@@ -182,7 +222,7 @@ serve_snapshot(struct MHD_Connection *conn, const struct webconfig *wc,
 	if (s == NULL)
 		return send_text(conn, wc, MHD_HTTP_SERVICE_UNAVAILABLE,
 		    "no data collected yet\n");
-	if (strcmp(url, "/metrics") == 0) {
+	if (route == SELF_H_METRICS) {
 		enum expo_format fmt = negotiate_format(
 		    MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
 		    MHD_HTTP_HEADER_ACCEPT));
@@ -198,18 +238,18 @@ serve_snapshot(struct MHD_Connection *conn, const struct webconfig *wc,
 		    MHD_RESPMEM_MUST_COPY, gz);
 		snapshot_unref(s);
 		return ret;
-	} else if (strcmp(url, "/advice") == 0) {
+	} else if (route == SELF_H_ADVICE) {
 		json_t *j = render_advice(s);
 
 		if (j != NULL)
 			body = render_json_text(j, &len);
 		json_decref(j);
 		type = CT_JSON;
-	} else if (strcmp(url, "/model") == 0) {
+	} else if (route == SELF_H_MODEL) {
 		body = render_model(s, &len);
 		type = CT_JSON;
 	} else {
-		body = page_render(s, &len);
+		body = page_render(s, telemetry, &len);
 		type = CT_HTML;
 	}
 	snapshot_unref(s);
@@ -334,13 +374,34 @@ basic_auth(struct MHD_Connection *conn, struct webconfig *wc,
 	return auth_refusal(conn, wc, v == AUTH_BUSY, ret);
 }
 
+/*
+ * --web.max-requests, as promhttp's MaxRequestsInFlight: a telemetry
+ * request takes a place from routing until libmicrohttpd reports it
+ * completed (its response sent, or the connection gone), so slow readers
+ * hold theirs. Over the limit: false, and the caller answers 503 at once.
+ */
+static bool
+take_place(struct http_server *h, struct request *rq)
+{
+	if (h->max_requests == 0 || rq == NULL)
+		return true;
+	if (atomic_fetch_add(&h->in_flight, 1) >= h->max_requests) {
+		atomic_fetch_sub(&h->in_flight, 1);
+		return false;
+	}
+	rq->in_flight = true;
+	return true;
+}
+
 static enum MHD_Result
 route(struct MHD_Connection *conn, struct http_server *h,
-    struct webconfig *wc, const char *url, const char *method)
+    struct webconfig *wc, struct request *rq, const char *url,
+    const char *method)
 {
+	enum selfstat_handler where = handler_of(h, url);
 	enum MHD_Result ret;
 	const char *why;
-	char msg[64];
+	char msg[96];
 
 	if (client_cert_ok(conn, wc, &why) < 0) {
 		snprintf(msg, sizeof(msg), "%s\n", why);
@@ -352,9 +413,10 @@ route(struct MHD_Connection *conn, struct http_server *h,
 	    strcmp(method, MHD_HTTP_METHOD_HEAD) != 0)
 		return send_text(conn, wc, MHD_HTTP_METHOD_NOT_ALLOWED,
 		    "method not allowed\n");
-	if (strcmp(url, "/healthz") == 0)
+	switch (where) {
+	case SELF_H_HEALTHZ:
 		return send_text(conn, wc, MHD_HTTP_OK, "ok\n");
-	if (strcmp(url, "/api/history") == 0) {
+	case SELF_H_HISTORY: {
 		size_t len;
 		struct snapshot *s = collector_current(h->collector);
 		char *body = render_history(s, &len);
@@ -365,10 +427,22 @@ route(struct MHD_Connection *conn, struct http_server *h,
 			    "out of memory\n");
 		return send_buffer(conn, wc, MHD_HTTP_OK, CT_JSON, body, len);
 	}
-	if (strcmp(url, "/metrics") == 0 || strcmp(url, "/advice") == 0 ||
-	    strcmp(url, "/model") == 0 || strcmp(url, "/") == 0)
-		return serve_snapshot(conn, wc, h->collector, url);
-	return send_text(conn, wc, MHD_HTTP_NOT_FOUND, "not found\n");
+	case SELF_H_METRICS:
+		if (!take_place(h, rq)) {
+			snprintf(msg, sizeof(msg), "Limit of concurrent requests "
+			    "reached (%u), try again later.\n", h->max_requests);
+			return send_text(conn, wc, MHD_HTTP_SERVICE_UNAVAILABLE,
+			    msg);
+		}
+		/* FALLTHROUGH */
+	case SELF_H_ADVICE:
+	case SELF_H_MODEL:
+	case SELF_H_PAGE:
+		return serve_snapshot(conn, wc, h->collector, where,
+		    h->telemetry_path);
+	default:
+		return send_text(conn, wc, MHD_HTTP_NOT_FOUND, "not found\n");
+	}
 }
 
 /* A request that may carry a body (which twaudit never reads). */
@@ -383,7 +457,7 @@ has_body(struct MHD_Connection *conn)
 	    MHD_HTTP_HEADER_TRANSFER_ENCODING) != NULL;
 }
 
-/* *con_cls of a request whose headers the first call has seen. */
+/* *con_cls of a request without a struct request (out of memory). */
 static int request_seen;
 
 /*
@@ -399,6 +473,9 @@ handle(void *cls, struct MHD_Connection *conn, const char *url,
     size_t *upload_data_size, void **con_cls)
 {
 	struct http_server *h = cls;
+	struct request *rq = *con_cls == (void *)&request_seen ? NULL :
+	    *con_cls;
+	bool seen = rq != NULL ? rq->seen : *con_cls != NULL;
 	struct webconfig *wc;
 	enum MHD_Result ret;
 
@@ -406,14 +483,27 @@ handle(void *cls, struct MHD_Connection *conn, const char *url,
 	(void)upload_data;
 	/* Bodies are never used: drop them instead of buffering. */
 	*upload_data_size = 0;
-	if (*con_cls == NULL && (strcmp(method, MHD_HTTP_METHOD_GET) == 0 ||
+	if (!seen && (strcmp(method, MHD_HTTP_METHOD_GET) == 0 ||
 	    strcmp(method, MHD_HTTP_METHOD_HEAD) == 0) && !has_body(conn)) {
-		*con_cls = &request_seen;
+		if (rq != NULL)
+			rq->seen = true;
+		else
+			*con_cls = &request_seen;
 		return MHD_YES;
 	}
 	wc = current_wc(h);
-	ret = route(conn, h, wc, url, method);
+	if (rq != NULL)
+		rq->handler = handler_of(h, url);
+	ret = route(conn, h, wc, rq, url, method);
 	webconfig_unref(wc);
+	if (rq != NULL) {
+		/* The status just queued (the response is there now). */
+		const union MHD_ConnectionInfo *ci = MHD_get_connection_info(
+		    conn, MHD_CONNECTION_INFO_HTTP_STATUS);
+
+		if (ci != NULL)
+			rq->status = ci->http_status;
+	}
 	return ret;
 }
 
@@ -422,19 +512,40 @@ handle(void *cls, struct MHD_Connection *conn, const char *url,
  * HTTP_TIMEOUT_SECONDS until the response has gone out. A request
  * answered in full: the idle timeout until the next request line, so a
  * scraper's kept-alive connection outlives its scrape interval and the
- * scraper closes it (and keeps the TIME-WAIT).
+ * scraper closes it (and keeps the TIME-WAIT). The request's record
+ * (struct request) starts here.
  */
 static void *
 request_started(void *cls, const char *uri, struct MHD_Connection *conn)
 {
-	(void)cls;
-	(void)uri;
+	struct http_server *h = cls;
+	struct request *rq = calloc(1, sizeof(*rq));
+
 	MHD_set_connection_option(conn, MHD_CONNECTION_OPTION_TIMEOUT,
 	    (unsigned)HTTP_TIMEOUT_SECONDS);
-	return NULL;
+	if (rq != NULL) {
+		char path[HTTP_MAX_PATH];
+		size_t n = uri != NULL ? strcspn(uri, "?") : 0;
+
+		rq->started = now_monotonic();
+		/* Until handle() sees the decoded path: the URI's path part
+		 * (a request libmicrohttpd answers itself keeps this). */
+		rq->handler = SELF_H_OTHER;
+		if (n > 0 && n < sizeof(path)) {
+			memcpy(path, uri, n);
+			path[n] = '\0';
+			rq->handler = handler_of(h, path);
+		}
+	}
+	return rq;
 }
 
 /*
+ * Count the response (handler, the status libmicrohttpd queued, duration)
+ * and give back the request's --web.max-requests place. A request that
+ * ended with no response queued (the client went away, a timeout) is not
+ * counted, as promhttp counts only responses written.
+ *
  * Past half the connection limit, idle connections keep the short timeout:
  * clients that answer one request each and then sit idle cannot hold the
  * table for the idle timeout.
@@ -444,8 +555,23 @@ request_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     enum MHD_RequestTerminationCode toe)
 {
 	struct http_server *h = cls;
+	struct request *rq = *con_cls == (void *)&request_seen ? NULL :
+	    *con_cls;
+	const union MHD_ConnectionInfo *ci;
 
 	*con_cls = NULL;
+	if (rq != NULL) {
+		ci = MHD_get_connection_info(conn,
+		    MHD_CONNECTION_INFO_HTTP_STATUS);
+		if (ci != NULL && ci->http_status != 0)
+			rq->status = ci->http_status;
+		if (rq->status != 0)
+			selfstat_http_observe(rq->handler, rq->status,
+			    now_monotonic() - rq->started);
+		if (rq->in_flight)
+			atomic_fetch_sub(&h->in_flight, 1);
+		free(rq);
+	}
 	if (toe == MHD_REQUEST_TERMINATED_COMPLETED_OK &&
 	    connlimit_total(h->conns) <= HTTP_MAX_CONNECTIONS / 2)
 		MHD_set_connection_option(conn, MHD_CONNECTION_OPTION_TIMEOUT,
@@ -468,24 +594,94 @@ addr_text(const struct sockaddr *sa, char *buf, size_t len)
 }
 
 /*
+ * The place the accept policy reserved (connlimit_reserve), on its way to
+ * the connection-started callback: libmicrohttpd calls both on the same
+ * polling thread within one accept, so the reservation waits in a
+ * per-thread slot. When libmicrohttpd drops the connection between the
+ * two (no memory, a TLS session it cannot set up), no callback follows:
+ * the thread's next accept, or its exit, gives the place back. So every
+ * reservation is released exactly once: by the connection's close, or
+ * there.
+ */
+struct pending {
+	struct connlimit *cl;
+	struct connlimit_entry *e;
+};
+
+static pthread_key_t pending_key;
+static pthread_once_t pending_once = PTHREAD_ONCE_INIT;
+static bool pending_ok;
+
+static void
+pending_release(struct pending *p)
+{
+	if (p->e != NULL)
+		connlimit_release(p->cl, p->e);
+	p->e = NULL;
+}
+
+static void
+pending_exit(void *v)
+{
+	pending_release(v);
+	free(v);
+}
+
+static void
+pending_init(void)
+{
+	pending_ok = pthread_key_create(&pending_key, pending_exit) == 0;
+}
+
+/* This thread's slot (NULL without memory). */
+static struct pending *
+pending_slot(void)
+{
+	struct pending *p;
+
+	if (pthread_once(&pending_once, pending_init) != 0 || !pending_ok)
+		return NULL;
+	if ((p = pthread_getspecific(pending_key)) == NULL &&
+	    (p = calloc(1, sizeof(*p))) != NULL &&
+	    pthread_setspecific(pending_key, p) != 0) {
+		free(p);
+		p = NULL;
+	}
+	return p;
+}
+
+/*
  * Accept policy: twaudit's limits (twlimits.h), below libmicrohttpd's,
- * so a refusal is counted here and libmicrohttpd never logs one. The log
- * line goes through the rate limit (log.h).
+ * so a refusal is counted here and libmicrohttpd never logs one. The
+ * check and the count are one step (connlimit_reserve): polling threads
+ * accepting at once cannot pass the last place together. The log line
+ * goes through the rate limit (log.h).
  */
 static enum MHD_Result
 accept_policy(void *cls, const struct sockaddr *sa, socklen_t len)
 {
 	struct http_server *h = cls;
+	struct pending *p = pending_slot();
+	struct connlimit_entry *e = NULL;
 	char a[INET6_ADDRSTRLEN];
+	enum connlimit_verdict v;
 
-	switch (connlimit_check(h->conns, sa, len)) {
+	if (p != NULL)
+		pending_release(p);	/* a connection libmicrohttpd dropped */
+	v = p == NULL ? CONNLIMIT_NOMEM : connlimit_reserve(h->conns, sa, len,
+	    &e);
+	switch (v) {
 	case CONNLIMIT_OK:
+		p->cl = h->conns;
+		p->e = e;
 		return MHD_YES;
 	case CONNLIMIT_TOTAL:
+	case CONNLIMIT_NOMEM:
 		selfstat_add(SELF_HTTP_REFUSED_LIMIT, 1);
 		log_warn("HTTP connection refused", "reason=limit limit=%d "
-		    "address=%s", HTTP_MAX_CONNECTIONS,
-		    addr_text(sa, a, sizeof(a)));
+		    "address=%s%s", HTTP_MAX_CONNECTIONS,
+		    addr_text(sa, a, sizeof(a)), v == CONNLIMIT_NOMEM ?
+		    " error=\"out of memory\"" : "");
 		return MHD_NO;
 	case CONNLIMIT_PER_ADDRESS:
 		selfstat_add(SELF_HTTP_REFUSED_PER_ADDRESS, 1);
@@ -497,24 +693,28 @@ accept_policy(void *cls, const struct sockaddr *sa, socklen_t len)
 	return MHD_NO;
 }
 
-/* Count connections in and out (the accept policy reads the counts). */
+/*
+ * A connection starts with the place its accept reserved, and gives it
+ * back when it closes (libmicrohttpd also reports a close for a
+ * connection it drops after the start).
+ */
 static void
 connection_notify(void *cls, struct MHD_Connection *conn,
     void **socket_context, enum MHD_ConnectionNotificationCode toe)
 {
 	struct http_server *h = cls;
-	const union MHD_ConnectionInfo *ci;
-	const struct sockaddr *sa;
+	struct pending *p;
 
+	(void)conn;
 	if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
-		ci = MHD_get_connection_info(conn,
-		    MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-		sa = ci != NULL ? ci->client_addr : NULL;
-		*socket_context = connlimit_open(h->conns, sa, sa == NULL ? 0 :
-		    sa->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6) :
-		    sizeof(struct sockaddr_in));
+		p = pending_slot();
+		*socket_context = NULL;
+		if (p != NULL && p->cl == h->conns) {
+			*socket_context = p->e;
+			p->e = NULL;
+		}
 	} else if (toe == MHD_CONNECTION_NOTIFY_CLOSED) {
-		connlimit_close(h->conns, *socket_context);
+		connlimit_release(h->conns, *socket_context);
 		*socket_context = NULL;
 	}
 }
@@ -696,6 +896,9 @@ http_listen(const char *const *addrs, size_t n, char *err, size_t errlen)
 	for (size_t i = 0; i < HTTP_MAX_LISTEN; i++)
 		h->fd[i] = -1;
 	h->idle_timeout = HTTP_IDLE_TIMEOUT_SECONDS;
+	snprintf(h->telemetry_path, sizeof(h->telemetry_path), "/metrics");
+	h->max_requests = HTTP_MAX_REQUESTS_DEFAULT;
+	atomic_init(&h->in_flight, 0);
 	if ((h->conns = connlimit_new(HTTP_MAX_CONNECTIONS,
 	    HTTP_MAX_PER_CLIENT)) == NULL) {
 		set_error(err, errlen, "out of memory");
@@ -874,4 +1077,50 @@ void
 http_set_idle_timeout(struct http_server *h, unsigned seconds)
 {
 	h->idle_timeout = seconds > 0 ? seconds : HTTP_IDLE_TIMEOUT_SECONDS;
+}
+
+int
+http_set_telemetry(struct http_server *h, const char *path,
+    unsigned max_requests, char *err, size_t errlen)
+{
+	if (http_telemetry_path_check(path, err, errlen) < 0)
+		return -1;
+	snprintf(h->telemetry_path, sizeof(h->telemetry_path), "%s", path);
+	h->max_requests = max_requests;
+	return 0;
+}
+
+int
+http_telemetry_path_check(const char *path, char *err, size_t errlen)
+{
+	static const char *const taken[] = {
+		"/", "/advice", "/model", "/api/history", "/healthz",
+	};
+	size_t n = strlen(path);
+
+	if (path[0] != '/' || n < 2 || n >= HTTP_MAX_PATH) {
+		set_error(err, errlen, "'%s' must start with '/', name a path "
+		    "other than '/' and be shorter than %d bytes", path,
+		    HTTP_MAX_PATH);
+		return -1;
+	}
+	/* Characters a URL path carries as they are (RFC 3986 unreserved,
+	 * sub-delims aside), so the path matches the request as sent. */
+	if (strspn(path, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	    "0123456789-._~/") != n || strstr(path, "//") != NULL ||
+	    strstr(path, "/./") != NULL || strstr(path, "/../") != NULL ||
+	    (n >= 2 && strcmp(path + n - 2, "/.") == 0) ||
+	    (n >= 3 && strcmp(path + n - 3, "/..") == 0)) {
+		set_error(err, errlen, "'%s': use letters, digits, '-', '.', "
+		    "'_', '~' and single '/' separators (no '.' or '..' "
+		    "segments)", path);
+		return -1;
+	}
+	for (size_t i = 0; i < sizeof(taken) / sizeof(taken[0]); i++)
+		if (strcmp(path, taken[i]) == 0) {
+			set_error(err, errlen, "'%s' is twaudit's own page; "
+			    "choose another path", path);
+			return -1;
+		}
+	return 0;
 }

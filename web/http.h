@@ -52,6 +52,22 @@ int http_reload(struct http_server *h, struct webconfig *wc, char *err,
  * request under way has HTTP_TIMEOUT_SECONDS. Before http_start().
  */
 void http_set_idle_timeout(struct http_server *h, unsigned seconds);
+/*
+ * Serve the metrics at PATH (--web.telemetry-path; default "/metrics")
+ * and answer 503 at once to a metrics request while MAX_REQUESTS are
+ * under way (--web.max-requests; 0: no limit; default
+ * HTTP_MAX_REQUESTS_DEFAULT). Before http_start(). -1 with ERR when PATH
+ * is refused by http_telemetry_path_check().
+ */
+int http_set_telemetry(struct http_server *h, const char *path,
+    unsigned max_requests, char *err, size_t errlen);
+/*
+ * 0 when PATH may be the telemetry path: it starts with '/', is not "/"
+ * nor another of twaudit's routes (/advice, /model, /api/history,
+ * /healthz), and holds only unreserved URL characters and single '/'
+ * separators, no "." or ".." segment. -1 with ERR otherwise.
+ */
+int http_telemetry_path_check(const char *path, char *err, size_t errlen);
 /* The web config in use, referenced (webconfig_unref() it). */
 struct webconfig *http_config(struct http_server *h);
 /* Stop the daemons, close the sockets, free H (NULL is fine). */

@@ -666,7 +666,8 @@ summary(FILE *f, json_t *advice)
 }
 
 char *
-page_render(const struct snapshot *s, size_t *len)
+page_render(const struct snapshot *s, const char *telemetry_path,
+    size_t *len)
 {
 	json_t *advice = render_advice(s);
 	const char *status;
@@ -741,8 +742,11 @@ page_render(const struct snapshot *s, size_t *len)
 	sources(f, advice);
 	fputs("</div></section></main>", f);
 
-	fputs("<footer class=\"wrap\"><a href=\"/metrics\">/metrics</a>"
-	    "<a href=\"/advice\">/advice</a><a href=\"/model\">/model</a>"
+	fputs("<footer class=\"wrap\"><a href=\"", f);
+	esc(f, telemetry_path);
+	fputs("\">", f);
+	esc(f, telemetry_path);
+	fputs("</a><a href=\"/advice\">/advice</a><a href=\"/model\">/model</a>"
 	    "<a href=\"/api/history\">"
 	    "/api/history</a><a href=\"/healthz\">/healthz</a>"
 	    "<span class=\"muted\">twaudit " TWAUDIT_VERSION "</span>"

@@ -10,9 +10,11 @@ struct snapshot;
  * HTML for S in a malloc'd buffer (NULL on allocation failure): the status
  * and findings rendered on the server (for curl and for the first paint),
  * the /advice document inline, and the script that keeps it all fresh from
- * /advice and /api/history.
+ * /advice and /api/history. The footer links TELEMETRY_PATH, where the
+ * metrics are served (--web.telemetry-path).
  */
-char *page_render(const struct snapshot *s, size_t *len);
+char *page_render(const struct snapshot *s, const char *telemetry_path,
+    size_t *len);
 
 /*
  * A figure as the page shows it: 3 significant digits, no exponent and no

@@ -90,8 +90,9 @@ family(const struct expo *e, const char *name, const char *type,
 		base -= 6;
 	fprintf(e->f, "# HELP %.*s %s\n# TYPE %.*s %s\n", base, name, help,
 	    base, name, type);
-	if (e->om && n > 8 && strcmp(name + n - 8, "_seconds") == 0)
-		fprintf(e->f, "# UNIT %s seconds\n", name);
+	/* The family's name (a counter's without _total) names the unit. */
+	if (e->om && base > 8 && strncmp(name + base - 8, "_seconds", 8) == 0)
+		fprintf(e->f, "# UNIT %.*s seconds\n", base, name);
 }
 
 static void
@@ -486,10 +487,127 @@ render_audit(const struct expo *e)
 				    s->findings.f[i].severity]);
 }
 
-/* twaudit's own counters (selfstat.h), one family per metric name. */
+/*
+ * client_golang's process collector, as node_exporter exports it: the
+ * figures of the snapshot's build (lib/procstat.h).
+ */
+static void
+render_process(const struct expo *e, const struct procstat_values *p)
+{
+	FILE *f = e->f;
+
+	if (!p->ok)
+		return;
+	family(e, "process_cpu_seconds_total", "counter",
+	    "Total user and system CPU time spent in seconds.");
+	fprintf(f, "process_cpu_seconds_total %.2f\n", p->cpu_seconds);
+	family(e, "process_open_fds", "gauge",
+	    "Number of open file descriptors.");
+	fprintf(f, "process_open_fds %llu\n", (unsigned long long)p->open_fds);
+	if (p->have_max_fds) {
+		family(e, "process_max_fds", "gauge",
+		    "Maximum number of open file descriptors.");
+		if (p->max_fds == UINT64_MAX)
+			fputs("process_max_fds 1.8446744073709552e+19\n", f);
+		else
+			fprintf(f, "process_max_fds %llu\n",
+			    (unsigned long long)p->max_fds);
+	}
+	family(e, "process_virtual_memory_bytes", "gauge",
+	    "Virtual memory size in bytes.");
+	fprintf(f, "process_virtual_memory_bytes %llu\n",
+	    (unsigned long long)p->virtual_bytes);
+	family(e, "process_resident_memory_bytes", "gauge",
+	    "Resident memory size in bytes.");
+	fprintf(f, "process_resident_memory_bytes %llu\n",
+	    (unsigned long long)p->resident_bytes);
+	family(e, "process_start_time_seconds", "gauge",
+	    "Start time of the process since unix epoch in seconds.");
+	fprintf(f, "process_start_time_seconds %.2f\n", p->start_time);
+}
+
+/* Always shown, zero or not (as promhttp initialises its counter). */
+static bool
+http_series_shown(int h, int c)
+{
+	unsigned code = c < SELF_NCODES - 1 ? selfstat_code[c] : 0;
+
+	return h == SELF_H_METRICS && (code == 200 || code == 500 ||
+	    code == 503);
+}
+
+static uint64_t
+http_count(const struct selfstat_http *hs, int h)
+{
+	uint64_t n = 0;
+
+	for (int b = 0; b <= SELF_NBUCKETS; b++)
+		n += hs->bucket[h][b];
+	return n;
+}
+
+/* Requests by handler and code; durations as a histogram per handler. */
+static void
+render_http(const struct expo *e, const struct selfstat_http *hs)
+{
+	FILE *f = e->f;
+
+	family(e, "twaudit_http_requests_total", "counter",
+	    "HTTP responses sent, by handler and status code.");
+	for (int h = 0; h < SELF_NHANDLERS; h++)
+		for (int c = 0; c < SELF_NCODES; c++) {
+			if (hs->requests[h][c] == 0 && !http_series_shown(h, c))
+				continue;
+			fprintf(f, "twaudit_http_requests_total{handler=\"%s\","
+			    "code=\"", selfstat_handler_name[h]);
+			if (c < SELF_NCODES - 1)
+				fprintf(f, "%u", selfstat_code[c]);
+			else
+				fputs("other", f);
+			fprintf(f, "\"} %llu\n",
+			    (unsigned long long)hs->requests[h][c]);
+		}
+	family(e, "twaudit_http_request_duration_seconds", "histogram",
+	    "Time from an HTTP request's first line to the end of its "
+	    "response, by handler.");
+	for (int h = 0; h < SELF_NHANDLERS; h++) {
+		const char *name = selfstat_handler_name[h];
+		uint64_t cum = 0, n = http_count(hs, h);
+
+		if (n == 0 && h != SELF_H_METRICS)
+			continue;
+		for (int b = 0; b < SELF_NBUCKETS; b++) {
+			cum += hs->bucket[h][b];
+			fprintf(f, "twaudit_http_request_duration_seconds_bucket{"
+			    "handler=\"%s\",le=\"%g\"} %llu\n", name,
+			    selfstat_bucket_le[b], (unsigned long long)cum);
+		}
+		fprintf(f, "twaudit_http_request_duration_seconds_bucket{"
+		    "handler=\"%s\",le=\"+Inf\"} %llu\n"
+		    "twaudit_http_request_duration_seconds_sum{handler=\"%s\"} "
+		    "%.6f\n"
+		    "twaudit_http_request_duration_seconds_count{handler=\"%s\"} "
+		    "%llu\n", name, (unsigned long long)n, name,
+		    (double)hs->duration_us[h] / 1e6, name,
+		    (unsigned long long)n);
+	}
+}
+
+/*
+ * The exporter metrics, as node_exporter's --web.disable-exporter-metrics
+ * counts them (process_*, go_*, promhttp_*: what describes the exporter
+ * process and its HTTP handler, not what it exports): process_*, and
+ * twaudit's own HTTP and log counters (selfstat.h), one family per metric
+ * name. twaudit_build_info and the twaudit_collector_* families stay, as
+ * node_exporter_build_info and node_scrape_collector_* do.
+ */
 static void
 render_self(const struct expo *e, const struct snapshot *s)
 {
+	if (!s->exporter_metrics)
+		return;
+	render_process(e, &s->proc);
+	render_http(e, &s->self.http);
 	for (int i = 0; i < SELF_COUNT; i++) {
 		const struct selfstat_def *d = &selfstat_defs[i];
 

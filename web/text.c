@@ -218,8 +218,13 @@ render_text(const struct snapshot *s, size_t *len)
 	for (size_t i = 0; i < s->findings.n; i++)
 		count[s->findings.f[i].severity]++;
 	upper(st, status_name[s->status], sizeof(st));
-	fprintf(f, "TWAUDIT %s - %zu finding%s (%d critical, %d warning, "
-	    "%d unknown, %d info) host=%s kernel=%s", st, s->findings.n,
+	fprintf(f, "TWAUDIT %s - ", st);
+	/* check says UNKNOWN without the runtime settings: say why first. */
+	if (s->status == STATUS_UNKNOWN &&
+	    s->source[SRC_SYSCTL].state == SOURCE_DISABLED)
+		fprintf(f, "sysctl collector disabled, settings not judged; ");
+	fprintf(f, "%zu finding%s (%d critical, %d warning, "
+	    "%d unknown, %d info) host=%s kernel=%s", s->findings.n,
 	    s->findings.n == 1 ? "" : "s", count[SEV_CRITICAL],
 	    count[SEV_WARNING], count[SEV_UNKNOWN], count[SEV_INFO],
 	    esc_pipe(s->host, host, sizeof(host)), s->sysctl.osrelease[0] ?

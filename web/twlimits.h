@@ -39,5 +39,9 @@
 /* Descriptors: every connection, plus netlink, capture, files. */
 #define HTTP_NOFILE (HTTP_MAX_CONNECTIONS + 1024)
 #define HTTP_THREADS 2			/* polling threads */
+/* --web.telemetry-path, with its NUL. */
+#define HTTP_MAX_PATH 256
+/* --web.max-requests' default, node_exporter's. */
+#define HTTP_MAX_REQUESTS_DEFAULT 40
 
 #endif

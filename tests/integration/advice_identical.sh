@@ -3,8 +3,9 @@
 # the digests in tests/fixtures/expected/advice.sha256: findings, evidence,
 # remediation and metrics must not change when their code does. Normalized:
 # generated_at, collector durations and success times, snapshot age, the
-# build version, this machine's host name; the live netlink collectors
-# and the sampler are off.
+# build version, this machine's host name (a fixture tree, not this host's,
+# reports `unknown`); the live netlink collectors and the sampler are off
+# (disabled).
 #   RECORD=1 ... advice_identical.sh   rewrites the digest file
 #   BASE=/path/to/old/twaudit ...        diffs against another binary instead
 . "$(dirname "$0")/lib.sh"

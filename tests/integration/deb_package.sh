@@ -89,7 +89,8 @@ for p in /usr/bin/twaudit /etc/twaudit/policy.json /etc/default/twaudit \
 	/usr/share/twaudit/grafana-dashboard.json /usr/share/twaudit/grafana-fleet.json \
 	/usr/share/twaudit/web.yml.example /usr/share/twaudit/policy.json \
 	/usr/share/doc/twaudit/copyright /usr/share/doc/twaudit/changelog.Debian.gz \
-	/usr/share/doc/twaudit/NEWS.Debian.gz /usr/share/doc/twaudit/README.Debian; do
+	/usr/share/doc/twaudit/NEWS.Debian.gz /usr/share/doc/twaudit/README.Debian \
+	/usr/share/bash-completion/completions/twaudit /usr/share/zsh/vendor-completions/_twaudit; do
 	check "contents: $p" grep -qx "$p" "$TMP/paths"
 done
 for f in "$SRC"/docs/schema/*.json; do

@@ -3,8 +3,12 @@
 #include <stddef.h>
 #include <setjmp.h>
 #include <cmocka.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "agent/foreign.h"
 #include "cmd/flags.h"
 #include "lib/cli.h"
 #include "lib/log.h"
@@ -147,8 +151,8 @@ test_flag_sets(void **state)
 	(void)state;
 	assert_int_equal(run_sets(&serve_like, &p, &c, &co, 5, good), -1);
 	assert_string_equal(p.procfs, "/");
-	assert_false(c.sock_diag);
-	assert_true(c.tcp_metrics);
+	assert_int_equal(c.on[SRC_SOCK_DIAG], 0);
+	assert_int_equal(c.on[SRC_TCP_METRICS], -1);
 	assert_true(c.timeout == 2);
 	assert_string_equal(co.format, "json");
 	log_set_format(LOG_FORMAT_LOGFMT);
@@ -172,6 +176,118 @@ test_flag_sets(void **state)
 	assert_int_equal(run_sets(&check_like, &p, &c, &co, 1, version), 0);
 }
 
+/* Parse ARGV against the collector switches alone, then resolve them. */
+static int
+switches(struct collect_opts *c, const char *procfs, int argc, char **argv)
+{
+	struct paths_opts p = { procfs, "/" };
+	const struct cli_flag flags[] = { COLLECTOR_FLAGS(*c), { 0 } };
+	char err[256];
+	int rc = cli_parse(flags, argc, argv, NULL, err, sizeof(err));
+
+	if (rc == 0)
+		collect_resolve(c, &p);
+	return rc;
+}
+
+/*
+ * --collector.NAME / --no-collector.NAME, --sampler.enabled as an alias
+ * of --collector.sampler (the last given wins, both ways), and
+ * --collector.disable-defaults; local-kernel sources off in a foreign tree
+ * unless named.
+ */
+static void
+test_collector_switches(void **state)
+{
+	struct collect_opts d = COLLECT_OPTS_DEFAULT, c;
+	char *alias1[] = { "--collector.sampler", "--sampler.enabled=false" };
+	char *alias2[] = { "--no-sampler.enabled", "--collector.sampler" };
+	char *alias3[] = { "--sampler.enabled=false", "--collector.sampler=true",
+	    "--no-collector.sampler" };
+	char *only[] = { "--collector.disable-defaults", "--collector.netstat",
+	    "--no-collector.snmp" };
+	char *off[] = { "--no-collector.sysctl", "--collector.persist=false" };
+	char *named[] = { "--collector.tcp_metrics" };
+	char *bad[] = { "--collector.sysctl=maybe" };
+
+	(void)state;
+	c = d;
+	assert_int_equal(switches(&c, "/proc", 0, NULL), 0);
+	assert_false(c.foreign);
+	for (int i = 0; i < SRC_COUNT; i++)
+		assert_int_equal(c.sw[i], COLLECT_ON);
+	assert_true(collect_sampler_on(&c));
+	c = d;
+	assert_int_equal(switches(&c, "/proc", 2, alias1), 0);
+	assert_int_equal(c.sw[SRC_SAMPLER], COLLECT_OFF);
+	assert_false(collect_sampler_on(&c));
+	c = d;
+	assert_int_equal(switches(&c, "/proc", 2, alias2), 0);
+	assert_int_equal(c.sw[SRC_SAMPLER], COLLECT_ON);
+	c = d;
+	assert_int_equal(switches(&c, "/proc", 3, alias3), 0);
+	assert_int_equal(c.sw[SRC_SAMPLER], COLLECT_OFF);
+	c = d;
+	assert_int_equal(switches(&c, "/proc", 3, only), 0);
+	for (int i = 0; i < SRC_COUNT; i++)
+		assert_int_equal(c.sw[i], i == SRC_NETSTAT ? COLLECT_ON :
+		    i == SRC_SNMP ? COLLECT_OFF : COLLECT_OFF_DEFAULT);
+	c = d;
+	assert_int_equal(switches(&c, "/proc", 2, off), 0);
+	assert_int_equal(c.sw[SRC_SYSCTL], COLLECT_OFF);
+	assert_int_equal(c.sw[SRC_PERSIST], COLLECT_OFF);
+	assert_int_equal(c.sw[SRC_NETSTAT], COLLECT_ON);
+	/* A fixture tree: the local-kernel sources are not applicable... */
+	c = d;
+	assert_int_equal(switches(&c, FIXTURES "/linux-6.18", 0, NULL), 0);
+	assert_true(c.foreign);
+	assert_string_equal(c.foreign_why, "not a procfs mount");
+	for (int i = 0; i < SRC_COUNT; i++)
+		assert_int_equal(c.sw[i], collect_source_is_local(
+		    (enum source_id)i) ? COLLECT_FOREIGN : COLLECT_ON);
+	/* ... unless named; disabling still wins. */
+	c = d;
+	assert_int_equal(switches(&c, FIXTURES "/linux-6.18", 1, named), 0);
+	assert_int_equal(c.sw[SRC_TCP_METRICS], COLLECT_ON);
+	assert_int_equal(c.sw[SRC_SOCK_DIAG], COLLECT_FOREIGN);
+	c = d;
+	assert_int_equal(switches(&c, FIXTURES "/linux-6.18", 2, alias1), 0);
+	assert_int_equal(c.sw[SRC_SAMPLER], COLLECT_OFF);
+	c = d;
+	assert_int_equal(switches(&c, "/proc", 1, bad), -1);
+}
+
+/* Foreign by what the tree is: not procfs, or another kernel's boot_id. */
+static void
+test_tree_foreign(void **state)
+{
+	char dir[] = "/tmp/twaudit-foreign.XXXXXX", path[128], why[256];
+	FILE *f;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "mkdir -p '%s/sys/kernel/random'", dir);
+	assert_int_equal(system(path), 0);
+	snprintf(path, sizeof(path), "%s/sys/kernel/random/boot_id", dir);
+	assert_non_null(f = fopen(path, "w"));
+	fputs("00000000-0000-4000-8000-000000000000\n", f);
+	fclose(f);
+	assert_false(tree_foreign("/proc", "/proc", why, sizeof(why)));
+	assert_string_equal(why, "");
+	assert_true(tree_foreign(dir, "/proc", why, sizeof(why)));
+	assert_string_equal(why, "not a procfs mount");
+	/* A procfs whose boot_id is not the running kernel's (DIR stands
+	 * for the process's own /proc here). */
+	assert_true(tree_foreign("/proc", dir, why, sizeof(why)));
+	assert_string_equal(why, "its boot_id is not the running kernel's");
+	assert_true(tree_foreign("/nonexistent-twaudit", "/proc", why,
+	    sizeof(why)));
+	assert_non_null(strstr(why, "cannot examine it"));
+	unlink(path);
+	snprintf(path, sizeof(path), "rm -r '%s'", dir);
+	assert_int_equal(system(path), 0);
+}
+
 int
 main(void)
 {
@@ -180,6 +296,8 @@ main(void)
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_duration),
 		cmocka_unit_test(test_flag_sets),
+		cmocka_unit_test(test_collector_switches),
+		cmocka_unit_test(test_tree_foreign),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

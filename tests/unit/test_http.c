@@ -560,8 +560,8 @@ setup(void **state)
 	snprintf(procfs, sizeof(procfs), "%s/%s", FIXTURES, FIXTURE);
 	paths.procfs = procfs;
 	paths.rootfs = empty_root;
-	paths.no_sock_diag = true;
-	paths.no_tcp_metrics = true;
+	paths.sw[SRC_SOCK_DIAG] = COLLECT_OFF;
+	paths.sw[SRC_TCP_METRICS] = COLLECT_OFF;
 	if (listening_port() != 0) {
 		fprintf(stderr, "a listening socket exists before the test\n");
 		return -1;

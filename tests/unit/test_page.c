@@ -59,8 +59,8 @@ fixture(void)
 
 	p.procfs = FIXTURES "/linux-3.10-recycle";
 	p.rootfs = FIXTURES "/rootfs-debian";
-	p.no_sock_diag = true;
-	p.no_tcp_metrics = true;
+	p.sw[SRC_SOCK_DIAG] = COLLECT_OFF;
+	p.sw[SRC_TCP_METRICS] = COLLECT_OFF;
 	s = snapshot_collect(&p, NULL);
 	assert_non_null(s);
 	snapshot_note_success(s, last);
@@ -72,7 +72,7 @@ static char *
 page(const struct snapshot *s)
 {
 	size_t len = 0;
-	char *html = page_render(s, &len);
+	char *html = page_render(s, "/metrics", &len);
 
 	assert_non_null(html);
 	assert_int_equal(strlen(html), len);

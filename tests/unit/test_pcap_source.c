@@ -10,6 +10,7 @@
 #include <setjmp.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <sys/stat.h>
 
 #include <pcap/pcap.h>
 #include <stdio.h>
@@ -680,6 +681,146 @@ test_garbage(void **state)
 	}
 }
 
+
+/* Drain SRC into EV (up to MAX events); the last return code in *LAST. */
+static size_t
+drain_all(struct pcap_source *src, struct tcp_event *ev, size_t max,
+    int *last)
+{
+	size_t n = 0;
+	struct tcp_event e;
+
+	while ((*last = pcap_source_next(src, &e)) == 1)
+		if (n < max)
+			ev[n++] = e;
+	return n;
+}
+
+/* PATH read by the fast path and by libpcap alone: the same events,
+ * counters, end, warning and error. Returns whether the fast path ran. */
+static int
+same_both_ways(const char *path)
+{
+	enum { MAXEV = 40000 };
+	static struct tcp_event a[MAXEV], b[MAXEV];
+	char err[512];
+	struct pcap_source *fast = pcap_source_open_offline(path, err,
+	    sizeof(err));
+	struct pcap_source *slow = pcap_source_open_libpcap(path, err,
+	    sizeof(err));
+	size_t na, nb;
+	int la, lb, used;
+	int64_t oa, ob, sa, sb;
+
+	assert_true((fast == NULL) == (slow == NULL));
+	if (fast == NULL)
+		return 0;
+	used = pcap_source_fast(fast);
+	assert_int_equal(pcap_source_fast(slow), 0);
+	na = drain_all(fast, a, MAXEV, &la);
+	nb = drain_all(slow, b, MAXEV, &lb);
+	assert_int_equal(la, lb);
+	assert_int_equal(na, nb);
+	for (size_t i = 0; i < na; i++)
+		assert_event_eq(&a[i], &b[i]);
+	assert_memory_equal(pcap_source_stats(fast), pcap_source_stats(slow),
+	    sizeof(struct pcap_source_stats));
+	assert_int_equal(pcap_source_truncated(fast),
+	    pcap_source_truncated(slow));
+	assert_string_equal(pcap_source_warning(fast),
+	    pcap_source_warning(slow));
+	assert_string_equal(pcap_source_error(fast), pcap_source_error(slow));
+	pcap_source_progress(fast, &oa, &sa);
+	pcap_source_progress(slow, &ob, &sb);
+	assert_int_equal(sa, sb);
+	if (la == 0 && !pcap_source_truncated(fast))
+		assert_int_equal(oa, ob);
+	pcap_source_close(fast);
+	pcap_source_close(slow);
+	return used;
+}
+
+static void
+put32(FILE *fp, long at, uint32_t v)
+{
+	assert_int_equal(fseek(fp, at, SEEK_SET), 0);
+	assert_int_equal(fwrite(&v, 4, 1, fp), 1);
+}
+
+/*
+ * The fast path of classic pcap (pcap_fast.c) against libpcap reading
+ * every record: a capture of several buffers (records across buffer
+ * edges), cut at many points (inside a record header, inside a record),
+ * with an oversized record (over the snaplen, over libpcap's maximum)
+ * at several places, and pcapng (libpcap's: no fast path).
+ */
+static void
+test_fast_equals_libpcap(void **state)
+{
+	enum { N = 12000 };
+	static struct tcp_event exp[N];
+	char path[256], cut[256];
+	size_t nexp, ext_acks;
+	struct stat sta;
+	FILE *fp;
+	uint8_t *whole;
+
+	(void)state;
+	tmppath(path, sizeof(path), "fast.pcap");
+	tmppath(cut, sizeof(cut), "fastcut.pcap");
+	write_mixed(path, PCAPW_PCAP, DLT_EN10MB, N, exp, &nexp, &ext_acks);
+	assert_int_equal(stat(path, &sta), 0);
+	assert_true(sta.st_size > 2 * (1 << 20));
+	assert_int_equal(same_both_ways(path), 1);
+
+	whole = malloc((size_t)sta.st_size);
+	assert_non_null(whole);
+	fp = fopen(path, "rb");
+	assert_non_null(fp);
+	assert_int_equal(fread(whole, 1, (size_t)sta.st_size, fp),
+	    (size_t)sta.st_size);
+	fclose(fp);
+	/* Cuts: just past the file header, in the first record's header,
+	 * and at spread points of the file (any byte of a record). */
+	for (long k = 0; k < 40; k++) {
+		long at = k == 0 ? 24 : k == 1 ? 30 :
+		    24 + (long)((sta.st_size - 24) * k / 40) + k % 17;
+
+		fp = fopen(cut, "wb");
+		assert_non_null(fp);
+		assert_int_equal(fwrite(whole, 1, (size_t)at, fp), (size_t)at);
+		fclose(fp);
+		assert_int_equal(same_both_ways(cut), 1);
+	}
+	/* Record k's caplen over the snaplen (libpcap cuts it and reads
+	 * on) or over its maximum (an error), at spread records. */
+	for (int k = 0; k < 6; k++) {
+		long off = 24;
+		int target = k * 1500 + 3;
+
+		for (int i = 0; i < target; i++) {
+			uint32_t cl;
+			memcpy(&cl, whole + off + 8, 4);
+			off += 16 + (long)cl;
+		}
+		fp = fopen(cut, "wb");
+		assert_non_null(fp);
+		assert_int_equal(fwrite(whole, 1, (size_t)sta.st_size, fp),
+		    (size_t)sta.st_size);
+		put32(fp, 16, k % 2 ? 128 : 262144);	/* snaplen */
+		put32(fp, off + 8, k % 2 ? 200 : 300000);
+		fclose(fp);
+		assert_int_equal(same_both_ways(cut), 1);
+	}
+	free(whole);
+	/* pcapng: libpcap reads it, both ways the same. */
+	write_mixed(path, PCAPW_PCAPNG, DLT_EN10MB, 300, exp, &nexp,
+	    &ext_acks);
+	assert_int_equal(same_both_ways(path), 0);
+	unlink(path);
+	unlink(cut);
+}
+
 int
 main(void)
 {
@@ -694,6 +835,7 @@ main(void)
 		cmocka_unit_test(test_opts_truncated_count),
 		cmocka_unit_test(test_stdin),
 		cmocka_unit_test(test_garbage),
+		cmocka_unit_test(test_fast_equals_libpcap),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

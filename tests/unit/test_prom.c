@@ -45,8 +45,8 @@ fixture(const char *name)
 	snprintf(procfs, sizeof(procfs), "%s/%s", FIXTURES, name);
 	p.procfs = procfs;
 	p.rootfs = empty_root;
-	p.no_sock_diag = true;
-	p.no_tcp_metrics = true;
+	p.sw[SRC_SOCK_DIAG] = COLLECT_OFF;
+	p.sw[SRC_TCP_METRICS] = COLLECT_OFF;
 	s = snapshot_collect(&p, NULL);
 	assert_non_null(s);
 	snapshot_note_success(s, last);
@@ -188,7 +188,8 @@ check_shape(const char *body, bool om)
 			assert_string_equal(name, cur->name);
 			assert_true(cur->type[0] == '\0' && cur->samples == 0);
 			assert_true(strcmp(type, "gauge") == 0 ||
-			    strcmp(type, "counter") == 0);
+			    strcmp(type, "counter") == 0 ||
+			    strcmp(type, "histogram") == 0);
 			snprintf(cur->type, sizeof(cur->type), "%s", type);
 			if (om && strcmp(type, "counter") == 0 &&
 			    ends_with(name, strlen(name), "_total"))
@@ -218,11 +219,25 @@ check_shape(const char *body, bool om)
 			size_t k = strcspn(line, "{ ");
 			char want[160];
 
+			bool hist_ok = false;
+
 			if (om && strcmp(cur->type, "counter") == 0)
 				snprintf(want, sizeof(want), "%s_total", cur->name);
 			else
 				snprintf(want, sizeof(want), "%s", cur->name);
-			if (strlen(want) != k || strncmp(line, want, k) != 0)
+			/* A histogram's samples: _bucket, _sum, _count. */
+			if (strcmp(cur->type, "histogram") == 0) {
+				size_t fn = strlen(cur->name);
+
+				hist_ok = k > fn && strncmp(line, cur->name,
+				    fn) == 0 && ((k - fn == 7 && strncmp(line +
+				    fn, "_bucket", 7) == 0) || (k - fn == 4 &&
+				    strncmp(line + fn, "_sum", 4) == 0) ||
+				    (k - fn == 6 && strncmp(line + fn, "_count",
+				    6) == 0));
+			}
+			if (!hist_ok &&
+			    (strlen(want) != k || strncmp(line, want, k) != 0))
 				fail_msg("sample '%s' outside its family %s", line,
 				    cur->name);
 		}
@@ -268,13 +283,39 @@ static const char *const fixtures[] = {
  * Exposition shape.
  */
 
+/* S as serve builds it: with the exporter metrics, some requests. */
+static void
+as_exporter(struct snapshot *s)
+{
+	s->exporter_metrics = true;
+	s->proc = (struct procstat_values){ .ok = true, .cpu_seconds = 1.25,
+	    .resident_bytes = 4096 * 1000, .virtual_bytes = 1 << 26,
+	    .open_fds = 12, .have_max_fds = true, .max_fds = 17408,
+	    .start_time = 1.7e9 };
+	/* metrics: 200 x3 (0.002 s, 0.002 s, 0.3 s), 503 x1 (20 s);
+	 * advice: 404? no: other 404 x1 (0.004 s). */
+	s->self.http.requests[SELF_H_METRICS][selfstat_code_index(200)] = 3;
+	s->self.http.requests[SELF_H_METRICS][selfstat_code_index(503)] = 1;
+	s->self.http.requests[SELF_H_OTHER][selfstat_code_index(404)] = 1;
+	s->self.http.requests[SELF_H_OTHER][selfstat_code_index(302)] = 2;
+	s->self.http.bucket[SELF_H_METRICS][0] = 2;
+	s->self.http.bucket[SELF_H_METRICS][6] = 1;
+	s->self.http.bucket[SELF_H_METRICS][SELF_NBUCKETS] = 1;
+	s->self.http.duration_us[SELF_H_METRICS] = 20304000;
+	s->self.http.bucket[SELF_H_OTHER][0] = 3;
+	s->self.http.duration_us[SELF_H_OTHER] = 5000;
+}
+
 static void
 test_shape_004(void **state)
 {
 	(void)state;
 	for (size_t i = 0; i < NFIX; i++) {
 		struct snapshot *s = fixture(fixtures[i]);
-		char *b = prom(s, EXPO_PROM_004);
+		char *b;
+
+		as_exporter(s);
+		b = prom(s, EXPO_PROM_004);
 
 		assert_true(check_shape(b, false) > 20);
 		assert_int_equal(count_prefix(b, "# EOF"), 0);
@@ -294,8 +335,11 @@ test_shape_openmetrics(void **state)
 	(void)state;
 	for (size_t i = 0; i < NFIX; i++) {
 		struct snapshot *s = fixture(fixtures[i]);
-		char *b = prom(s, EXPO_OPENMETRICS);
-		char *p = prom(s, EXPO_PROM_004);
+		char *b, *p;
+
+		as_exporter(s);
+		b = prom(s, EXPO_OPENMETRICS);
+		p = prom(s, EXPO_PROM_004);
 
 		assert_true(check_shape(b, true) > 20);
 		assert_int_equal(count_prefix(b, "# EOF"), 1);
@@ -304,6 +348,13 @@ test_shape_openmetrics(void **state)
 		    "time wait in fast timer (TcpExt TW).");
 		assert_no_line(b, "# TYPE twaudit_tcpext_tw_total counter");
 		assert_line(b, "# TYPE twaudit_http_connections_refused counter");
+		assert_line(b, "# TYPE process_cpu_seconds counter");
+		assert_line(b, "process_cpu_seconds_total 1.25");
+		assert_line(b, "# UNIT process_start_time_seconds seconds");
+		assert_line(b, "# TYPE twaudit_http_request_duration_seconds "
+		    "histogram");
+		assert_line(b, "# UNIT twaudit_http_request_duration_seconds "
+		    "seconds");
 		/* Gauges are named as in 0.0.4; seconds carry their UNIT. */
 		assert_line(b, "# TYPE twaudit_tcp_curr_estab gauge");
 		assert_line(b, "# UNIT twaudit_collector_duration_seconds seconds");
@@ -313,10 +364,91 @@ test_shape_openmetrics(void **state)
 		/* Same samples in both formats (the age apart). */
 		assert_int_equal(count_prefix(b, "twaudit_"),
 		    count_prefix(p, "twaudit_"));
+		assert_int_equal(count_prefix(b, "process_"),
+		    count_prefix(p, "process_"));
 		free(p);
 		free(b);
 		snapshot_unref(s);
 	}
+}
+
+/*
+ * The exporter metrics: absent from a snapshot that does not carry them
+ * (check, --web.disable-exporter-metrics); otherwise process_* with
+ * client_golang's names and HELP, requests by handler and code (codes
+ * outside the table as "other"), and per handler a histogram whose
+ * buckets never decrease and whose +Inf bucket equals its count.
+ */
+static void
+test_exporter_metrics(void **state)
+{
+	struct snapshot *s = fixture("linux-6.18");
+	char *b = prom(s, EXPO_PROM_004);
+
+	(void)state;
+	assert_int_equal(count_prefix(b, "process_"), 0);
+	assert_int_equal(count_prefix(b, "twaudit_http_"), 0);
+	assert_int_equal(count_prefix(b, "twaudit_log_lines_suppressed"), 0);
+	assert_int_equal(count_prefix(b, "# HELP twaudit_build_info"), 1);
+	assert_true(count_prefix(b, "twaudit_collector_success{") > 0);
+	free(b);
+
+	as_exporter(s);
+	b = prom(s, EXPO_PROM_004);
+	assert_line(b, "# HELP process_cpu_seconds_total Total user and system "
+	    "CPU time spent in seconds.");
+	assert_line(b, "# HELP process_resident_memory_bytes Resident memory "
+	    "size in bytes.");
+	assert_line(b, "# HELP process_start_time_seconds Start time of the "
+	    "process since unix epoch in seconds.");
+	assert_line(b, "process_resident_memory_bytes 4096000");
+	assert_line(b, "process_virtual_memory_bytes 67108864");
+	assert_line(b, "process_open_fds 12");
+	assert_line(b, "process_max_fds 17408");
+	assert_line(b, "process_start_time_seconds 1700000000.00");
+	assert_line(b, "twaudit_http_requests_total{handler=\"metrics\","
+	    "code=\"200\"} 3");
+	assert_line(b, "twaudit_http_requests_total{handler=\"metrics\","
+	    "code=\"503\"} 1");
+	/* Always shown, as promhttp initialises them. */
+	assert_line(b, "twaudit_http_requests_total{handler=\"metrics\","
+	    "code=\"500\"} 0");
+	assert_line(b, "twaudit_http_requests_total{handler=\"other\","
+	    "code=\"404\"} 1");
+	assert_line(b, "twaudit_http_requests_total{handler=\"other\","
+	    "code=\"other\"} 2");
+	assert_no_line(b, "twaudit_http_requests_total{handler=\"advice\","
+	    "code=\"200\"} 0");
+	assert_line(b, "twaudit_http_request_duration_seconds_bucket{handler="
+	    "\"metrics\",le=\"0.005\"} 2");
+	assert_line(b, "twaudit_http_request_duration_seconds_bucket{handler="
+	    "\"metrics\",le=\"0.25\"} 2");
+	assert_line(b, "twaudit_http_request_duration_seconds_bucket{handler="
+	    "\"metrics\",le=\"0.5\"} 3");
+	assert_line(b, "twaudit_http_request_duration_seconds_bucket{handler="
+	    "\"metrics\",le=\"10\"} 3");
+	assert_line(b, "twaudit_http_request_duration_seconds_bucket{handler="
+	    "\"metrics\",le=\"+Inf\"} 4");
+	assert_line(b, "twaudit_http_request_duration_seconds_count{handler="
+	    "\"metrics\"} 4");
+	assert_line(b, "twaudit_http_request_duration_seconds_sum{handler="
+	    "\"metrics\"} 20.304000");
+	assert_line(b, "twaudit_http_request_duration_seconds_count{handler="
+	    "\"other\"} 3");
+	/* Handlers without requests: no histogram, "metrics" apart. */
+	assert_int_equal(count_prefix(b, "twaudit_http_request_duration_"
+	    "seconds_count{handler=\"advice\"}"), 0);
+	assert_int_equal(count_prefix(b, "twaudit_http_request_duration_"
+	    "seconds_bucket{handler=\"metrics\""), SELF_NBUCKETS + 1);
+	assert_line(b, "twaudit_log_lines_suppressed_total 0");
+	free(b);
+	/* No process figures read: the other exporter metrics stay. */
+	s->proc.ok = false;
+	b = prom(s, EXPO_PROM_004);
+	assert_int_equal(count_prefix(b, "process_"), 0);
+	assert_true(count_prefix(b, "twaudit_http_requests_total{") > 0);
+	free(b);
+	snapshot_unref(s);
 }
 
 /* ---------------------------------------------------------------------
@@ -466,9 +598,11 @@ test_collector_state(void **state)
 	check_one_hot(s, b);
 	assert_line(b, "twaudit_collector_state{collector=\"netstat\","
 	    "state=\"ok\"} 1");
-	/* Netlink turned off reads as unavailable, not failed. */
+	/* Netlink switched off reads as disabled, not failed: success 1. */
 	assert_line(b, "twaudit_collector_state{collector=\"sock_diag\","
-	    "state=\"unavailable\"} 1");
+	    "state=\"disabled\"} 1");
+	assert_line(b, "twaudit_collector_state{collector=\"sock_diag\","
+	    "state=\"unavailable\"} 0");
 	assert_line(b, "twaudit_collector_success{collector=\"sock_diag\"} 1");
 	free(b);
 	snapshot_unref(s);
@@ -1122,6 +1256,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_shape_004),
 		cmocka_unit_test(test_shape_openmetrics),
+		cmocka_unit_test(test_exporter_metrics),
 		cmocka_unit_test(test_known_values),
 		cmocka_unit_test(test_collector_state),
 		cmocka_unit_test(test_label_escaping),

@@ -531,8 +531,8 @@ fixture_snapshot(bool valid)
 
 	p.procfs = FIXTURES "/linux-4.10-recycle";
 	p.rootfs = FIXTURES "/rootfs-empty";
-	p.no_sock_diag = true;
-	p.no_tcp_metrics = true;
+	p.sw[SRC_SOCK_DIAG] = COLLECT_OFF;
+	p.sw[SRC_TCP_METRICS] = COLLECT_OFF;
 	s = snapshot_collect(&p, NULL);
 	assert_non_null(s);
 	s->have_sampler = true;
