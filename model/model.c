@@ -840,7 +840,7 @@ on_syn(struct model *m, const struct key *k, const struct tcp_event *ev,
 	si = srctab_get(m->src, k->sh, k->family, k->client, now, &created);
 	if (ev->has_ts)
 		srctab_point(m->src, si, now, ev->tsval,
-		    conn_id(k->cport, ev->seq));
+		    conn_id(k->cport, ev->seq), k->cport);
 	if (!accept && now - srctab_first_seen(m->src, si) < WARMUP_US) {
 		v->warmup = 1;
 		m->st.warmup++;
@@ -994,7 +994,7 @@ on_client(struct model *m, const struct key *k, const struct tcp_event *ev,
 		uint32_t si = srctab_find(m->src, k->sh, k->family, k->client);
 		if (si != UINT32_MAX)
 			srctab_point(m->src, si, now, ev->tsval,
-			    conn_id(k->cport, c->isn));
+			    conn_id(k->cport, c->isn), k->cport);
 	}
 	if (c->flags & F_SERVER_FIN)
 		enter_timewait(m, k, c, ev, now, now_s, v);

@@ -149,7 +149,7 @@ void model_stats(const struct model *m, struct model_stats *out);
 
 /* NAT clustering result for one source address. */
 enum model_nat_class {
-	MODEL_NAT_UNKNOWN = 0,	/* too few timestamped SYNs */
+	MODEL_NAT_UNKNOWN = 0,	/* too little evidence for either class */
 	MODEL_NAT_HOSTS,	/* estimated_hosts clocks seen */
 	MODEL_NAT_PER_CONN	/* one unrelated clock per connection: random
 				   per-connection offsets (4.10, 2026 stable);
@@ -223,6 +223,9 @@ size_t model_source_entry_size(void);
  */
 
 #define NATCLUST_LINES	8	/* clock lines kept per source */
+/* Below this confidence a source's class is MODEL_NAT_UNKNOWN, with no
+ * count (docs/model.md, "NAT clock clustering"). */
+#define NATCLUST_MIN_CONFIDENCE	0.5
 
 struct srctab;
 
@@ -266,9 +269,10 @@ uint32_t srctab_find(const struct srctab *t, uint32_t h, uint8_t family,
 uint64_t srctab_first_seen(const struct srctab *t, uint32_t i);
 void srctab_count(struct srctab *t, uint32_t i, uint32_t syns,
     uint32_t rejections);
-/* A timestamp sample of connection CONN (any stable per-connection id). */
+/* A timestamp sample of connection CONN (any stable per-connection id)
+ * from client port PORT (as the server sees it). */
 void srctab_point(struct srctab *t, uint32_t i, uint64_t t_us, uint32_t tsval,
-    uint32_t conn);
+    uint32_t conn, uint16_t port);
 void srctab_result(const struct srctab *t, uint32_t i, struct model_source *out);
 uint64_t srctab_evictions(const struct srctab *t);
 uint32_t srctab_used(const struct srctab *t);

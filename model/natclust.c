@@ -7,10 +7,14 @@
  * that predicts it within a tolerance; a line with one sample learns its
  * rate from the second one (the slope must be close to a usual rate).
  * Hosts behind one NAT address have unrelated boot times or per-pair
- * offsets, so each host draws its own line; clients with per-connection
- * random offsets (Linux 4.10, stable kernels from 2026) start a new line
- * with every connection and never join another connection's line, which
- * is recognised as its own class.
+ * offsets, so each host draws its own line, and a host's line gathers
+ * connections from many client ports; clients with per-connection
+ * random offsets (Linux 4.10, stable kernels from 2026: the offset is a
+ * hash of the 4-tuple) start a new line with every new port and never
+ * join another port's line, which is recognised as its own class. A
+ * 4-tuple used again keeps its offset, so a line of one port tells
+ * nothing about hosts: only lines that span ports, or several lines on
+ * one port (distinct clients behind one mapped port), count as hosts.
  *
  * State is bounded: NATCLUST_LINES lines per source (the weakest is
  * replaced when full) and a ring of recent connection ids; the table
@@ -38,10 +42,16 @@ struct line {
 	uint32_t t_ms;		/* anchor: ms since the source's first SYN */
 	uint32_t ts;		/* anchor TSval */
 	uint32_t last_conn;	/* last connection that added a sample */
-	uint16_t npoints;
+	uint16_t port;		/* client port of the line's first connection */
 	uint8_t nconns;		/* connections seen on the line (saturating) */
-	uint8_t rate;		/* index in rates[]; 0 = not known yet */
+	uint8_t rate;		/* RATE_MASK: index in rates[], 0 = not known
+				   yet; XPORT_MASK: connections from another
+				   port that joined (saturating at 3) */
 };
+#define RATE_MASK	0x07
+#define XPORT_ONE	0x40
+#define XPORT_MASK	0xc0
+_Static_assert(sizeof(struct line) == 16, "a clock line is 16 bytes");
 
 /*
  * A source is one 128-byte, 64-byte-aligned entry: line 0 holds what a
@@ -62,7 +72,8 @@ struct src {
 	uint32_t points;	/* TS samples */
 	uint32_t conns;		/* distinct connections with a TS sample */
 	uint32_t new_lines;	/* connections that started a line */
-	uint32_t joins;		/* connections that joined another's line */
+	uint32_t joins;		/* connections that joined the line of another
+				   port (same-port reuse is not counted) */
 	uint32_t intra;		/* samples matching their connection's line */
 	uint8_t family;
 	uint8_t in_use;
@@ -647,11 +658,13 @@ line_fit(const struct line *l, uint32_t tms, uint32_t ts, uint8_t *rate)
 	double d = (double)(int32_t)(ts - l->ts);
 	double best = -1;
 
-	if (l->rate != 0) {
-		double r = rates[l->rate];
+	uint8_t lr = l->rate & RATE_MASK;
+
+	if (lr != 0) {
+		double r = rates[lr];
 		double err = d - r * dt / 1000.0;
-		double q = (err < 0 ? -err : err) / tolerance(rates[l->rate], dt);
-		*rate = l->rate;
+		double q = (err < 0 ? -err : err) / tolerance(rates[lr], dt);
+		*rate = lr;
 		return q <= 1.0 ? q : -1;
 	}
 	for (uint8_t k = 1; k < NRATES; k++) {
@@ -667,7 +680,7 @@ line_fit(const struct line *l, uint32_t tms, uint32_t ts, uint8_t *rate)
 
 void
 srctab_point(struct srctab *t, uint32_t i, uint64_t t_us, uint32_t tsval,
-    uint32_t conn)
+    uint32_t conn, uint16_t port)
 {
 	struct src *e = &t->e[i];
 	uint32_t tms = t_us > e->first_seen_us ?
@@ -707,8 +720,12 @@ srctab_point(struct srctab *t, uint32_t i, uint64_t t_us, uint32_t tsval,
 		if (l->last_conn == conn) {
 			e->intra++;
 		} else {
-			if (!known)
-				e->joins++;
+			if (port != l->port) {
+				if ((l->rate & XPORT_MASK) != XPORT_MASK)
+					l->rate = (uint8_t)(l->rate + XPORT_ONE);
+				if (!known)
+					e->joins++;
+			}
 			if (l->nconns < UINT8_MAX)
 				l->nconns++;
 			l->last_conn = conn;
@@ -718,12 +735,10 @@ srctab_point(struct srctab *t, uint32_t i, uint64_t t_us, uint32_t tsval,
 
 		if (gap > INT32_MAX)
 			gap = -gap;
-		if (l->rate != 0 || gap >= LEARN_MIN_MS)
-			l->rate = brate;
+		if ((l->rate & RATE_MASK) != 0 || gap >= LEARN_MIN_MS)
+			l->rate = (uint8_t)((l->rate & ~RATE_MASK) | brate);
 		l->t_ms = tms;
 		l->ts = tsval;
-		if (l->npoints < UINT16_MAX)
-			l->npoints++;
 		return;
 	}
 	/* A new clock: take a free slot or the weakest line. */
@@ -741,10 +756,36 @@ srctab_point(struct srctab *t, uint32_t i, uint64_t t_us, uint32_t tsval,
 		e->nlines++;
 	}
 	*src_line(t, i, (unsigned)slot) = (struct line){ .t_ms = tms,
-	    .ts = tsval, .last_conn = conn, .npoints = 1, .nconns = 1,
+	    .ts = tsval, .last_conn = conn, .port = port, .nconns = 1,
 	    .rate = 0 };
 	if (!known)
 		e->new_lines++;
+}
+
+/*
+ * Does line K count as a host's clock? Either it holds connections from
+ * >= 3 client ports (the first and >= 2 others: a host's clock across its
+ * connections), or >= 2 connections on a port another line also holds
+ * (distinct clients behind one mapped port). Connections of one port on
+ * their own line are one 4-tuple used again, which per-4-tuple offsets
+ * keep on one clock too; and a NAT may map a 4-tuple used again to
+ * another public port (masquerade does when the old port was taken in
+ * between), so one clock on two ports is no evidence of a host either.
+ */
+static bool
+line_counts(const struct srctab *t, uint32_t i, int k)
+{
+	const struct src *e = &t->e[i];
+	const struct line *l = src_line(t, i, (unsigned)k);
+
+	if (l->nconns < 2)
+		return false;
+	if ((l->rate & XPORT_MASK) >= 2 * XPORT_ONE)
+		return true;
+	for (int j = 0; j < e->nlines; j++)
+		if (j != k && src_line(t, i, (unsigned)j)->port == l->port)
+			return true;
+	return false;
 }
 
 void
@@ -758,34 +799,40 @@ srctab_result(const struct srctab *t, uint32_t i, struct model_source *out)
 	memcpy(out->addr, e->addr, 16);
 	out->syns = e->syns;
 	out->predicted_rejections = e->rejections;
-	if (e->conns < 2) {
-		out->nat_class = MODEL_NAT_UNKNOWN;
+	out->nat_class = MODEL_NAT_UNKNOWN;
+	if (e->conns < 2)
 		return;
-	}
 	for (int k = 0; k < e->nlines; k++) {
-		const struct line *l = src_line(t, i, (unsigned)k);
-		if (l->nconns >= 2) {
+		if (line_counts(t, i, k)) {
 			confirmed++;
-			explained += l->nconns;
+			explained += src_line(t, i, (unsigned)k)->nconns;
 		}
 	}
-	/* Every connection its own clock, none shared: per-connection
-	 * offsets (or many one-shot hosts, which looks the same). */
-	if (e->conns >= 4 && e->new_lines >= 4 && e->joins * 4 < e->new_lines) {
+	/* New ports start their own clock and (almost) none joins another
+	 * port's: per-connection offsets (or many one-shot hosts, which look
+	 * the same). Confidence grows with the number of such clocks, lower
+	 * when no connection showed a consistent clock of its own. */
+	if (e->joins * 4 < e->new_lines) {
 		double c = (double)(e->new_lines - 1) / 8.0;
-		out->nat_class = MODEL_NAT_PER_CONN;
-		out->confidence = (c > 1 ? 1 : c) * (e->intra > 0 ? 1.0 : 0.7);
-		return;
+		c = (c > 1 ? 1 : c) * (e->intra > 0 ? 1.0 : 0.7);
+		if (c >= NATCLUST_MIN_CONFIDENCE) {
+			out->nat_class = MODEL_NAT_PER_CONN;
+			out->confidence = c;
+			return;
+		}
 	}
-	out->nat_class = MODEL_NAT_HOSTS;
-	out->estimated_hosts = confirmed > 0 ? confirmed : 1;
-	/* Share of connections explained by confirmed lines, damped for
+	/* Share of connections explained by counted lines, damped for
 	 * small samples. */
 	double share = e->conns ? (double)explained / e->conns : 0;
 	if (share > 1)
 		share = 1;
 	double n = (double)e->conns;
-	out->confidence = share * (n / (n + 2.0));
+	double c = share * (n / (n + 2.0));
+	if (confirmed == 0 || c < NATCLUST_MIN_CONFIDENCE)
+		return;
+	out->nat_class = MODEL_NAT_HOSTS;
+	out->estimated_hosts = confirmed;
+	out->confidence = c;
 }
 
 uint64_t srctab_evictions(const struct srctab *t) { return t->evictions; }

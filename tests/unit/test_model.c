@@ -1044,6 +1044,139 @@ test_natclust(void **state)
 	assert_int_equal(s.estimated_hosts, 1);
 }
 
+/*
+ * N connections from the NAT address, one every GAP s from t = 100, the
+ * i-th from client port PORTS[i] with the clock OFFS[i] + 1000 Hz (the
+ * FIN 0.2 s after the SYN): the clock of each 4-tuple is whatever the
+ * caller says (per-4-tuple offsets: the same offset for the same port).
+ */
+static struct model_source
+nat_conns(int n, const uint16_t *ports, const uint32_t *offs, double gap)
+{
+	struct h h;
+	struct model_source src;
+	uint32_t rnd = 11;
+
+	h_init(&h, MODEL_P_6_16, 0);
+	for (int i = 0; i < n; i++) {
+		double t = 100 + i * gap;
+		uint32_t ts = offs[i] + (uint32_t)(t * 1000);
+
+		syn(&h, t, NAT, ports[i], lcg(&rnd), 1, ts);
+		feed(&h, t + 0.001, NAT, ports[i], 0, TCPF_SYN | TCPF_ACK, 1,
+		    1, 1);
+		feed(&h, t + 0.2, NAT, ports[i], 1, TCPF_FIN | TCPF_ACK, 5, 1,
+		    ts + 200);
+	}
+	uint8_t a[16];
+	put_addr(a, 4, NAT);
+	assert_int_equal(model_source_get(h.m, 4, a, &src), 0);
+	assert_int_equal(src.syns, (uint64_t)n);
+	model_free(h.m);
+	return src;
+}
+
+/* Per-4-tuple offsets (Linux 4.10, 6.x stable from 2026): a port used
+ * again keeps its clock; a new port brings an unrelated one. */
+static void
+test_natclust_per_tuple(void **state)
+{
+	uint16_t ports[32];
+	uint32_t offs[32], rnd = 5, byport[16];
+	struct model_source s;
+
+	(void)state;
+	for (int k = 0; k < 16; k++)
+		byport[k] = lcg(&rnd);
+	/* One client, 3 ports each used twice: 3 steady clocks of 2
+	 * connections, the same trace as 3 fixed-port hosts connecting
+	 * twice. Counted as 3 hosts before; now too little to tell. */
+	for (int i = 0; i < 6; i++) {
+		ports[i] = (uint16_t)(41000 + i % 3);
+		offs[i] = byport[i % 3];
+	}
+	s = nat_conns(6, ports, offs, 0.4);
+	assert_int_equal(s.nat_class, MODEL_NAT_UNKNOWN);
+	assert_int_equal(s.estimated_hosts, 0);
+	/* 8 ports, each used twice: per-connection, no count. */
+	for (int i = 0; i < 16; i++) {
+		ports[i] = (uint16_t)(41000 + i % 8);
+		offs[i] = byport[i % 8];
+	}
+	s = nat_conns(16, ports, offs, 0.4);
+	assert_int_equal(s.nat_class, MODEL_NAT_PER_CONN);
+	assert_int_equal(s.estimated_hosts, 0);
+	assert_true(s.confidence >= NATCLUST_MIN_CONFIDENCE);
+	/* A new port every time, 8 connections: per-connection. */
+	for (int i = 0; i < 8; i++) {
+		ports[i] = (uint16_t)(42000 + i);
+		offs[i] = byport[i];
+	}
+	s = nat_conns(8, ports, offs, 0.4);
+	assert_int_equal(s.nat_class, MODEL_NAT_PER_CONN);
+	/* 6 ports, each used twice, the second time mapped by the NAT to
+	 * another public port (masquerade does when the old one was taken
+	 * in between): each clock on two ports, the trace of 6 hosts
+	 * connecting twice. Counted as 6 hosts before; now unknown. */
+	for (int i = 0; i < 12; i++) {
+		ports[i] = (uint16_t)(i < 6 ? 41000 + i : 50000 + 17 * i);
+		offs[i] = byport[i % 6];
+	}
+	s = nat_conns(12, ports, offs, 0.4);
+	assert_int_equal(s.nat_class, MODEL_NAT_UNKNOWN);
+	assert_int_equal(s.estimated_hosts, 0);
+	/* Two connections, two ports, two clocks: unknown, no count. */
+	s = nat_conns(2, ports, offs, 0.4);
+	assert_int_equal(s.nat_class, MODEL_NAT_UNKNOWN);
+	assert_int_equal(s.estimated_hosts, 0);
+	/* Two fixed ports, each its own steady clock, used 6 times each:
+	 * two fixed-port hosts or one host on two 4-tuples. Unknown. */
+	for (int i = 0; i < 12; i++) {
+		ports[i] = (uint16_t)(40001 + i % 2);
+		offs[i] = byport[i % 2];
+	}
+	s = nat_conns(12, ports, offs, 0.4);
+	assert_int_equal(s.nat_class, MODEL_NAT_UNKNOWN);
+	/* Three clocks on one mapped port (clients on a fixed port that
+	 * the NAT maps to the same port once the last mapping expired):
+	 * three clients, whatever their offsets. */
+	for (int i = 0; i < 7; i++) {
+		static const int seq[] = { 0, 1, 0, 2, 1, 2, 0 };
+		ports[i] = 40000;
+		offs[i] = byport[seq[i]];
+	}
+	s = nat_conns(7, ports, offs, 1.5);
+	assert_int_equal(s.nat_class, MODEL_NAT_HOSTS);
+	assert_int_equal(s.estimated_hosts, 3);
+}
+
+/* tcp_timestamps=2 (no offset) on clients sharing one kernel (network
+ * namespaces, containers): one clock across all their ports. Counted as
+ * one clock, which is what a tw_recycle server sees too. */
+static void
+test_natclust_same_clock(void **state)
+{
+	uint16_t ports[40];
+	uint32_t offs[40];
+	struct model_source s;
+
+	(void)state;
+	for (int i = 0; i < 40; i++) {
+		ports[i] = (uint16_t)(33000 + 7 * i);
+		offs[i] = 0;
+	}
+	s = nat_conns(40, ports, offs, 0.05);
+	assert_int_equal(s.nat_class, MODEL_NAT_HOSTS);
+	assert_int_equal(s.estimated_hosts, 1);
+	assert_true(s.confidence > 0.9);
+	/* Two such kernels: two clocks. */
+	for (int i = 0; i < 40; i++)
+		offs[i] = i % 2 ? 1500000000u : 0;
+	s = nat_conns(40, ports, offs, 0.05);
+	assert_int_equal(s.nat_class, MODEL_NAT_HOSTS);
+	assert_int_equal(s.estimated_hosts, 2);
+}
+
 static void
 test_top_sources(void **state)
 {
@@ -1404,6 +1537,8 @@ main(void)
 		cmocka_unit_test(test_config_set),
 		cmocka_unit_test(test_scheduled_recycle),
 		cmocka_unit_test(test_natclust),
+		cmocka_unit_test(test_natclust_per_tuple),
+		cmocka_unit_test(test_natclust_same_clock),
 		cmocka_unit_test(test_top_sources),
 		cmocka_unit_test(test_set_setting_equals_scheduled),
 		cmocka_unit_test(test_set_setting_timestamps_transient),
