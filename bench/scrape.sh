@@ -14,7 +14,17 @@ trap 'kill "${PIDS[@]}" 2>/dev/null; wait 2>/dev/null; rm -rf "$TMP"' EXIT
 
 port() { /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 wait_up() { for _ in $(seq 100); do curl -fs "http://127.0.0.1:$1/metrics" >/dev/null && return; sleep 0.05; done; echo "port $1 did not come up" >&2; exit 1; }
-rss_kb() { awk '/^VmRSS/ {print $2}' "/proc/$1/status"; }
+# A process and its children (serve is a collector and its web process).
+tree() { echo "$1"; cat /proc/"$1"/task/*/children 2>/dev/null | tr ' ' '\n' | sed '/^$/d'; }
+sum_kb() { # FIELD FILE PID: FIELD summed over PID's process tree
+	local p t=0 v
+	for p in $(tree "$3"); do
+		v=$(awk -v f="$1" '$1 == f {print $2}' "/proc/$p/$2" 2>/dev/null)
+		t=$((t + ${v:-0}))
+	done
+	echo "$t"
+}
+rss_kb() { sum_kb VmRSS: status "$1"; }
 
 declare -A PORT PID
 start() { # name cmd...
@@ -32,9 +42,10 @@ start twaudit_fresh     bash -c "exec '$TW' serve --no-sampler.enabled --collect
 start twaudit_cached    bash -c "exec '$TW' serve --no-sampler.enabled --web.listen-address=127.0.0.1:\$0"
 start twaudit_live      bash -c "exec '$TW' serve --collect.min-interval=0 --web.listen-address=127.0.0.1:\$0"
 
-sleep 2   # let both settle; then idle RSS
+sleep 2   # let both settle; then idle RSS and PSS, each summed over the
+          # target's processes
 declare -A RSS PSS MED P99 RPS
-pss_kb() { awk '/^Pss:/ {print $2}' "/proc/$1/smaps_rollup"; }
+pss_kb() { sum_kb Pss: smaps_rollup "$1"; }
 for n in ne_default ne_netstat twaudit_fresh twaudit_cached twaudit_live; do RSS[$n]=$(rss_kb "${PID[$n]}"); PSS[$n]=$(pss_kb "${PID[$n]}"); done
 
 to_ms() { # wrk latency like 1.23ms / 456.00us / 1.02s -> ms

@@ -15,18 +15,44 @@ proc_count() {
 	for p in $(tree_pids "$1"); do n=$((n + $(ls "/proc/$p/$2" 2>/dev/null | wc -l))); done
 	echo "$n"
 }
-# proc_rss_kib PID: resident KiB of PID's tree, the capture ring left out:
-# a packet socket's ring is a kernel buffer of fixed size whose pages count
-# as resident as the kernel first fills them, so that part grows until the
-# ring wraps and starts again at every reopen (proc_ring_kib reports it).
-proc_rss_kib() { _rss_split "$1" | cut -d' ' -f1; }
+# proc_rss_kib PID [FIXED]: resident KiB of PID's tree, the capture ring left
+# out: a packet socket's ring is a kernel buffer of fixed size whose pages
+# count as resident as the kernel first fills them, so that part grows until
+# the ring wraps and starts again at every reopen (proc_ring_kib reports it).
+# With FIXED (a file from fixed_maps), the mappings it lists are left out
+# too (proc_fixed_kib reports them).
+proc_rss_kib() { _rss_split "$1" "${2:-}" | cut -d' ' -f1; }
 proc_ring_kib() { _rss_split "$1" | cut -d' ' -f2; }
+proc_fixed_kib() { _rss_split "$1" "$2" | cut -d' ' -f3; }
 _rss_split() {
 	local p
-	for p in $(tree_pids "$1"); do cat "/proc/$p/smaps" 2>/dev/null; done |
-	awk '/^[0-9a-f]+-[0-9a-f]+ / { ring = ($6 ~ /^socket:/) }
-	     /^Rss:/ { if (ring) r += $2; else o += $2 }
-	     END { printf "%d %d\n", o, r }'
+	for p in $(tree_pids "$1"); do echo "pid $p"; cat "/proc/$p/smaps" 2>/dev/null; done |
+	awk -v ff="${2:-/dev/null}" '
+	     BEGIN { while ((getline l < ff) > 0) { split(l, w, " "); fx[w[1] " " w[2]] = w[3] } }
+	     $1 == "pid" { pid = $2; next }
+	     /^[0-9a-f]+-[0-9a-f]+ / { ring = ($6 ~ /^socket:/); split($1, a, "-"); k = pid " " a[2]; cap = (k in fx) ? fx[k] + 0 : 0 }
+	     /^Rss:/ { if (ring) r += $2; else if ($2 <= cap) f += $2; else { f += cap; o += $2 - cap } }
+	     END { printf "%d %d %d\n", o, r, f }'
+}
+# fixed_maps PID: "PID END KiB" for each private anonymous writable
+# mapping of PID's tree other than the brk heap and malloc's arenas (which
+# start 64 MiB-aligned): blocks allocated once at their full size (the
+# models' tables, the history ring, thread stacks), whose pages become
+# resident as they are first written. Their growth is bounded by their
+# size; a leak shows in the heap, the arenas or new mappings. A mapping is
+# known by its end (new mappings go below the old ones, and the kernel may
+# merge them into one range that keeps its end), and at most its size then
+# counts as fixed.
+fixed_maps() {
+	local p
+	for p in $(tree_pids "$1"); do
+		awk -v pid="$p" 'NF == 5 && $2 ~ /^rw.p/ {
+			split($1, a, "-"); s = a[1]; n = length(s)
+			if (substr(s, n - 5) == "000000" && substr(s, n - 6, 1) ~ /[048c]/) next
+			print pid, $1 }' "/proc/$p/maps" 2>/dev/null
+	done | while read -r p r; do
+		echo "$p ${r#*-} $(( (16#${r#*-} - 16#${r%-*}) / 1024 ))"
+	done
 }
 
 # metric URL NAME_WITH_LABELS [CURL_OPTS...]: the value of one series, or
