@@ -42,8 +42,13 @@
 #include "agent/policy.h"
 #include "agent/privs.h"
 #include "agent/sandbox.h"
+#include "agent/snapshot.h"
 #include "web/twlimits.h"
 #include "web/webconfig.h"
+
+/* Snapshots come from malloc's arenas, not a mapping per collection. */
+_Static_assert(sizeof(struct snapshot) < MALLOC_DAEMON_MMAP_THRESHOLD / 2,
+    "struct snapshot must stay well under malloc's mmap threshold");
 
 static const char serve_desc[] =
     "Serve Prometheus metrics (/metrics), remediation advice as JSON\n"

@@ -386,6 +386,6 @@ malloc_tune_daemon(void)
 {
 #ifdef __GLIBC__
 	mallopt(M_ARENA_MAX, 2);
-	mallopt(M_MMAP_THRESHOLD, 128 * 1024);
+	mallopt(M_MMAP_THRESHOLD, MALLOC_DAEMON_MMAP_THRESHOLD);
 #endif
 }

@@ -111,9 +111,13 @@ void format_rfc3339(double wall, char *out, size_t outlen);
  * threshold each time a large block is freed, so a burst's bodies and
  * buffers land in arenas whose freed middles stay resident; measured in
  * `make soak`, RSS then wanders 20-36 MiB where it stays at 18-22 MiB with
- * these. Call before any thread starts; a no-op where malloc is not
- * glibc's (the sanitizers bring their own).
+ * these. The threshold sits above every block made per collection (a
+ * struct snapshot is about 190 KiB): below it, each fresh scrape mapped a
+ * new snapshot and faulted its pages in, which doubled its time. Call
+ * before any thread starts; a no-op where malloc is not glibc's (the
+ * sanitizers bring their own).
  */
+#define MALLOC_DAEMON_MMAP_THRESHOLD (1024 * 1024)
 void malloc_tune_daemon(void);
 
 #endif
