@@ -38,6 +38,7 @@ struct collector {
 	bool exporter;			/* collector_set_exporter() */
 	struct procstat *procstat;	/* may be NULL */
 	struct procstat *web_procstat;	/* serve's web process; may be NULL */
+	struct file_cache *files;	/* the host's procfs; NULL: foreign */
 
 	pthread_t ticker;
 	bool ticker_started;
@@ -59,6 +60,11 @@ collector_new(const struct collect_paths *paths, double min_interval)
 		return NULL;
 	}
 	c->paths = paths;
+	/* Every scrape reads the same dozen procfs files: hold them open
+	 * (lib/filecache.h). Not for a foreign tree: its files may be
+	 * plain files that a test or a copy rewrites in place. */
+	if (!paths->foreign && paths->procfs != NULL)
+		c->files = file_cache_new(paths->procfs);
 	c->min_interval = min_interval;
 	c->timeout = paths->timeout > 0 ? paths->timeout :
 	    COLLECT_TIMEOUT_DEFAULT;
@@ -100,6 +106,7 @@ refresh_locked(struct collector *c, bool record)
 	c->collecting = true;
 	c->collect_started = now_monotonic();
 	cp.timeout = c->timeout;
+	cp.files = c->files;
 	cp.deadline = c->collect_started + c->timeout;
 	pthread_mutex_unlock(&c->lock);
 	s = nscollect_snapshot(&cp, reuse);
@@ -283,6 +290,7 @@ collector_free(struct collector *c)
 	if (c->current != NULL)
 		snapshot_unref(c->current);
 	history_free(c->hist);
+	file_cache_free(c->files);
 	pthread_cond_destroy(&c->done);
 	pthread_cond_destroy(&c->wake);
 	pthread_mutex_destroy(&c->lock);

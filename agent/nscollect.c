@@ -173,6 +173,9 @@ collect_one(const struct netns_target *t, const struct collect_paths *p,
 	j->started = now_monotonic();
 	j->t = *t;
 	j->p = *p;
+	/* The host's descriptors read the host's namespace, and a straggler
+	 * may outlive them. */
+	j->p.files = NULL;
 	j->reuse = reuse != NULL ? snapshot_ref((struct snapshot *)reuse) : NULL;
 	if ((rc = pthread_create(&th, NULL, ns_thread, j)) != 0) {
 		set_error(why, whylen, "cannot start a thread: %s", strerror(rc));

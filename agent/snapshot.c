@@ -19,14 +19,14 @@
 typedef int (*parse_fn)(const char *, size_t, void *, char *, size_t);
 
 static int
-collect_file(struct source_status *st, const char *procfs, const char *rel,
-    parse_fn parse, void *out)
+collect_file(struct source_status *st, struct file_cache *files,
+    const char *procfs, const char *rel, parse_fn parse, void *out)
 {
 	char *buf;
 	size_t len;
 	int rc;
 
-	rc = read_file_at(procfs, rel, READ_FILE_MAX, &buf, &len);
+	rc = file_cache_read(files, procfs, rel, READ_FILE_MAX, &buf, &len);
 	if (rc < 0) {
 		/* These files are world-readable on every kernel: EACCES or
 		 * EPERM here is a fault (an LSM, a broken tree), not a
@@ -70,14 +70,16 @@ net_root(const struct collect_paths *p)
 }
 
 static void
-collect_sockstat(struct snapshot *s, const char *procfs)
+collect_sockstat(struct snapshot *s, struct file_cache *files,
+    const char *procfs)
 {
 	struct source_status *st = &s->source[SRC_SOCKSTAT];
 	struct source_status st6 = { 0 };
 
-	collect_file(st, procfs, "net/sockstat", sockstat_parse_cb, &s->sockstat);
+	collect_file(st, files, procfs, "net/sockstat", sockstat_parse_cb,
+	    &s->sockstat);
 	/* sockstat6 is missing when IPv6 is disabled: that is not a failure. */
-	if (collect_file(&st6, procfs, "net/sockstat6", sockstat_parse_cb,
+	if (collect_file(&st6, files, procfs, "net/sockstat6", sockstat_parse_cb,
 	    &s->sockstat) != -ENOENT && st6.state != SOURCE_OK &&
 	    st->state == SOURCE_OK)
 		*st = st6;
@@ -85,12 +87,13 @@ collect_sockstat(struct snapshot *s, const char *procfs)
 
 /* The first line of ROOT/REL, trimmed, into HOST; false if none. */
 static bool
-hostname_from(const char *root, const char *rel, char *host, size_t len)
+hostname_from(struct file_cache *files, const char *root, const char *rel,
+    char *host, size_t len)
 {
 	char *buf;
 	size_t n;
 
-	if (read_file_at(root, rel, 256, &buf, &n) < 0)
+	if (file_cache_read(files, root, rel, 256, &buf, &n) < 0)
 		return false;
 	n = strcspn(buf, "\n");
 	while (n > 0 && (buf[n - 1] == ' ' || buf[n - 1] == '\t' ||
@@ -120,11 +123,11 @@ is_own_root(const char *rootfs)
 static void
 read_hostname(struct snapshot *s, const struct collect_paths *p)
 {
-	if (hostname_from(p->procfs, "sys/kernel/hostname", s->host,
+	if (hostname_from(p->files, p->procfs, "sys/kernel/hostname", s->host,
 	    sizeof(s->host)))
 		return;
 	if (p->foreign) {
-		if (is_own_root(p->rootfs) || !hostname_from(p->rootfs,
+		if (is_own_root(p->rootfs) || !hostname_from(NULL, p->rootfs,
 		    "etc/hostname", s->host, sizeof(s->host)))
 			snprintf(s->host, sizeof(s->host), "unknown");
 		return;
@@ -288,7 +291,7 @@ collect_procfs(struct snapshot *s, const struct collect_paths *p)
 	if (collect_switched_off(p, SRC_SYSCTL, st))
 		sysctl_switched_off(s, p);
 	else if (!collect_out_of_time(p, st) && sysctl_collect(p->procfs,
-	    &s->sysctl, st->error, sizeof(st->error)) < 0)
+	    p->files, &s->sysctl, st->error, sizeof(st->error)) < 0)
 		st->state = SOURCE_FAILED;
 	st->duration_s = now_monotonic() - t0;
 	kversion_parse(s->sysctl.osrelease, &s->kv);
@@ -297,7 +300,8 @@ collect_procfs(struct snapshot *s, const struct collect_paths *p)
 	t0 = now_monotonic();
 	if (!collect_switched_off(p, SRC_NETSTAT, st) &&
 	    !collect_out_of_time(p, st))
-		collect_file(st, net_root(p), "net/netstat", netstat_parse_cb,
+		collect_file(st, p->files, net_root(p), "net/netstat",
+		    netstat_parse_cb,
 		    &s->counters);
 	st->duration_s = now_monotonic() - t0;
 
@@ -305,7 +309,8 @@ collect_procfs(struct snapshot *s, const struct collect_paths *p)
 	t0 = now_monotonic();
 	if (!collect_switched_off(p, SRC_SNMP, st) &&
 	    !collect_out_of_time(p, st))
-		collect_file(st, net_root(p), "net/snmp", netstat_parse_cb,
+		collect_file(st, p->files, net_root(p), "net/snmp",
+		    netstat_parse_cb,
 		    &s->counters);
 	st->duration_s = now_monotonic() - t0;
 
@@ -313,7 +318,7 @@ collect_procfs(struct snapshot *s, const struct collect_paths *p)
 	t0 = now_monotonic();
 	if (!collect_switched_off(p, SRC_SOCKSTAT, st) &&
 	    !collect_out_of_time(p, st))
-		collect_sockstat(s, net_root(p));
+		collect_sockstat(s, p->files, net_root(p));
 	st->duration_s = now_monotonic() - t0;
 }
 

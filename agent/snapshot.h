@@ -14,6 +14,7 @@
 #include "lib/kversion.h"
 #include "agent/netns.h"
 #include "collectors/persist.h"
+#include "lib/filecache.h"
 #include "lib/procstat.h"
 #include "lib/selfstat.h"
 #include "agent/live_stats.h"
@@ -167,6 +168,10 @@ struct collect_paths {
 	bool foreign;
 	const char *foreign_why;
 	const char *procfs_net;		/* parent of net/..., NULL: procfs */
+	/* Held descriptors for PROCFS (lib/filecache.h), NULL: each file is
+	 * opened afresh. Only for this host's procfs read in the
+	 * namespace it was opened in: nscollect clears it. */
+	struct file_cache *files;
 	bool no_persist;		/* a namespace: sysctl.d belongs to the host */
 	const struct netns_spec *netns;	/* --netns, NULL: the host only */
 	const char *netns_rundir;	/* NULL: "/run/netns" */

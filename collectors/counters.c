@@ -10,6 +10,21 @@ const struct counter_def counter_defs[CTR_COUNT] = {
 #undef X
 };
 
+/* The names' lengths, known at compile time: each of the few hundred
+ * fields of a scrape is compared with every entry, and strlen() on both
+ * names per comparison was a visible part of a fresh scrape. */
+static const size_t group_len[CTR_COUNT] = {
+#define X(id, group, kname, metric, gauge, help) sizeof(group) - 1,
+	COUNTER_LIST(X)
+#undef X
+};
+
+static const size_t name_len[CTR_COUNT] = {
+#define X(id, group, kname, metric, gauge, help) sizeof(kname) - 1,
+	COUNTER_LIST(X)
+#undef X
+};
+
 int
 counter_lookup(const char *group, size_t grouplen, const char *name,
     size_t namelen)
@@ -17,10 +32,9 @@ counter_lookup(const char *group, size_t grouplen, const char *name,
 	for (int i = 0; i < CTR_COUNT; i++) {
 		const struct counter_def *d = &counter_defs[i];
 
-		if (strlen(d->group) == grouplen &&
-		    memcmp(d->group, group, grouplen) == 0 &&
-		    strlen(d->kernel_name) == namelen &&
-		    memcmp(d->kernel_name, name, namelen) == 0)
+		if (name_len[i] == namelen && group_len[i] == grouplen &&
+		    memcmp(d->kernel_name, name, namelen) == 0 &&
+		    memcmp(d->group, group, grouplen) == 0)
 			return i;
 	}
 	return -1;

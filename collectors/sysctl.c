@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/filecache.h"
 #include "lib/kversion.h"
 #include "lib/util.h"
 
@@ -161,8 +162,8 @@ key_path(int k, char *out, size_t outlen)
 }
 
 int
-sysctl_collect(const char *procfs, struct sysctl_set *out, char *err,
-    size_t errlen)
+sysctl_collect(const char *procfs, struct file_cache *files,
+    struct sysctl_set *out, char *err, size_t errlen)
 {
 	struct kversion kv = { 0 };
 	char *buf;
@@ -173,8 +174,8 @@ sysctl_collect(const char *procfs, struct sysctl_set *out, char *err,
 	if (err != NULL && errlen > 0)
 		err[0] = '\0';
 
-	r = read_file_at(procfs, "sys/kernel/osrelease", SYSCTL_FILE_MAX, &buf,
-	    &len);
+	r = file_cache_read(files, procfs, "sys/kernel/osrelease",
+	    SYSCTL_FILE_MAX, &buf, &len);
 	if (r == 0) {
 		while (len > 0 && (buf[len - 1] == '\n' ||
 		    buf[len - 1] == '\r' || is_space(buf[len - 1])))
@@ -199,7 +200,8 @@ sysctl_collect(const char *procfs, struct sysctl_set *out, char *err,
 		char rel[128], why[SYSCTL_WHY_LEN];
 
 		key_path(k, rel, sizeof(rel));
-		r = read_file_at(procfs, rel, SYSCTL_FILE_MAX, &buf, &len);
+		r = file_cache_read(files, procfs, rel, SYSCTL_FILE_MAX, &buf,
+		    &len);
 		if (r == 0) {
 			r = sysctl_parse_value(buf, len, val, why, sizeof(why));
 			free(buf);

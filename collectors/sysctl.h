@@ -70,12 +70,15 @@ int sysctl_parse_value(const char *buf, size_t len, struct sysctl_value *out,
 bool sysctl_value_equal(const struct sysctl_value *a,
     const struct sysctl_value *b);
 
+struct file_cache;
+
 /*
- * Read every watched key under PROCFS. Returns 0 when the source is ok
+ * Read every watched key under PROCFS (through FILES' held descriptors
+ * when not NULL: lib/filecache.h). Returns 0 when the source is ok
  * (individual keys may still be absent or unavailable), -1 with ERR when
  * it failed (kernel.osrelease unreadable, a value garbled).
  */
-int sysctl_collect(const char *procfs, struct sysctl_set *out, char *err,
-    size_t errlen);
+int sysctl_collect(const char *procfs, struct file_cache *files,
+    struct sysctl_set *out, char *err, size_t errlen);
 
 #endif

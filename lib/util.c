@@ -87,25 +87,14 @@ file_strerror(int err)
 }
 
 int
-read_file_at(const char *root, const char *rel, size_t max, char **buf,
-    size_t *len)
+read_fd_whole(int fd, bool positional, size_t max, char **buf, size_t *len)
 {
-	char path[4096];
 	char *data = NULL;
 	size_t used = 0, cap = 0;
-	int fd, err;
+	int err;
 
 	*buf = NULL;
 	*len = 0;
-	if (path_join(path, sizeof(path), root, rel) < 0)
-		return -ENAMETOOLONG;
-	fd = open_untrusted(path, NULL);
-	if (fd < 0)
-		return fd;
-	if ((err = fd_check_regular(fd, NULL)) < 0) {
-		close(fd);
-		return err;
-	}
 	/*
 	 * /proc files report size 0, so grow as we read. Start small: a
 	 * /proc/sys handler allocates and zeroes a kernel buffer as large as
@@ -132,7 +121,8 @@ read_file_at(const char *root, const char *rel, size_t max, char **buf,
 			data = p;
 			cap = ncap;
 		}
-		n = read(fd, data + used, cap - used);
+		n = positional ? pread(fd, data + used, cap - used, (off_t)used) :
+		    read(fd, data + used, cap - used);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
@@ -147,7 +137,6 @@ read_file_at(const char *root, const char *rel, size_t max, char **buf,
 			goto fail;
 		}
 	}
-	close(fd);
 	if (data == NULL && (data = malloc(1)) == NULL)
 		return -ENOMEM;
 	data[used] = '\0';
@@ -155,8 +144,27 @@ read_file_at(const char *root, const char *rel, size_t max, char **buf,
 	*len = used;
 	return 0;
 fail:
-	close(fd);
 	free(data);
+	return err;
+}
+
+int
+read_file_at(const char *root, const char *rel, size_t max, char **buf,
+    size_t *len)
+{
+	char path[4096];
+	int fd, err;
+
+	*buf = NULL;
+	*len = 0;
+	if (path_join(path, sizeof(path), root, rel) < 0)
+		return -ENAMETOOLONG;
+	fd = open_untrusted(path, NULL);
+	if (fd < 0)
+		return fd;
+	if ((err = fd_check_regular(fd, NULL)) == 0)
+		err = read_fd_whole(fd, false, max, buf, len);
+	close(fd);
 	return err;
 }
 

@@ -56,6 +56,15 @@ size_t text_escape(const char *in, char *out, size_t outlen);
 int read_file_at(const char *root, const char *rel, size_t max, char **buf,
     size_t *len);
 
+/*
+ * Read FD to its end into a freshly allocated, NUL-terminated buffer of at
+ * most MAX bytes: from the file offset with read(2), or with POSITIONAL
+ * from offset 0 with pread(2) (the offset is left alone). 0, or -errno
+ * (-EFBIG past MAX). The caller frees *buf.
+ */
+int read_fd_whole(int fd, bool positional, size_t max, char **buf,
+    size_t *len);
+
 /* Join ROOT and REL into OUT (size OUTLEN); -1 if it does not fit. */
 int path_join(char *out, size_t outlen, const char *root, const char *rel);
 

@@ -218,7 +218,7 @@ test_collect_present(void **state)
 	char err[256] = "junk";
 
 	(void)state;
-	assert_int_equal(sysctl_collect(root, &s, err, sizeof(err)), 0);
+	assert_int_equal(sysctl_collect(root, NULL, &s, err, sizeof(err)), 0);
 	assert_string_equal(err, "");
 	assert_string_equal(s.osrelease, "5.10.0-28-amd64");
 	for (int k = 0; k < SYSCTL_COUNT; k++)
@@ -241,7 +241,7 @@ test_collect_removed(void **state)
 	(void)state;
 	del(root, "sys/net/ipv4/tcp_tw_recycle");
 	del(root, "sys/net/netfilter/nf_conntrack_tcp_timeout_time_wait");
-	assert_int_equal(sysctl_collect(root, &s, err, sizeof(err)), 0);
+	assert_int_equal(sysctl_collect(root, NULL, &s, err, sizeof(err)), 0);
 	assert_int_equal(s.key[SYSCTL_TCP_TW_RECYCLE].state, KEY_ABSENT);
 	assert_string_equal(s.key[SYSCTL_TCP_TW_RECYCLE].why,
 	    "not in Linux >= 4.12");
@@ -270,7 +270,7 @@ test_collect_container_3_10(void **state)
 	del(root, "sys/net/ipv4/tcp_timestamps");
 	del(root, "sys/net/ipv4/tcp_tw_reuse");
 	del(root, "sys/net/ipv4/tcp_max_tw_buckets");
-	assert_int_equal(sysctl_collect(root, &s, err, sizeof(err)), 0);
+	assert_int_equal(sysctl_collect(root, NULL, &s, err, sizeof(err)), 0);
 	for (size_t i = 0; i < sizeof(global) / sizeof(global[0]); i++) {
 		assert_int_equal(s.key[global[i]].state, KEY_UNAVAILABLE);
 		assert_non_null(strstr(s.key[global[i]].why, "global"));
@@ -287,7 +287,7 @@ missing_state(const char *release, const char *rel, int k)
 	char err[256];
 
 	del(root, rel);
-	assert_int_equal(sysctl_collect(root, &s, err, sizeof(err)), 0);
+	assert_int_equal(sysctl_collect(root, NULL, &s, err, sizeof(err)), 0);
 	drop_procfs(root);
 	return s.key[k].state;
 }
@@ -323,7 +323,7 @@ test_collect_garbled(void **state)
 
 	(void)state;
 	put(root, "sys/net/ipv4/tcp_tw_reuse", "two\n");
-	assert_int_equal(sysctl_collect(root, &s, err, sizeof(err)), -1);
+	assert_int_equal(sysctl_collect(root, NULL, &s, err, sizeof(err)), -1);
 	assert_non_null(strstr(err, "net.ipv4.tcp_tw_reuse"));
 	assert_int_equal(s.key[SYSCTL_TCP_TW_REUSE].state, KEY_UNAVAILABLE);
 	assert_true(s.key[SYSCTL_TCP_TW_REUSE].why[0] != '\0');
@@ -353,7 +353,7 @@ test_collect_read_errors(void **state)
 	big[9999] = '\0';
 	put(root, "sys/net/core/somaxconn", big);
 	free(big);
-	assert_int_equal(sysctl_collect(root, &s, err, sizeof(err)), -1);
+	assert_int_equal(sysctl_collect(root, NULL, &s, err, sizeof(err)), -1);
 	/* The first failure is reported. */
 	assert_non_null(strstr(err, "net.ipv4.tcp_fin_timeout"));
 	assert_int_equal(s.key[SYSCTL_TCP_FIN_TIMEOUT].state, KEY_UNAVAILABLE);
@@ -377,7 +377,7 @@ test_collect_eacces(void **state)
 	root = make_procfs("6.1.0\n");
 	snprintf(path, sizeof(path), "%s/sys/net/ipv4/tcp_tw_reuse", root);
 	assert_int_equal(chmod(path, 0), 0);
-	assert_int_equal(sysctl_collect(root, &s, err, sizeof(err)), 0);
+	assert_int_equal(sysctl_collect(root, NULL, &s, err, sizeof(err)), 0);
 	assert_int_equal(s.key[SYSCTL_TCP_TW_REUSE].state, KEY_UNAVAILABLE);
 	assert_string_equal(s.key[SYSCTL_TCP_TW_REUSE].why, strerror(EACCES));
 	drop_procfs(root);
@@ -393,7 +393,7 @@ test_collect_no_osrelease(void **state)
 	(void)state;
 	del(root, "sys/kernel/osrelease");
 	del(root, "sys/net/ipv4/tcp_tw_recycle");
-	assert_int_equal(sysctl_collect(root, &s, err, sizeof(err)), -1);
+	assert_int_equal(sysctl_collect(root, NULL, &s, err, sizeof(err)), -1);
 	assert_non_null(strstr(err, "osrelease"));
 	assert_string_equal(s.osrelease, "");
 	/* Version unknown: a missing key is just absent. */
@@ -412,7 +412,7 @@ test_collect_odd_osrelease(void **state)
 
 	(void)state;
 	del(root, "sys/net/ipv4/tcp_tw_recycle");
-	assert_int_equal(sysctl_collect(root, &s, err, sizeof(err)), 0);
+	assert_int_equal(sysctl_collect(root, NULL, &s, err, sizeof(err)), 0);
 	assert_string_equal(s.osrelease, "not-a-version");
 	assert_int_equal(s.key[SYSCTL_TCP_TW_RECYCLE].state, KEY_ABSENT);
 	drop_procfs(root);
@@ -425,7 +425,7 @@ test_collect_no_procfs(void **state)
 	char err[256];
 
 	(void)state;
-	assert_int_equal(sysctl_collect("/nonexistent-twaudit", &s, err,
+	assert_int_equal(sysctl_collect("/nonexistent-twaudit", NULL, &s, err,
 	    sizeof(err)), -1);
 	for (int k = 0; k < SYSCTL_COUNT; k++)
 		assert_int_equal(s.key[k].state, KEY_ABSENT);
@@ -439,24 +439,24 @@ test_fixture_trees(void **state)
 	char err[256];
 
 	(void)state;
-	assert_int_equal(sysctl_collect(FIXTURES "/linux-3.10-container", &s,
+	assert_int_equal(sysctl_collect(FIXTURES "/linux-3.10-container", NULL, &s,
 	    err, sizeof(err)), 0);
 	assert_string_equal(s.osrelease, "3.10.0-1160.el7.x86_64");
 	assert_int_equal(s.key[SYSCTL_TCP_TW_RECYCLE].state, KEY_UNAVAILABLE);
 	assert_int_equal(s.key[SYSCTL_TCP_TIMESTAMPS].state, KEY_UNAVAILABLE);
 	assert_non_null(strstr(s.key[SYSCTL_TCP_TIMESTAMPS].why, "global"));
 
-	assert_int_equal(sysctl_collect(FIXTURES "/linux-3.10-recycle", &s,
+	assert_int_equal(sysctl_collect(FIXTURES "/linux-3.10-recycle", NULL, &s,
 	    err, sizeof(err)), 0);
 	assert_int_equal(s.key[SYSCTL_TCP_TW_RECYCLE].state, KEY_PRESENT);
 	assert_int_equal(s.key[SYSCTL_TCP_TW_RECYCLE].v[0], 1);
 
-	assert_int_equal(sysctl_collect(FIXTURES "/linux-4.19", &s, err,
+	assert_int_equal(sysctl_collect(FIXTURES "/linux-4.19", NULL, &s, err,
 	    sizeof(err)), 0);
 	assert_int_equal(s.key[SYSCTL_TCP_TW_RECYCLE].state, KEY_ABSENT);
 	assert_int_equal(s.key[SYSCTL_TCP_TW_REUSE].v[0], 2);
 
-	assert_int_equal(sysctl_collect(FIXTURES "/linux-6.18-rfc1337", &s,
+	assert_int_equal(sysctl_collect(FIXTURES "/linux-6.18-rfc1337", NULL, &s,
 	    err, sizeof(err)), 0);
 	assert_int_equal(s.key[SYSCTL_TCP_RFC1337].v[0], 1);
 	assert_int_equal(s.key[SYSCTL_IP_LOCAL_PORT_RANGE].nvalues, 2);
