@@ -59,6 +59,8 @@ write_file_atomic(const char *path, const char *buf, size_t len, char *err,
 
 		if (n < 0 && errno == EINTR)
 			continue;
+		if (n == 0)
+			errno = ENOSPC;	/* no progress: say why, not a stale errno */
 		if (n <= 0)
 			goto fail;
 		off += (size_t)n;
