@@ -301,8 +301,7 @@ collect_procfs(struct snapshot *s, const struct collect_paths *p)
 	if (!collect_switched_off(p, SRC_NETSTAT, st) &&
 	    !collect_out_of_time(p, st))
 		collect_file(st, p->files, net_root(p), "net/netstat",
-		    netstat_parse_cb,
-		    &s->counters);
+		    netstat_parse_cb, &s->counters);
 	st->duration_s = now_monotonic() - t0;
 
 	st = &s->source[SRC_SNMP];
@@ -310,8 +309,7 @@ collect_procfs(struct snapshot *s, const struct collect_paths *p)
 	if (!collect_switched_off(p, SRC_SNMP, st) &&
 	    !collect_out_of_time(p, st))
 		collect_file(st, p->files, net_root(p), "net/snmp",
-		    netstat_parse_cb,
-		    &s->counters);
+		    netstat_parse_cb, &s->counters);
 	st->duration_s = now_monotonic() - t0;
 
 	st = &s->source[SRC_SOCKSTAT];

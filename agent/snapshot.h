@@ -169,8 +169,8 @@ struct collect_paths {
 	const char *foreign_why;
 	const char *procfs_net;		/* parent of net/..., NULL: procfs */
 	/* Held descriptors for PROCFS (lib/filecache.h), NULL: each file is
-	 * opened afresh. Only for this host's procfs read in the
-	 * namespace it was opened in: nscollect clears it. */
+	 * opened afresh. Only for this host's procfs, and only where the
+	 * namespace is the one they were opened in: nscollect clears it. */
 	struct file_cache *files;
 	bool no_persist;		/* a namespace: sysctl.d belongs to the host */
 	const struct netns_spec *netns;	/* --netns, NULL: the host only */
