@@ -14,11 +14,12 @@ trap 'kill "${PIDS[@]}" 2>/dev/null; wait 2>/dev/null; rm -rf "$TMP"' EXIT
 
 port() { /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 wait_up() { for _ in $(seq 100); do curl -fs "http://127.0.0.1:$1/metrics" >/dev/null && return; sleep 0.05; done; echo "port $1 did not come up" >&2; exit 1; }
-# A process and its children (serve is a collector and its web process).
-tree() { echo "$1"; cat /proc/"$1"/task/*/children 2>/dev/null | tr ' ' '\n' | sed '/^$/d'; }
+# tree_pids PID: a process and its descendants (serve is a collector and
+# its web process), as the fault and soak tests count them.
+. "$(dirname "$0")/../tests/integration/faultlib.sh"
 sum_kb() { # FIELD FILE PID: FIELD summed over PID's process tree
 	local p t=0 v
-	for p in $(tree "$3"); do
+	for p in $(tree_pids "$3"); do
 		v=$(awk -v f="$1" '$1 == f {print $2}' "/proc/$p/$2" 2>/dev/null)
 		t=$((t + ${v:-0}))
 	done

@@ -2,7 +2,6 @@
 #include "lib/filecache.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -17,8 +16,7 @@
 
 struct held_file {
 	int fd;				/* -1: free slot */
-	dev_t dev;
-	ino_t ino;
+	ino_t ino;			/* on the tree's filesystem (dev) */
 	char path[FILE_CACHE_PATH];
 };
 
@@ -100,9 +98,9 @@ drop(struct held_file *h)
 }
 
 /*
- * Open PATH (already stat'ed as ST: a regular file) and read it; keep the
- * descriptor in a free slot when it is the same inode on the tree's
- * filesystem. With the lock held.
+ * Open PATH (stat'ed as ST: a regular file) as read_file_at() does and
+ * read it; keep the descriptor in a free slot when it is the same inode on
+ * the tree's filesystem. With the lock held.
  */
 static int
 open_and_read(struct file_cache *fc, const char *path, const struct stat *st,
@@ -112,16 +110,14 @@ open_and_read(struct file_cache *fc, const char *path, const struct stat *st,
 	struct stat fst;
 	int fd, rc;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-	if (fd < 0)
-		return -errno;
+	if ((fd = open_untrusted(path, NULL)) < 0)
+		return fd;
 	if ((rc = fd_check_regular(fd, &fst)) == 0)
 		rc = read_fd_whole(fd, false, max, buf, len);
 	if (rc == 0 && fst.st_dev == fc->dev && fst.st_dev == st->st_dev &&
 	    fst.st_ino == st->st_ino && strlen(path) < FILE_CACHE_PATH &&
 	    (h = free_slot(fc)) != NULL) {
 		h->fd = fd;
-		h->dev = fst.st_dev;
 		h->ino = fst.st_ino;
 		strcpy(h->path, path);
 		return 0;
@@ -147,22 +143,14 @@ file_cache_read(struct file_cache *fc, const char *root, const char *rel,
 		return -ENAMETOOLONG;
 	pthread_mutex_lock(&fc->lock);
 	h = find_slot(fc, path);
-	/* As open_untrusted(): what is no regular file is never opened. */
-	if (stat(path, &st) < 0)
-		rc = -errno;
-	else if (S_ISDIR(st.st_mode))
-		rc = -EISDIR;
-	else if (!S_ISREG(st.st_mode))
-		rc = -ENOTREG;
-	else
-		rc = 0;
-	if (rc < 0) {
+	/* What is no regular file is never opened, nor read if held. */
+	if ((rc = stat_regular(path, &st)) < 0) {
 		/* Gone or swapped: nothing of it stays held. */
 		if (h != NULL)
 			drop(h);
 		goto out;
 	}
-	if (h != NULL && h->dev == st.st_dev && h->ino == st.st_ino) {
+	if (h != NULL && st.st_dev == fc->dev && h->ino == st.st_ino) {
 		rc = read_fd_whole(h->fd, true, max, buf, len);
 		if (rc == 0 || rc == -EFBIG || rc == -ENOMEM)
 			goto out;

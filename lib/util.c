@@ -30,22 +30,28 @@ path_join(char *out, size_t outlen, const char *root, const char *rel)
 }
 
 int
+stat_regular(const char *path, struct stat *st)
+{
+	if (stat(path, st) < 0)
+		return -errno;
+	if (S_ISDIR(st->st_mode))
+		return -EISDIR;
+	return S_ISREG(st->st_mode) ? 0 : -ENOTREG;
+}
+
+int
 open_untrusted(const char *path, struct stat *st)
 {
 	struct stat tmp;
-	int fd;
+	int fd, rc;
 
 	if (st == NULL)
 		st = &tmp;
 	/* Not even opened when it is no regular file: opening a device can
 	   act (a tape rewinds, a watchdog arms). fstat after open closes the
 	   race with a swap between the two. */
-	if (stat(path, st) < 0)
-		return -errno;
-	if (S_ISDIR(st->st_mode))
-		return -EISDIR;
-	if (!S_ISREG(st->st_mode))
-		return -ENOTREG;
+	if ((rc = stat_regular(path, st)) < 0)
+		return rc;
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	return fd < 0 ? -errno : fd;
 }

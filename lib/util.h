@@ -27,6 +27,10 @@ struct stat;
  */
 int open_untrusted(const char *path, struct stat *st);
 
+/* open_untrusted()'s check alone: stat PATH into *ST; 0 when it is a
+ * regular file, -EISDIR, -ENOTREG or -errno otherwise. */
+int stat_regular(const char *path, struct stat *st);
+
 /*
  * 0 when FD is a regular file (procfs files are: S_IFREG, size 0),
  * -EISDIR, -ENOTREG or -errno otherwise. Fills *OUT when not NULL.
