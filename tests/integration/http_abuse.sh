@@ -118,14 +118,30 @@ fi
 
 # --- global limit: more connections than HTTP_MAX_CONNECTIONS ----------
 # (no scrape promise here: past the cap the kernel queue fills, by design)
+# The attackers dribble a header line every 2 s, so serve's timeout never
+# cuts them and the cap stays reached while a connection over it is tried:
+# idle ones are cut HTTP_TIMEOUT_SECONDS after their accept, which under
+# sanitizers came before the surplus reached the accept policy.
 if [ "${HTTP_ABUSE_GLOBAL:-1}" = 1 ] && [ "$(ulimit -n)" -ge $((MAXC + 1200)) ]; then
-	$PY "$ATK" hold "$port" $((MAXC + 1000)) $(( (MAXC + 1000) / (PERIP - 1) + 1 )) 100 idle 9 >"$TMP/hold" 2>"$TMP/hold.err" &
+	base=$(fds)
+	$PY "$ATK" hold "$port" $((MAXC + 1000)) $(( (MAXC + 1000) / (PERIP - 1) + 1 )) 100 slow 30 >"$TMP/hold" 2>"$TMP/hold.err" &
 	atk=$!
 	wait_until 30 grep -q 'connecting done' "$TMP/hold.err"
 	# The highest descriptor count while the accept queue drains.
 	n=0
-	for _ in $(seq 16); do m=$(fds); [ "$m" -gt "$n" ] && n=$m; sleep 0.4; done
-	wait $atk
+	for _ in $(seq 50); do
+		m=$(fds); [ "$m" -gt "$n" ] && n=$m
+		[ "$n" -ge $((base + MAXC - 8)) ] && break
+		sleep 0.4
+	done
+	# At the cap, a connection from an address that holds none is accepted
+	# and closed at once by the accept policy, and counted (checked below
+	# with the other refusals; "refused" here also counts a connect that
+	# timed out in a full accept queue).
+	over=$($PY "$ATK" flood "$port" 127.0.0.2 0 6 3)
+	for _ in $(seq 4); do m=$(fds); [ "$m" -gt "$n" ] && n=$m; sleep 0.4; done
+	kill "$atk" 2>/dev/null; wait "$atk" 2>/dev/null
+	echo "# global limit: $base descriptors before, at most $n during; over the cap: $over"
 	check "global limit: serve holds at most $MAXC connections ($n descriptors)" test "$n" -le $((MAXC + 64))
 	check "global limit: serve holds close to $MAXC (no lower hidden cap) ($n)" test "$n" -ge $((MAXC - 64))
 fi
