@@ -14,6 +14,7 @@
 #include "agent/nscollect.h"
 #include "lib/procstat.h"
 #include "lib/log.h"
+#include "lib/selfstat.h"
 #include "lib/util.h"
 
 struct collector {
@@ -28,7 +29,7 @@ struct collector {
 	bool want;			/* a scrape asks for a fresh snapshot */
 	uint64_t generation;		/* snapshots published */
 	struct snapshot *current;	/* NULL before the first collection */
-	double current_at;		/* monotonic time it was collected */
+	double current_started;		/* monotonic start of its collection */
 	double last_ok[SRC_COUNT];	/* wall time of each source's last success */
 	struct history *hist;
 	struct live *live;		/* may be NULL */
@@ -89,6 +90,41 @@ to_timespec(double t, struct timespec *ts)
 }
 
 /*
+ * The monotonic time the content of S, whose collection began at
+ * STARTED, dates from: STARTED, or when the exporter metrics are rendered
+ * and the web process's counters in S are older, their time. The web
+ * process sends its counters only with its requests, so a snapshot the
+ * tick builds carries them as of the last request, however long before.
+ */
+static double
+fresh_since(const struct collector *c, const struct snapshot *s,
+    double started)
+{
+	if (c->exporter && s->self_peer_at > 0 && s->self_peer_at < started)
+		return s->self_peer_at;
+	return started;
+}
+
+/*
+ * Whether the current snapshot is too old for a scrape that came at ASKED
+ * when the web process's counters were last stamped PEER: its collection
+ * began min_interval or more before (with min_interval 0: before the
+ * scrape came, so a collection under way then does not answer it), or,
+ * with the exporter metrics, it lacks the newest counters and the ones it
+ * has are that old. With the lock held.
+ */
+static bool
+stale_locked(const struct collector *c, double asked, double peer)
+{
+	const struct snapshot *s = c->current;
+
+	if (s == NULL || asked - c->current_started >= c->min_interval)
+		return true;
+	return c->exporter && s->self_peer_at < peer &&
+	    asked - s->self_peer_at >= c->min_interval;
+}
+
+/*
  * On the collector thread, with the lock held: collect a new snapshot
  * outside the lock, within the budget, and publish it. With RECORD the
  * counters also go into the history (the tick: evenly spaced samples
@@ -100,11 +136,11 @@ refresh_locked(struct collector *c, bool record)
 {
 	struct collect_paths cp = *c->paths;
 	struct snapshot *s, *old, *reuse;
-	double t;
+	double t, started;
 
 	reuse = (!record && c->current != NULL) ? snapshot_ref(c->current) : NULL;
 	c->collecting = true;
-	c->collect_started = now_monotonic();
+	c->collect_started = started = now_monotonic();
 	cp.timeout = c->timeout;
 	cp.files = c->files;
 	cp.deadline = c->collect_started + c->timeout;
@@ -136,9 +172,10 @@ refresh_locked(struct collector *c, bool record)
 		s->generation = ++c->published;
 		old = c->current;
 		c->current = s;
-		c->current_at = t;
+		c->current_started = started;
 		if (c->on_publish != NULL)
-			c->on_publish(c->on_publish_ctx, s, t);
+			c->on_publish(c->on_publish_ctx, s,
+			    fresh_since(c, s, started));
 		if (old != NULL)
 			snapshot_unref(old);
 	}
@@ -150,36 +187,44 @@ refresh_locked(struct collector *c, bool record)
 
 /*
  * HTTP threads never collect: they take the current snapshot, and when it
- * is older than min_interval ask the collector thread for a new one and
+ * is too old (stale_locked) ask the collector thread for a new one and
  * wait for it at most the collection budget (less what an ongoing
- * collection has used), then answer from whatever is current.
+ * collection has used), then answer from whatever is current. A
+ * collection under way when the scrape came is waited for and taken when
+ * it is recent enough; otherwise the next one is, within the same budget.
  */
 struct snapshot *
 collector_get(struct collector *c)
 {
+	double asked = now_monotonic(), peer = selfstat_peer_at(), deadline;
 	struct snapshot *s;
 	struct timespec ts;
 	uint64_t gen;
-	double deadline;
 
 	pthread_mutex_lock(&c->lock);
 	if (!c->ticker_started) {
 		/* No collector thread (a test harness): collect here. */
-		if (c->current == NULL ||
-		    now_monotonic() - c->current_at >= c->min_interval)
+		if (stale_locked(c, asked, peer))
 			refresh_locked(c, c->current == NULL);
-	} else if (c->current == NULL ||
-	    now_monotonic() - c->current_at >= c->min_interval) {
-		gen = c->generation;
-		c->want = true;
-		pthread_cond_signal(&c->wake);
+	} else {
 		/* A little past the budget: the source at hand finishes. */
-		deadline = (c->collecting ? c->collect_started : now_monotonic()) +
+		deadline = (c->collecting ? c->collect_started : asked) +
 		    c->timeout + 0.5;
-		to_timespec(deadline, &ts);
-		while (c->generation == gen && !c->stopping &&
-		    pthread_cond_timedwait(&c->done, &c->lock, &ts) != ETIMEDOUT)
-			;
+		for (int round = 0; round < 2 && !c->stopping &&
+		    stale_locked(c, asked, peer); round++) {
+			gen = c->generation;
+			c->want = true;
+			pthread_cond_signal(&c->wake);
+			if (round > 0)
+				deadline = asked + c->timeout + 0.5;
+			to_timespec(deadline, &ts);
+			while (c->generation == gen && !c->stopping &&
+			    pthread_cond_timedwait(&c->done, &c->lock, &ts) !=
+			    ETIMEDOUT)
+				;
+			if (c->generation == gen)
+				break;	/* out of time: answer what is current */
+		}
 	}
 	s = c->current ? snapshot_ref(c->current) : NULL;
 	pthread_mutex_unlock(&c->lock);

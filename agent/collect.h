@@ -2,7 +2,9 @@
  * The collection scheduler of `serve`: one collector thread collects, HTTP
  * threads never do. Scrapes share one immutable snapshot (coalesced:
  * concurrent scrapes and scrapes within min_interval of the last
- * collection get the same one); a scrape that finds it older asks the
+ * collection get the same one; with the exporter metrics, the last
+ * collection or the web process's counters it carries, whichever is
+ * older); a scrape that finds it older asks the
  * collector thread for a new one and waits at most the collection budget
  * (collect_paths.timeout), then answers from the last snapshot. A tick
  * every COLLECT_TICK_SECONDS collects every source and keeps counter
@@ -32,7 +34,9 @@ void collector_set_live(struct collector *c, struct live *l);
 
 /*
  * Call FN(CTX, S, AT) with the lock held each time a snapshot S is
- * published (AT: its monotonic collection time): FN must be quick and must
+ * published (AT: the monotonic time its content dates from, which
+ * collector_get's min_interval counts from: its collection, or the web
+ * process's counters it carries when older): FN must be quick and must
  * not call the collector. Before collector_start.
  */
 void collector_on_publish(struct collector *c,

@@ -369,6 +369,7 @@ snapshot_collect(const struct collect_paths *paths,
 	s->wall = now_wall();
 	for (int i = 0; i < SRC_COUNT; i++)
 		s->source_at[i] = s->wall;
+	s->self_peer_at = selfstat_peer_at();	/* before the counters */
 	selfstat_read(&s->self);
 	read_hostname(s, p);
 	collect_procfs(s, p);

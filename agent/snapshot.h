@@ -91,6 +91,9 @@ struct snapshot {
 	double source_at[SRC_COUNT];
 	double last_success[SRC_COUNT];
 	struct selfstat_values self;	/* twaudit's own counters when built */
+	double self_peer_at;		/* monotonic: the web process's part of
+					   self is at least this recent (0: it
+					   has sent none) */
 	uint64_t generation;		/* the collector's publish count (1, 2...;
 					   0: never published) */
 	/*

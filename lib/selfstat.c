@@ -5,6 +5,8 @@
 #include <string.h>
 #include <stddef.h>
 
+#include "lib/util.h"
+
 const struct selfstat_def selfstat_defs[SELF_COUNT] = {
 	[SELF_HTTP_AUTH_FAILURES] = { "twaudit_http_auth_failures_total", "",
 	    "HTTP requests refused for wrong or missing credentials." },
@@ -42,6 +44,8 @@ const double selfstat_bucket_le[SELF_NBUCKETS] = {
 static _Atomic uint64_t counters[SELF_COUNT];
 /* The peer's counters, word by word (selfstat.h). */
 static _Atomic uint64_t peer[SELFSTAT_NWORDS];
+/* When the peer last sent them: monotonic nanoseconds, 0 never. */
+static _Atomic uint64_t peer_at_ns;
 
 _Static_assert(sizeof(struct selfstat_values) % sizeof(uint64_t) == 0,
     "selfstat_values is made of uint64_t words");
@@ -153,6 +157,15 @@ selfstat_peer_update(const struct selfstat_values *v)
 		    &cur, w[i]))
 			;
 	}
+	/* After the counters (sequentially consistent): a reader that sees
+	 * this time sees counters at least as new. */
+	atomic_store(&peer_at_ns, (uint64_t)(now_monotonic() * 1e9));
+}
+
+double
+selfstat_peer_at(void)
+{
+	return (double)atomic_load(&peer_at_ns) / 1e9;
 }
 
 void

@@ -103,6 +103,13 @@ void selfstat_read_local(struct selfstat_values *out);
 /* Raise the peer's counters to V's where V's are higher (requests may
  * arrive out of order, and a counter never goes back). */
 void selfstat_peer_update(const struct selfstat_values *v);
+/*
+ * Monotonic time of the last selfstat_peer_update (0: none yet). The
+ * peer's counters that a selfstat_read() after this call returns are at
+ * least that recent: the peer sends them only with its requests, so they
+ * can be far older than the read.
+ */
+double selfstat_peer_at(void);
 /* Zero this process's counters (a forked child starts its own count). */
 void selfstat_reset_local(void);
 

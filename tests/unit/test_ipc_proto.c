@@ -5,7 +5,8 @@
  * collector side counts a refused message (twaudit_ipc_messages_refused_total),
  * never answers or acts on it, and still answers the next good one; a
  * body of several packets arrives whole through the client; the web
- * side's counters reach the collector's selfstat.
+ * side's counters reach the collector's selfstat, stamped with the
+ * time they arrived.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -190,6 +191,7 @@ test_server_refuses_and_counts(void **state)
 	struct body_source cs;
 	int sp[2], sp2[2];
 	char err[128];
+	double t0;
 
 	(void)state;
 	for (size_t i = 0; i < BIG; i++)
@@ -220,8 +222,14 @@ test_server_refuses_and_counts(void **state)
 	selfstat_add(SELF_HTTP_AUTH_FAILURES, 5);
 	selfstat_http_observe(SELF_H_METRICS, 503, 0.2);
 	selfstat_http_observe(SELF_H_OTHER, 404, 0.001);
+	/* Refused messages stamp nothing; a good request stamps the time
+	 * its counters arrived (how old they are in a snapshot). */
+	assert_true(selfstat_peer_at() == 0);
+	t0 = now_monotonic();
 	assert_int_equal(cs.get(cs.ctx, &(struct body_request){
 	    .endpoint = BODY_PAGE }, &b), 0);
+	assert_true(selfstat_peer_at() >= t0);
+	assert_true(selfstat_peer_at() <= now_monotonic());
 	assert_int_equal(b.status, 200);
 	assert_int_equal(b.type, BODY_TYPE_HTML);
 	assert_int_equal(b.len, BIG);
