@@ -96,8 +96,8 @@ max=$(printf '%s\n' "${times[@]}" | grep -v FAIL | sort -n | tail -1)
 echo "# median scrape during the flood: ${median} s, max ${max:-none} s"
 check "the flood ran through all the scrapes" test "$alive" = yes
 check "20 scrapes with the right password during the flood: all 200 (failed: $fails)" test "$fails" = 0
-check "every scrape under 1 s (max ${max:-none} s, median $median s)" \
-	awk -v m="${max:-99}" 'BEGIN { exit !(m < 1.0) }'
+check "every scrape under $SLOW s (max ${max:-none} s, median $median s; x SLOW under sanitizers)" \
+	awk -v m="${max:-99}" -v s="$SLOW" 'BEGIN { exit !(m < 1.0 * s) }'
 # One bcrypt at cost 10 takes 0.2 s here when idle, and more with the
 # flood on both cores: 2 s.
 check "a first login during the flood: 200 within 2 s ($fresh s)" \

@@ -80,7 +80,8 @@ kill -TERM "$pid"; wait "$pid"; rc=$?
 ms=$(( ($(date +%s%N) - start) / 1000000 ))
 echo "# SIGTERM to exit: $ms ms"
 check "SIGTERM: exit 0 (rc=$rc)" test "$rc" -eq 0
-check "SIGTERM: stopped within 1 s ($ms ms)" test "$ms" -lt 1000
+# (x SLOW: under ASan both processes scan for leaks as they exit)
+check "SIGTERM: stopped within $SLOW s ($ms ms)" test "$ms" -lt $((1000 * SLOW))
 check "SIGTERM: no task left" test ! -e /proc/"$pid"
 # With a scrape in flight and the sampler running.
 port=$(free_port)
@@ -93,7 +94,7 @@ kill -TERM "$pid"; wait "$pid"; rc=$?
 ms=$(( ($(date +%s%N) - start) / 1000000 ))
 wait
 echo "# SIGTERM during scrapes with the sampler: $ms ms"
-check "SIGTERM under load with the sampler: exit 0 within 1 s (rc=$rc, $ms ms)" test "$rc" -eq 0 -a "$ms" -lt 1000
+check "SIGTERM under load with the sampler: exit 0 within $SLOW s (rc=$rc, $ms ms)" test "$rc" -eq 0 -a "$ms" -lt $((1000 * SLOW))
 
 # EACCES: serve as nobody (what root switches to by default; start_serve
 # keeps the uid unless told) over a copy in a world-readable directory,

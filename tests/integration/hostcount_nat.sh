@@ -274,6 +274,19 @@ defaults() {
 	jget "$TMP/$1.json" '[d["observed_unanswered_syns"], d["diagnosis"]["profile"], d["diagnosis"]["settings"]["net.ipv4.tcp_tw_recycle"], d["diagnosis"]["explains"], d["diagnosis"]["unexplained_unanswered"], d["diagnosis"]["predicted_but_answered"]]'
 }
 DEFAULTS='[0, "6.16+", 0, true, 0, 0]'
+# explained NAME: the diagnosis is that defaults row and it explains every
+# unanswered SYN, with none predicted but answered. Where clients behind
+# the NAT use the same ports again, a SYN can meet the server's TIME-WAIT
+# of another client's connection on the same public 4-tuple, with an
+# older timestamp (docs/kernel.md §11.8):
+# the kernel's PAWS check drops it, answers an ACK, the client's RST ends
+# the TIME-WAIT and the retransmission gets through. Whether the NAT makes
+# such a pair differs from run to run; the defaults model each one.
+explained() {
+	jget "$TMP/$1.json" '[d["observed_unanswered_syns"], d["diagnosis"]["profile"], d["diagnosis"]["settings"]["net.ipv4.tcp_tw_recycle"], d["diagnosis"]["explains"], d["diagnosis"]["unexplained_unanswered"], d["diagnosis"]["predicted_but_answered"]]' |
+		sed 's/^\[[0-9]*, /[N, /'
+}
+EXPLAINED='[N, "6.16+", 0, true, 0, 0]'
 
 # --- runs -------------------------------------------------------------------
 for n in 1 4 20; do
@@ -306,8 +319,8 @@ run ts1-reuse-4x4 1 4 reuse 4 2
 check "[ts1-reuse-4x4] all 32 connections made" [ "$CONNECTED" = 32 ]
 check "[ts1-reuse-4x4] 4 clients x the same 4 ports, each used twice: no host count ($(src ts1-reuse-4x4))" \
 	[ "$(jget "$TMP/ts1-reuse-4x4.json" '[s["estimated_hosts"] for s in d["sources"]]')" = '[null]' ]
-check "[ts1-reuse-4x4] diagnosis: the defaults, nothing unanswered ($(defaults ts1-reuse-4x4))" \
-	[ "$(defaults ts1-reuse-4x4)" = "$DEFAULTS" ]
+check "[ts1-reuse-4x4] diagnosis: the defaults, explaining every unanswered SYN ($(defaults ts1-reuse-4x4))" \
+	[ "$(explained ts1-reuse-4x4)" = "$EXPLAINED" ]
 for n in 4 20; do
 	run "ts2-$n" 2 "$n" eph $CONNS 5
 	check "[ts2-$n] all $((n * CONNS)) connections made" [ "$CONNECTED" = $((n * CONNS)) ]

@@ -158,12 +158,15 @@ wait_serve() {
 }
 
 # hup_serve LOG: SIGHUP to $SERVE_PID, then wait until LOG has one more
-# "SIGHUP" line (the reload is done: reloaded, kept, or nothing to reload).
+# line that ends a reload (reloaded, kept, partly applied, or nothing to
+# reload). The warning that a config removes protection comes before the
+# reload is applied, so it does not count.
+HUP_DONE='SIGHUP: (web config reloaded|web config not reloaded|web config partly applied|no --web.config.file)'
 hup_serve() {
 	local log=$1 n
-	n=$(grep -c SIGHUP "$log" 2>/dev/null)
+	n=$(grep -cE "$HUP_DONE" "$log" 2>/dev/null)
 	kill -HUP "$SERVE_PID" || return 1
-	wait_until 20 eval '[ "$(grep -c SIGHUP "$log" 2>/dev/null)" -gt "${n:-0}" ]'
+	wait_until 20 eval '[ "$(grep -cE "$HUP_DONE" "$log" 2>/dev/null)" -gt "${n:-0}" ]'
 }
 
 # web_pid [PID]: serve's web process, the child of PID (default
