@@ -146,7 +146,7 @@ selfstat_read(struct selfstat_values *out)
 void
 selfstat_peer_update(const struct selfstat_values *v)
 {
-	uint64_t w[SELFSTAT_NWORDS];
+	uint64_t w[SELFSTAT_NWORDS], stamp, seen;
 
 	memcpy(w, v, sizeof(w));
 	for (size_t i = 0; i < SELFSTAT_NWORDS; i++) {
@@ -158,8 +158,13 @@ selfstat_peer_update(const struct selfstat_values *v)
 			;
 	}
 	/* After the counters (sequentially consistent): a reader that sees
-	 * this time sees counters at least as new. */
-	atomic_store(&peer_at_ns, (uint64_t)(now_monotonic() * 1e9));
+	 * this time sees counters at least as new. Raised only, as two
+	 * updates may store in the other order than they read the clock. */
+	stamp = (uint64_t)(now_monotonic() * 1e9);
+	seen = atomic_load(&peer_at_ns);
+	while (stamp > seen && !atomic_compare_exchange_weak(&peer_at_ns,
+	    &seen, stamp))
+		;
 }
 
 double
