@@ -120,8 +120,8 @@ fi
 # (no scrape promise here: past the cap the kernel queue fills, by design)
 # The attackers dribble a header line every 2 s, so serve's timeout never
 # cuts them and the cap stays reached while a connection over it is tried:
-# idle ones are cut HTTP_TIMEOUT_SECONDS after their accept, which under
-# sanitizers came before the surplus reached the accept policy.
+# idle ones are cut HTTP_TIMEOUT_SECONDS after their accept, so whether
+# any surplus reached the accept policy while the cap held was timing.
 if [ "${HTTP_ABUSE_GLOBAL:-1}" = 1 ] && [ "$(ulimit -n)" -ge $((MAXC + 1200)) ]; then
 	base=$(fds)
 	$PY "$ATK" hold "$port" $((MAXC + 1000)) $(( (MAXC + 1000) / (PERIP - 1) + 1 )) 100 slow 30 >"$TMP/hold" 2>"$TMP/hold.err" &

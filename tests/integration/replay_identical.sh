@@ -56,9 +56,9 @@ out=$(mktemp "$TWAUDIT_REC_DIR/out.XXXXXX")
 # The digest of the output with the capture's (temporary) path as FILE,
 # the running kernel's release as RUNNING, and without the "diagnosis"
 # key: it came after the digests were recorded, so everything else is
-# still compared byte for byte (jansson
-# writes it on its own lines, "  "diagnosis": null," or an object from
-# "  "diagnosis": {" to "  },"; replay_diagnosis.sh tests its content).
+# still compared byte for byte (jansson writes it on its own lines,
+# "  "diagnosis": null," or an object from "  "diagnosis": {" to "  },";
+# replay_diagnosis.sh tests its content).
 digest() {
 	awk -v p="$path" -v k="$running" 'skip { if ($0 ~ /^  },?$/) skip = 0; next }
 		/^  "diagnosis": null,?$/ { next }
