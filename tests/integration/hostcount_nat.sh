@@ -204,6 +204,11 @@ def client(ns, kind, a, b):
     os.close(fd)
     with open("/proc/sys/net/ipv4/tcp_timestamps", "w") as f:
         f.write(tsv)
+    # The reuse ports are never an ephemeral port: a client-side
+    # TIME-WAIT on one (the eph clients close first) would refuse the
+    # bind for 60 s (EADDRINUSE: it was not bound with SO_REUSEADDR).
+    with open("/proc/sys/net/ipv4/ip_local_reserved_ports", "w") as f:
+        f.write("41000-41099")
     ready.wait(10)
     if kind == "eph":
         eph($PORT, int(a), float(b))
