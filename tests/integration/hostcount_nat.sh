@@ -287,10 +287,7 @@ DEFAULTS='[0, "6.16+", 0, true, 0, 0]'
 # the kernel's PAWS check drops it, answers an ACK, the client's RST ends
 # the TIME-WAIT and the retransmission gets through. Whether the NAT makes
 # such a pair differs from run to run; the defaults model each one.
-explained() {
-	jget "$TMP/$1.json" '[d["observed_unanswered_syns"], d["diagnosis"]["profile"], d["diagnosis"]["settings"]["net.ipv4.tcp_tw_recycle"], d["diagnosis"]["explains"], d["diagnosis"]["unexplained_unanswered"], d["diagnosis"]["predicted_but_answered"]]' |
-		sed 's/^\[[0-9]*, /[N, /'
-}
+explained() { defaults "$1" | sed 's/^\[[0-9]*, /[N, /'; }
 EXPLAINED='[N, "6.16+", 0, true, 0, 0]'
 
 # --- runs -------------------------------------------------------------------

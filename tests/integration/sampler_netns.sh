@@ -144,8 +144,8 @@ for i in range(n):
 print(done)
 PYEOF
 
-tcpext() { # tcpext NAME: a TcpExt/Tcp counter of the server namespace
-	xs cat /proc/net/netstat /proc/net/snmp | awk -v k="$1" '
+tcpext() { # tcpext NAME [NS]: a TcpExt/Tcp counter of NS (the server's)
+	ip netns exec "${2:-$NS_S}" cat /proc/net/netstat /proc/net/snmp | awk -v k="$1" '
 		/^(TcpExt|Tcp):/ { if (!h[$1]) { h[$1] = 1; for (i = 2; i <= NF; i++) n[$1, i] = $i; next }
 		  for (i = 2; i <= NF; i++) if (n[$1, i] == k) print $i }' | head -1
 }
@@ -212,8 +212,8 @@ link_up || die "s0/n0 not up again: $(ip -n "$NS_S" link show s0; ip -n "$NS_N" 
 
 PO0=$(tcpext PassiveOpens)
 PT0=$(tcpext PAWSTimewait)
-# nsum NAME: a Tcp counter (/proc/net/snmp, IPv4 and IPv6 alike) summed
-# over every namespace of the test. Beyond one SYN, SYN-ACK and two FINs
+# nsum NAME: a Tcp counter (IPv4 and IPv6 alike) summed over every
+# namespace of the test. Beyond one SYN, SYN-ACK and two FINs
 # per connection, the wire can carry segments TCP sent again (RetransSegs:
 # a SYN-ACK or FIN whose ACK a loaded machine held back past the RTO) and
 # RSTs (OutRsts). For instance, veth hands packets to the sending CPU's
@@ -224,7 +224,7 @@ PT0=$(tcpext PAWSTimewait)
 nsum() {
 	local ns t=0 v
 	for ns in "$NS_S" "$NS_N" "$NS_A" "$NS_B"; do
-		v=$(ip netns exec "$ns" awk -v k="$1" '/^Tcp:/ { if (!c) { for (i = 2; i <= NF; i++) if ($i == k) c = i; next } print $c }' /proc/net/snmp)
+		v=$(tcpext "$1" "$ns")
 		t=$((t + ${v:-0}))
 	done
 	echo "$t"

@@ -89,7 +89,7 @@ for _ in range(5):
     except OSError: pass
     s.close()'
 }
-hup() { local n; n=$(grep -cE "$HUP_DONE" "$LOG"); kill -HUP "$spid"; wait_until 20 eval '[ "$(grep -cE "$HUP_DONE" "$LOG")" -gt "$n" ]'; }
+hup() { SERVE_PID=$spid hup_serve "$LOG"; }	# lib.sh
 
 sleep 0.5
 for scheme in http https; do
